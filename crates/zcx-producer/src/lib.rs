@@ -1,0 +1,4 @@
+//! The zcx demo video-frame producer: frame sources, the transfer paths that move frames into
+//! an X window (`FrameTransport`), per-frame statistics and the producer's event loop.
+
+pub mod source;

@@ -1,0 +1,5 @@
+//! X11 plumbing shared by every zcx program, with no GL: connecting (with a socket that counts
+//! the bytes it writes), probing what the server can do, pixel formats, sealed memfd shared
+//! memory segments, metrics of both sides of the socket, and the public frame stamp.
+
+pub mod stamp;
