@@ -1,4 +1,9 @@
 //! The zcx demo video-frame producer: frame sources, the transfer paths that move frames into
 //! an X window (`FrameTransport`), per-frame statistics and the producer's event loop.
 
+pub mod app;
+pub mod cli;
 pub mod source;
+pub mod stats;
+pub mod transport;
+pub mod window;

@@ -6,10 +6,11 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use nix::sys::socket::{getsockname, AddressFamily, SockaddrLike, SockaddrStorage};
 use x11rb::rust_connection::{DefaultStream, PollMode, RustConnection, Stream};
 use x11rb::utils::RawFdContainer;
 use x11rb_protocol::parse_display::parse_display;
-use x11rb_protocol::xauth::{get_auth, Family};
+use x11rb_protocol::xauth::get_auth;
 
 /// The connection type every zcx client uses: x11rb's pure-Rust connection over [`CountingStream`].
 pub type ZcxConnection = RustConnection<CountingStream>;
@@ -84,11 +85,8 @@ pub fn connect(display: Option<&str>) -> Result<Connected, ConnectError> {
                 continue;
             }
         };
-        let socket = if family == Family::LOCAL {
-            SocketKind::Local
-        } else {
-            SocketKind::Tcp
-        };
+        // x11rb reports loopback TCP as LOCAL (for xauth); ask the socket itself instead.
+        let socket = socket_kind(&stream);
         let (auth_name, auth_data) = get_auth(family, &address, parsed.display)
             .ok()
             .flatten()
@@ -118,6 +116,18 @@ pub fn connect(display: Option<&str>) -> Result<Connected, ConnectError> {
         display: name,
         source: last_error.unwrap_or_else(|| std::io::Error::other("no address to try")),
     })
+}
+
+/// A UNIX socket is local; anything else (TCP, even over loopback) cannot pass fds.
+fn socket_kind(stream: &DefaultStream) -> SocketKind {
+    match getsockname::<SockaddrStorage>(stream.as_raw_fd()) {
+        Ok(addr) if addr.family() == Some(AddressFamily::Unix) => SocketKind::Local,
+        Ok(_) => SocketKind::Tcp,
+        Err(e) => {
+            log::debug!("getsockname on the X socket failed: {e}; assuming TCP");
+            SocketKind::Tcp
+        }
+    }
 }
 
 /// x11rb's default socket, counting the bytes written through it.

@@ -82,13 +82,17 @@ impl<'c, C: Connection> ShmSegment<'c, C> {
             .try_clone()
             .map_err(|source| ShmError::Create { size_bytes, source })?;
         let read_only = access == ShmAccess::ServerReadOnly;
-        let (seg, cookie) = SegWrapper::attach_fd_and_get_cookie(conn, send_fd, read_only)?;
+        let seg = conn.generate_id()?;
+        let cookie = shm::attach_fd(conn, seg, send_fd, read_only)?;
         cookie.check().map_err(|e| match e {
             x11rb::errors::ReplyError::ConnectionError(c) => ShmError::Connection(c),
             x11rb::errors::ReplyError::X11Error(x) => {
                 ShmError::Refused(format!("{:?}", x.error_kind))
             }
         })?;
+        // Only an attached segment gets an owner that detaches it: detaching one the server
+        // refused would earn a BadShmSeg error.
+        let seg = SegWrapper::for_seg(conn, seg);
         drop(fd);
         Ok(ShmSegment { seg, map })
     }

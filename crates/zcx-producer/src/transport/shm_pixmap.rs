@@ -1,0 +1,249 @@
+//! `shm-pixmap`: a ring of MIT-SHM shared pixmaps (ShmCreatePixmap over sealed memfd segments)
+//! rendered into directly and shown with PresentPixmap. A pixmap is written again only after
+//! its IdleNotify. Where the server has no Present, CopyArea shows the pixmap and a property
+//! fence reports when the copy is done. No pixel crosses the socket; a compositor can read the
+//! window's pixels without the producer copying anything.
+
+use std::time::Instant;
+
+use x11rb::connection::Connection;
+use x11rb::protocol::present::{self, CompleteKind, EventMask as PresentEventMask};
+use x11rb::protocol::shm;
+use x11rb::protocol::xproto::{Atom, ConnectionExt as _, Pixmap};
+use x11rb::protocol::Event;
+use zcx_x11::shm::{ShmAccess, ShmSegment};
+
+use super::fence::PropertyFence;
+use super::{check, Completion, FrameTransport, Mode, Options, Target, TransportError};
+
+/// A shared pixmap and the segment behind it. Field order is drop order: the pixmap is freed
+/// before the segment is detached and unmapped.
+struct Slot<'c, C: Connection> {
+    pixmap: PixmapOwner<'c, C>,
+    segment: ShmSegment<'c, C>,
+    /// The frame the server may still read from this pixmap.
+    in_flight: Option<u64>,
+}
+
+struct PixmapOwner<'c, C: Connection> {
+    conn: &'c C,
+    id: Pixmap,
+}
+
+impl<C: Connection> Drop for PixmapOwner<'_, C> {
+    fn drop(&mut self) {
+        if let Err(e) = self.conn.free_pixmap(self.id) {
+            log::debug!("FreePixmap {:#x} failed: {e}", self.id);
+        }
+    }
+}
+
+/// How frames reach the window from the pixmaps.
+enum Show {
+    /// PresentPixmap; `eid` is our event selection on the window.
+    Present { eid: u32, options: u32 },
+    /// CopyArea, completion by fence.
+    Copy(PropertyFence),
+}
+
+pub struct ShmPixmapTransport<'c, C: Connection> {
+    conn: &'c C,
+    target: Target,
+    show: Show,
+    slots: Vec<Slot<'c, C>>,
+    next_serial: u32,
+    /// Present serials (with their frames) whose CompleteNotify has not arrived. In copy mode
+    /// the server sends IdleNotify before CompleteNotify, so this is tracked apart from reuse.
+    awaiting_complete: Vec<(u32, u64)>,
+}
+
+impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
+    pub fn new(
+        conn: &'c C,
+        target: Target,
+        options: Options,
+        has_present: bool,
+        fence_atom: Atom,
+    ) -> Result<Self, TransportError> {
+        let slots = (0..options.buffers.max(2))
+            .map(|_| new_slot(conn, &target))
+            .collect::<Result<Vec<_>, _>>()?;
+        let show = if has_present {
+            let eid = conn.generate_id()?;
+            let mask = PresentEventMask::COMPLETE_NOTIFY | PresentEventMask::IDLE_NOTIFY;
+            check(
+                present::select_input(conn, eid, target.window, mask)?,
+                "PresentSelectInput",
+            )?;
+            let mut present_options = u32::from(present::Option::COPY);
+            if !options.vsync {
+                present_options |= u32::from(present::Option::ASYNC);
+            }
+            Show::Present {
+                eid,
+                options: present_options,
+            }
+        } else {
+            log::info!("shm-pixmap: showing frames with CopyArea (no Present, or --no-present)");
+            Show::Copy(PropertyFence::new(target.window, fence_atom))
+        };
+        Ok(ShmPixmapTransport {
+            conn,
+            target,
+            show,
+            slots,
+            next_serial: 1,
+            awaiting_complete: Vec::new(),
+        })
+    }
+
+    fn complete(&mut self, serial: u32, at: Instant, completions: &mut Vec<Completion>) {
+        if let Some(i) = self
+            .awaiting_complete
+            .iter()
+            .position(|&(s, _)| s == serial)
+        {
+            let (_, frame) = self.awaiting_complete.swap_remove(i);
+            completions.push(Completion { frame, at });
+        }
+    }
+}
+
+fn new_slot<'c, C: Connection>(
+    conn: &'c C,
+    target: &Target,
+) -> Result<Slot<'c, C>, TransportError> {
+    // ShmCreatePixmap needs a segment the server may write (pixmaps are drawables).
+    let segment = ShmSegment::new(conn, target.frame_bytes(), ShmAccess::ServerReadWrite)?;
+    let id = conn.generate_id()?;
+    let cookie = shm::create_pixmap(
+        conn,
+        id,
+        target.window,
+        target.width as u16,
+        target.height as u16,
+        target.format.depth,
+        segment.seg(),
+        0,
+    )?;
+    check(cookie, "ShmCreatePixmap")?;
+    Ok(Slot {
+        pixmap: PixmapOwner { conn, id },
+        segment,
+        in_flight: None,
+    })
+}
+
+impl<C: Connection> Drop for ShmPixmapTransport<'_, C> {
+    fn drop(&mut self) {
+        if let Show::Present { eid, .. } = self.show {
+            // Deselecting frees the event id; errors mean the window is gone, which is fine.
+            let _ = present::select_input(
+                self.conn,
+                eid,
+                self.target.window,
+                PresentEventMask::NO_EVENT,
+            );
+        }
+    }
+}
+
+impl<C: Connection> FrameTransport for ShmPixmapTransport<'_, C> {
+    fn mode(&self) -> Mode {
+        Mode::ShmPixmap
+    }
+
+    fn acquire(&mut self) -> Option<usize> {
+        self.slots.iter().position(|s| s.in_flight.is_none())
+    }
+
+    fn pixels(&mut self, buffer: usize) -> &mut [u32] {
+        let pixels = self.target.frame_pixels();
+        &mut self.slots[buffer].segment.as_u32_mut()[..pixels]
+    }
+
+    fn submit(&mut self, buffer: usize, frame: u64) -> Result<(), TransportError> {
+        let t = self.target;
+        let serial = self.next_serial;
+        self.next_serial = self.next_serial.wrapping_add(1).max(1);
+        let slot = &mut self.slots[buffer];
+        slot.in_flight = Some(frame);
+        match &mut self.show {
+            Show::Present { options, .. } => {
+                self.awaiting_complete.push((serial, frame));
+                present::pixmap(
+                    self.conn,
+                    t.window,
+                    slot.pixmap.id,
+                    serial,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    *options,
+                    0,
+                    0,
+                    0,
+                    &[],
+                )?;
+            }
+            Show::Copy(fence) => {
+                let (w, h) = (t.width as u16, t.height as u16);
+                self.conn
+                    .copy_area(slot.pixmap.id, t.window, t.gc, 0, 0, 0, 0, w, h)?;
+                fence.send(self.conn, frame)?;
+            }
+        }
+        self.conn.flush()?;
+        Ok(())
+    }
+
+    fn handle_event(
+        &mut self,
+        event: &Event,
+        at: Instant,
+        completions: &mut Vec<Completion>,
+    ) -> bool {
+        match (&mut self.show, event) {
+            (Show::Present { .. }, Event::PresentCompleteNotify(ev))
+                if ev.window == self.target.window =>
+            {
+                if ev.kind == CompleteKind::PIXMAP {
+                    self.complete(ev.serial, at, completions);
+                }
+                true
+            }
+            (Show::Present { .. }, Event::PresentIdleNotify(ev))
+                if ev.window == self.target.window =>
+            {
+                if let Some(slot) = self.slots.iter_mut().find(|s| s.pixmap.id == ev.pixmap) {
+                    slot.in_flight = None;
+                }
+                true
+            }
+            (Show::Copy(fence), _) => match fence.handle_event(event, at) {
+                Some(done) => {
+                    if let Some(slot) = self
+                        .slots
+                        .iter_mut()
+                        .find(|s| s.in_flight == Some(done.frame))
+                    {
+                        slot.in_flight = None;
+                    }
+                    completions.push(done);
+                    true
+                }
+                None => false,
+            },
+            _ => false,
+        }
+    }
+
+    fn in_flight(&self) -> usize {
+        let busy = self.slots.iter().filter(|s| s.in_flight.is_some()).count();
+        busy.max(self.awaiting_complete.len())
+    }
+}

@@ -1,0 +1,347 @@
+//! The `zcx-producer` binary end to end: bad input ends in one clear message and the right exit
+//! status, faults caused by other clients are handled, and every run leaves nothing behind.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{find_producer_window, run, stderr, stdout, temp_path, Producer};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{AtomEnum, ConfigureWindowAux, ConnectionExt as _};
+use zcx_testkit::{have_tool, poll_until, skipped, Xvfb};
+
+fn summaries(path: &std::path::Path) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(path).expect("summary JSON written");
+    let _ = std::fs::remove_file(path);
+    serde_json::from_str(&text).expect("summary JSON parses")
+}
+
+#[test]
+fn no_display_is_one_clear_error() {
+    let out = run(&["--frames", "1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("set DISPLAY or pass --display"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn unreachable_and_malformed_displays_are_clear_errors() {
+    let out = run(&["--display", ":31999", "--frames", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot reach the X server at \":31999\""),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["--display", "no display here", "--frames", "1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot parse the display name"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn bad_sizes_are_rejected_before_connecting() {
+    for (size, why) in [
+        ("0x0", "at least one pixel"),
+        ("40000x3", "32767"),
+        ("4k", "is not WxH"),
+    ] {
+        let out = run(&["--size", size]);
+        assert_eq!(out.status.code(), Some(2), "{size}: {}", stderr(&out));
+        assert!(stderr(&out).contains(why), "{size}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn odd_sizes_run_in_every_mode() {
+    let xvfb = Xvfb::builder().size(4200, 200, 24).start().expect("Xvfb");
+    for size in ["1x1", "4097x3", "7x1"] {
+        for mode in ["put-image", "shm-put", "shm-pixmap"] {
+            let json = temp_path(&format!("odd-{size}-{mode}.json"));
+            let out = run(&[
+                "--display",
+                xvfb.display(),
+                "--size",
+                size,
+                "--mode",
+                mode,
+                "--fps",
+                "0",
+                "--frames",
+                "12",
+                "--warmup",
+                "2",
+                "--summary-json",
+                json.to_str().unwrap(),
+            ]);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{size} {mode}: {}",
+                stderr(&out)
+            );
+            let s = summaries(&json);
+            assert_eq!(s[0]["frames"], 10, "{size} {mode}: {s:?}");
+        }
+    }
+}
+
+#[test]
+fn missing_and_corrupt_assets_are_clear_errors() {
+    let xvfb = Xvfb::builder().size(640, 480, 24).start().expect("Xvfb");
+    let out = run(&[
+        "--display",
+        xvfb.display(),
+        "--source",
+        "asset:/no/such/file.png",
+        "--frames",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("/no/such/file.png"),
+        "{}",
+        stderr(&out)
+    );
+    let corrupt = temp_path("corrupt.png");
+    std::fs::write(&corrupt, b"\x89PNG\r\n\x1a\nthis is not a png").unwrap();
+    let source = format!("asset:{}", corrupt.display());
+    let out = run(&[
+        "--display",
+        xvfb.display(),
+        "--source",
+        &source,
+        "--frames",
+        "1",
+    ]);
+    let _ = std::fs::remove_file(&corrupt);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(corrupt.to_str().unwrap()),
+        "{}",
+        stderr(&out)
+    );
+    let windows = xvfb_windows(&xvfb);
+    assert_eq!(windows, 0, "a failed start left {windows} window(s) behind");
+}
+
+fn xvfb_windows(xvfb: &Xvfb) -> usize {
+    let (conn, screen) = xvfb.connect();
+    let root = conn.setup().roots[screen].root;
+    conn.query_tree(root)
+        .unwrap()
+        .reply()
+        .unwrap()
+        .children
+        .len()
+}
+
+#[test]
+fn without_mit_shm_explicit_shm_modes_refuse_and_auto_falls_back() {
+    let xvfb = Xvfb::builder()
+        .size(1280, 720, 24)
+        .arg("-extension")
+        .arg("MIT-SHM")
+        .start()
+        .expect("Xvfb");
+    for mode in ["shm-put", "shm-pixmap"] {
+        let out = run(&["--display", xvfb.display(), "--mode", mode, "--frames", "3"]);
+        assert_eq!(out.status.code(), Some(2), "{mode}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("no MIT-SHM") && err.contains("available on this display: put-image"),
+            "{err}"
+        );
+    }
+    let json = temp_path("noshm-auto.json");
+    let out = run(&[
+        "--display",
+        xvfb.display(),
+        "--size",
+        "1280x720",
+        "--fps",
+        "0",
+        "--frames",
+        "20",
+        "--warmup",
+        "5",
+        "--summary-json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).matches("WARN").count(),
+        1,
+        "exactly one warning: {}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("using put-image"), "{}", stderr(&out));
+    assert_eq!(summaries(&json)[0]["mode"], "put-image");
+}
+
+#[test]
+fn dri3_mode_says_why_it_is_unavailable() {
+    let xvfb = Xvfb::builder().size(640, 480, 24).start().expect("Xvfb");
+    let out = run(&[
+        "--display",
+        xvfb.display(),
+        "--mode",
+        "dri3",
+        "--frames",
+        "3",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("no DRI3 extension") && err.contains("shm-pixmap, shm-put, put-image"),
+        "{err}"
+    );
+}
+
+#[test]
+fn window_destroyed_by_another_client_ends_with_a_summary() {
+    let xvfb = Xvfb::builder().size(1280, 720, 24).start().expect("Xvfb");
+    let json = temp_path("destroyed.json");
+    let producer = Producer::spawn(&[
+        "--display",
+        xvfb.display(),
+        "--size",
+        "640x360",
+        "--fps",
+        "30",
+        "--warmup",
+        "0",
+        "--summary-json",
+        json.to_str().unwrap(),
+    ]);
+    let (conn, screen) = xvfb.connect();
+    let window = find_producer_window(&conn, conn.setup().roots[screen].root);
+    wait_for_stats(&conn, window);
+    conn.destroy_window(window).unwrap();
+    conn.flush().unwrap();
+    let out = producer.finish(Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("destroyed by another client"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains("mode "),
+        "summary table printed: {}",
+        stdout(&out)
+    );
+    assert!(summaries(&json)[0]["frames"].as_u64().unwrap() > 0);
+}
+
+/// Waits until the producer has published statistics (it is streaming).
+fn wait_for_stats<C: Connection>(conn: &C, window: u32) -> serde_json::Value {
+    let atom = conn
+        .intern_atom(false, b"_ZCX_STATS")
+        .unwrap()
+        .reply()
+        .unwrap()
+        .atom;
+    poll_until(
+        Duration::from_secs(30),
+        "_ZCX_STATS on the producer window",
+        || {
+            let p = conn
+                .get_property(false, window, atom, AtomEnum::ANY, 0, 4096)
+                .ok()?
+                .reply()
+                .ok()?;
+            serde_json::from_slice::<serde_json::Value>(&p.value)
+                .ok()
+                .filter(|v| v["frames"].as_u64() > Some(0))
+        },
+    )
+}
+
+#[test]
+fn resize_by_another_client_then_sigterm_exits_cleanly() {
+    let xvfb = Xvfb::builder().size(1280, 720, 24).start().expect("Xvfb");
+    let json = temp_path("sigterm.json");
+    let producer = Producer::spawn(&[
+        "--display",
+        xvfb.display(),
+        "--size",
+        "640x360",
+        "--fps",
+        "60",
+        "--warmup",
+        "0",
+        "--mode",
+        "shm-put",
+        "--summary-json",
+        json.to_str().unwrap(),
+    ]);
+    let (conn, screen) = xvfb.connect();
+    let window = find_producer_window(&conn, conn.setup().roots[screen].root);
+    let stats = wait_for_stats(&conn, window);
+    assert_eq!(stats["mode"], "shm-put");
+    assert_eq!(stats["width"], 640);
+    conn.configure_window(window, &ConfigureWindowAux::new().width(200).height(900))
+        .unwrap();
+    conn.flush().unwrap();
+    let frames_then = wait_for_stats(&conn, window)["frames"].as_u64().unwrap();
+    poll_until(Duration::from_secs(30), "frames after the resize", || {
+        (wait_for_stats(&conn, window)["frames"].as_u64().unwrap() > frames_then + 5).then_some(())
+    });
+    kill(Pid::from_raw(producer.pid()), Signal::SIGTERM).unwrap();
+    let out = producer.finish(Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let s = summaries(&json);
+    assert_eq!(s.len(), 1);
+    assert!(s[0]["frames"].as_u64().unwrap() > frames_then);
+    assert_eq!(xvfb_windows(&xvfb), 0, "the window is gone after exit");
+}
+
+#[test]
+fn m_key_cycles_modes_and_sigint_writes_every_summary() {
+    if !have_tool("xdotool") {
+        skipped("xdotool is not installed (cargo xtask test installs it)");
+        return;
+    }
+    let xvfb = Xvfb::builder().size(1280, 720, 24).start().expect("Xvfb");
+    let json = temp_path("keys.json");
+    let producer = Producer::spawn(&[
+        "--display",
+        xvfb.display(),
+        "--size",
+        "640x360",
+        "--fps",
+        "60",
+        "--warmup",
+        "0",
+        "--summary-json",
+        json.to_str().unwrap(),
+    ]);
+    let (conn, screen) = xvfb.connect();
+    let window = find_producer_window(&conn, conn.setup().roots[screen].root);
+    assert_eq!(wait_for_stats(&conn, window)["mode"], "shm-pixmap");
+    let status = std::process::Command::new("xdotool")
+        .args(["key", "--window", &window.to_string(), "m"])
+        .env("DISPLAY", xvfb.display())
+        .status()
+        .expect("xdotool");
+    assert!(status.success());
+    poll_until(
+        Duration::from_secs(30),
+        "the mode to change to shm-put",
+        || (wait_for_stats(&conn, window)["mode"] == "shm-put").then_some(()),
+    );
+    kill(Pid::from_raw(producer.pid()), Signal::SIGINT).unwrap();
+    let out = producer.finish(Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let modes: Vec<_> = summaries(&json).iter().map(|s| s["mode"].clone()).collect();
+    assert_eq!(modes, ["shm-pixmap", "shm-put"]);
+}
