@@ -49,7 +49,16 @@ impl Session {
             "build zcx-producer (release)",
             &["build", "--release", "-p", "zcx-producer"],
         )?;
+        if interrupted.load(Ordering::SeqCst) {
+            bail!("interrupted");
+        }
         let producer = target_dir().join("release").join("zcx-producer");
+        if !producer.is_file() {
+            bail!(
+                "the release build produced no {} (does crates/zcx-producer have its binary yet?)",
+                producer.display()
+            );
+        }
         let (xvfb, display) = match std::env::var("DISPLAY") {
             Ok(d) if !d.is_empty() => {
                 eprintln!("==> using DISPLAY={d}");
