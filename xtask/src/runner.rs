@@ -3,6 +3,7 @@
 //! release producer binary) and makes sure every child is reaped on every exit path.
 
 use std::fs::File;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,6 +11,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
 use zcx_testkit::Xvfb;
 
 use crate::cmd::{cargo_step, target_dir};
@@ -113,7 +116,9 @@ impl Session {
         let stdout = File::create(out_dir.join(format!("{tag}{mode}.stdout.log")))
             .context("creating the producer stdout log")?;
         let stderr = File::create(&stderr_path).context("creating the producer stderr log")?;
-        cmd.stdin(Stdio::null())
+        // Its own process group, so that stopping it also stops anything it started.
+        cmd.process_group(0)
+            .stdin(Stdio::null())
             .stdout(Stdio::from(stdout))
             .stderr(Stdio::from(stderr));
         eprintln!("==> {mode}: {}", shell_line(&cmd));
@@ -160,12 +165,17 @@ impl Session {
     }
 }
 
-/// Kills (SIGKILL) and reaps the child on drop unless it has already been reaped.
+/// On drop, unless the child has already been reaped: SIGKILLs its process group (the
+/// producer runs in its own; while the leader is unreaped its id cannot be reused) and
+/// the child itself, then reaps it.
 struct ChildGuard(Child);
 
 impl Drop for ChildGuard {
     fn drop(&mut self) {
         if let Ok(None) = self.0.try_wait() {
+            if let Ok(pid) = i32::try_from(self.0.id()) {
+                let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+            }
             let _ = self.0.kill();
             let _ = self.0.wait();
         }

@@ -1,6 +1,7 @@
 //! Runner tests against a fake producer script (the real one is another crate's job).
 
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 
 use super::*;
 
@@ -109,6 +110,29 @@ fn interruption_kills_and_reaps_the_child() {
         !Path::new(&format!("/proc/{pid}")).exists(),
         "child not reaped"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn stopping_a_run_stops_its_whole_process_group() {
+    let dir = temp_dir("pgrp");
+    let session = fake_session(&dir, true);
+    let pid_file = dir.join("grandchild.pid");
+    let child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("sleep 30 & echo $! > {}; wait", pid_file.display()))
+        .process_group(0)
+        .spawn()
+        .expect("spawn sh");
+    let grandchild: i32 = zcx_testkit::poll_until(Duration::from_secs(5), "the pid file", || {
+        std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok()
+    });
+    let _ = session.wait(ChildGuard(child), Duration::from_secs(60));
+    // The grandchild was SIGKILLed; init reaps it, so poll for it to vanish.
+    zcx_testkit::poll_until(Duration::from_secs(5), "the grandchild to vanish", || {
+        let stat = std::fs::read_to_string(format!("/proc/{grandchild}/stat")).ok();
+        stat.is_none_or(|s| s.contains(") Z ")).then_some(())
+    });
     let _ = std::fs::remove_dir_all(&dir);
 }
 
