@@ -3,10 +3,11 @@
 //! it moves like video.
 //!
 //! Per frame, each output pixel is sampled bilinearly from the working image in fixed point
-//! (8-bit weights, red and blue blended together in one `u32`, green apart). Columns map to the
-//! same source position on every row, so their indices and weights are a per-frame table; each
-//! output row first blends its two source rows into a scratch row (a vectorizable loop), then
-//! blends horizontally through the table. Rows are rendered in bands on all cores (rayon).
+//! (8-bit weights, each channel byte blended in 16 bits, loops the compiler vectorizes).
+//! Columns map to the same source position on every row, so their indices and weights are a
+//! per-frame table; each output row first blends its two source rows into a scratch row, then
+//! gathers left and right neighbours through the table and blends them. Rows are rendered in
+//! bands on all cores (rayon). The gather is the one scalar loop left.
 
 use std::f64::consts::TAU;
 use std::io;
@@ -46,8 +47,7 @@ pub struct AssetSource {
     /// The frame size the working image was made for; at zoom 1 it maps 1:1.
     frame_w: usize,
     frame_h: usize,
-    /// Per-frame column table: source column and 8-bit weight of the column to its right.
-    columns: Vec<(u32, u32)>,
+    columns: Columns,
 }
 
 /// The part of the working image one frame shows.
@@ -91,7 +91,7 @@ impl AssetSource {
             work_h: work_h as usize,
             frame_w: width as usize,
             frame_h: height as usize,
-            columns: Vec::new(),
+            columns: Columns::default(),
         })
     }
 
@@ -118,9 +118,14 @@ impl AssetSource {
 
     fn fill_columns(&mut self, view: &View, out_w: usize) {
         let work_w = self.work_w;
-        self.columns.clear();
-        self.columns
-            .extend((0..out_w).map(|x| sample_position(view.x0, view.scale_x, x, work_w)));
+        let Columns { index, byte_weight } = &mut self.columns;
+        index.clear();
+        byte_weight.clear();
+        for x in 0..out_w {
+            let (i, w) = sample_position(view.x0, view.scale_x, x, work_w);
+            index.push(i);
+            byte_weight.extend([w as u8; 4]);
+        }
     }
 }
 
@@ -131,15 +136,6 @@ fn sample_position(origin: f64, scale: f64, i: usize, len: usize) -> (u32, u32) 
     let max = (len as i64 - 1) * 256 - 1;
     let fixed = ((pos * 256.0).round() as i64).clamp(0, max);
     ((fixed >> 8) as u32, (fixed & 0xff) as u32)
-}
-
-/// Blends two `0x00RRGGBB` pixels: `a` weighted `256 - w`, `b` weighted `w` (`w <= 256`).
-/// Red and blue are 16 bits apart, so both fit in one multiply without meeting.
-#[inline(always)]
-fn lerp(a: u32, b: u32, w: u32) -> u32 {
-    let rb = (((a & 0x00ff_00ff) * (256 - w) + (b & 0x00ff_00ff) * w) >> 8) & 0x00ff_00ff;
-    let g = (((a & 0x0000_ff00) * (256 - w) + (b & 0x0000_ff00) * w) >> 8) & 0x0000_ff00;
-    rb | g
 }
 
 impl FrameSource for AssetSource {
@@ -158,33 +154,82 @@ impl FrameSource for AssetSource {
         self.fill_columns(&view, out_w);
         let (work, work_w, work_h) = (&self.work, self.work_w, self.work_h);
         let columns = &self.columns;
-        // Columns are monotonic: only this span of each source row is ever read.
-        let lo = columns.first().map_or(0, |c| c.0 as usize);
-        let hi = columns.last().map_or(0, |c| c.0 as usize) + 1;
         let len = frame.pixels.len().min(out_w * out_h);
         let band_rows = (BAND_PIXELS / out_w).max(1);
         frame.pixels[..len]
             .par_chunks_mut(band_rows * out_w)
             .enumerate()
             .for_each_init(
-                || vec![0u32; work_w],
+                || Scratch::new(work_w, out_w),
                 |scratch, (band, pixels)| {
                     for (i, row) in pixels.chunks_mut(out_w).enumerate() {
                         let y = band * band_rows + i;
                         let (src_y, wy) = sample_position(view.y0, view.scale_y, y, work_h);
                         let top = &work[src_y as usize * work_w..][..work_w];
                         let bottom = &work[(src_y as usize + 1) * work_w..][..work_w];
-                        let blend = scratch[lo..=hi].iter_mut().zip(&top[lo..=hi]);
-                        for ((s, &a), &b) in blend.zip(&bottom[lo..=hi]) {
-                            *s = lerp(a, b, wy);
-                        }
-                        for (px, &(x, wx)) in row.iter_mut().zip(columns) {
-                            let x = x as usize;
-                            *px = lerp(scratch[x], scratch[x + 1], wx);
-                        }
+                        scratch.blend_rows(top, bottom, wy, columns);
+                        scratch.resample_into(row, columns);
                     }
                 },
             );
+    }
+}
+
+/// Per-frame column table: for each output column, the working-image column to its left and
+/// the 8-bit weight of the one to its right. Monotonic in x.
+#[derive(Debug, Default)]
+struct Columns {
+    index: Vec<u32>,
+    /// The weight of each column repeated for the 4 bytes of its pixel.
+    byte_weight: Vec<u8>,
+}
+
+/// One worker's rows in flight: the vertically blended source row, then its pixels gathered
+/// into left and right neighbours so that the final blend is a vectorizable loop.
+struct Scratch {
+    blended: Vec<u32>,
+    left: Vec<u32>,
+    right: Vec<u32>,
+}
+
+impl Scratch {
+    fn new(work_w: usize, out_w: usize) -> Scratch {
+        Scratch {
+            blended: vec![0; work_w],
+            left: vec![0; out_w],
+            right: vec![0; out_w],
+        }
+    }
+
+    /// Blends the span of two source rows that the columns read, with weight `wy` for `bottom`.
+    fn blend_rows(&mut self, top: &[u32], bottom: &[u32], wy: u32, columns: &Columns) {
+        let lo = columns.index.first().map_or(0, |&x| x as usize);
+        let hi = columns.index.last().map_or(0, |&x| x as usize) + 1;
+        let out: &mut [u8] = bytemuck::cast_slice_mut(&mut self.blended[lo..=hi]);
+        let top: &[u8] = bytemuck::cast_slice(&top[lo..=hi]);
+        let bottom: &[u8] = bytemuck::cast_slice(&bottom[lo..=hi]);
+        let (wa, wb) = (256 - wy as u16, wy as u16);
+        for ((o, &a), &b) in out.iter_mut().zip(top).zip(bottom) {
+            *o = ((u16::from(a) * wa + u16::from(b) * wb) >> 8) as u8;
+        }
+    }
+
+    /// Resamples the blended row horizontally into `row`.
+    fn resample_into(&mut self, row: &mut [u32], columns: &Columns) {
+        let gather = self.left.iter_mut().zip(self.right.iter_mut());
+        for ((l, r), &x) in gather.zip(&columns.index) {
+            let x = x as usize;
+            *l = self.blended[x];
+            *r = self.blended[x + 1];
+        }
+        let out: &mut [u8] = bytemuck::cast_slice_mut(row);
+        let left: &[u8] = bytemuck::cast_slice(&self.left);
+        let right: &[u8] = bytemuck::cast_slice(&self.right);
+        let pairs = left.iter().zip(right);
+        for ((o, (&a, &b)), &w) in out.iter_mut().zip(pairs).zip(&columns.byte_weight) {
+            let w = u16::from(w);
+            *o = ((u16::from(a) * (256 - w) + u16::from(b) * w) >> 8) as u8;
+        }
     }
 }
 
@@ -415,9 +460,22 @@ mod tests {
     }
 
     #[test]
-    fn lerp_endpoints_and_midpoint() {
-        assert_eq!(lerp(0x0012_3456, 0x00ff_ffff, 0), 0x0012_3456);
-        assert_eq!(lerp(0x00ff_ffff, 0x00ff_ffff, 255), 0x00ff_ffff);
-        assert_eq!(lerp(0x0000_0000, 0x00fe_fefe, 128), 0x007f_7f7f);
+    fn blending_weights_are_exact_at_the_ends_and_in_the_middle() {
+        let columns = Columns {
+            index: vec![0, 1, 2],
+            byte_weight: [[0; 4], [128; 4], [255; 4]].concat(),
+        };
+        let mut scratch = Scratch::new(4, 3);
+        let top = [0x0012_3456, 0x0000_0000, 0x00ff_ffff, 0x00ff_ffff];
+        let bottom = [0x00ff_ffff; 4];
+        scratch.blend_rows(&top, &bottom, 0, &columns);
+        assert_eq!(scratch.blended, top);
+        let mut row = [0u32; 3];
+        scratch.blended = vec![0x0012_3456, 0x0000_0000, 0x00fe_fefe, 0x00ff_ffff];
+        scratch.resample_into(&mut row, &columns);
+        // Weight 0: left; 128: halfway; 255/256 of the way to the right.
+        assert_eq!(row, [0x0012_3456, 0x007f_7f7f, 0x00fe_fefe]);
+        scratch.blend_rows(&bottom, &bottom, 200, &columns);
+        assert_eq!(scratch.blended, bottom, "a flat colour stays flat");
     }
 }
