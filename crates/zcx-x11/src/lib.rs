@@ -2,4 +2,11 @@
 //! the bytes it writes), probing what the server can do, pixel formats, sealed memfd shared
 //! memory segments, metrics of both sides of the socket, and the public frame stamp.
 
+pub mod connection;
+pub mod format;
+pub mod metrics;
+pub mod probe;
+pub mod shm;
 pub mod stamp;
+
+pub use connection::{connect, ConnectError, Connected, SocketKind, ZcxConnection};

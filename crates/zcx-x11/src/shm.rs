@@ -1,0 +1,198 @@
+//! Sealed, pre-faulted memfd shared-memory segments attached to the X server with ShmAttachFd,
+//! owned RAII-style: the server's attachment is detached before our mapping goes away.
+
+use std::ffi::CString;
+use std::fs::File;
+use std::os::fd::{AsRawFd, OwnedFd};
+
+use memmap2::{MmapMut, MmapOptions};
+use nix::fcntl::{fcntl, FcntlArg, SealFlag};
+use nix::sys::memfd::{memfd_create, MemFdCreateFlag};
+use x11rb::connection::Connection;
+use x11rb::protocol::shm::{self, SegWrapper};
+
+/// Page size used to pre-fault mappings (touching one byte per page is enough).
+const PAGE_BYTES: usize = 4096;
+
+/// What the X server may do with a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShmAccess {
+    /// The server only reads (ShmPutImage, shared pixmaps shown on screen).
+    ServerReadOnly,
+    /// The server writes too (ShmGetImage, shared pixmaps drawn into).
+    ServerReadWrite,
+}
+
+/// Errors while creating or attaching a segment.
+#[derive(Debug, thiserror::Error)]
+pub enum ShmError {
+    #[error("a shared-memory segment cannot be empty")]
+    Empty,
+    #[error("cannot create a {size_bytes}-byte memfd segment: {source} (is /dev/shm or memory exhausted?)")]
+    Create {
+        size_bytes: usize,
+        source: std::io::Error,
+    },
+    #[error("cannot map the {size_bytes}-byte segment: {source}")]
+    Map {
+        size_bytes: usize,
+        source: std::io::Error,
+    },
+    #[error("the X connection failed while attaching the segment: {0}")]
+    Connection(#[from] x11rb::errors::ConnectionError),
+    #[error("the X server refused ShmAttachFd ({0}); MIT-SHM needs a local connection with fd passing (MIT-SHM ≥ 1.2), and containers may forbid it")]
+    Refused(String),
+}
+
+impl From<x11rb::errors::ReplyOrIdError> for ShmError {
+    fn from(e: x11rb::errors::ReplyOrIdError) -> Self {
+        match e {
+            x11rb::errors::ReplyOrIdError::ConnectionError(c) => ShmError::Connection(c),
+            other => ShmError::Refused(other.to_string()),
+        }
+    }
+}
+
+/// A memfd segment mapped here and attached to the X server.
+///
+/// Field order is drop order: the server's attachment (ShmDetach) goes first, then our mapping.
+/// Pixmaps created from the segment must be freed before it is dropped; holding them with a
+/// borrow of the segment enforces that.
+pub struct ShmSegment<'c, C: Connection> {
+    seg: SegWrapper<&'c C>,
+    map: MmapMut,
+}
+
+impl<C: Connection> std::fmt::Debug for ShmSegment<'_, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShmSegment")
+            .field("seg", &self.seg.seg())
+            .field("len", &self.map.len())
+            .finish()
+    }
+}
+
+impl<'c, C: Connection> ShmSegment<'c, C> {
+    /// Creates a sealed memfd of `size_bytes`, maps and pre-faults it, and attaches it to the
+    /// server with ShmAttachFd (waiting for the server's answer, so refusal is reported here).
+    pub fn new(conn: &'c C, size_bytes: usize, access: ShmAccess) -> Result<Self, ShmError> {
+        let (fd, map) = create_mapped_memfd(size_bytes)?;
+        // x11rb takes ownership of the fd it sends, and closes it: give it a duplicate.
+        let send_fd = fd
+            .try_clone()
+            .map_err(|source| ShmError::Create { size_bytes, source })?;
+        let read_only = access == ShmAccess::ServerReadOnly;
+        let (seg, cookie) = SegWrapper::attach_fd_and_get_cookie(conn, send_fd, read_only)?;
+        cookie.check().map_err(|e| match e {
+            x11rb::errors::ReplyError::ConnectionError(c) => ShmError::Connection(c),
+            x11rb::errors::ReplyError::X11Error(x) => {
+                ShmError::Refused(format!("{:?}", x.error_kind))
+            }
+        })?;
+        drop(fd);
+        Ok(ShmSegment { seg, map })
+    }
+
+    /// The server-side segment id, for ShmPutImage, ShmGetImage and ShmCreatePixmap.
+    pub fn seg(&self) -> shm::Seg {
+        self.seg.seg()
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        &self.map
+    }
+
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.map
+    }
+
+    /// The segment as 32-bit pixels (the mapping is page-aligned; a trailing partial pixel is
+    /// left out).
+    pub fn as_u32(&self) -> &[u32] {
+        // SAFETY: u32 has no invalid bit patterns and the mapping is page-aligned, so
+        // align_to yields an empty head.
+        let (head, body, _) = unsafe { self.map.align_to::<u32>() };
+        debug_assert!(head.is_empty());
+        body
+    }
+
+    /// The segment as mutable 32-bit pixels.
+    pub fn as_u32_mut(&mut self) -> &mut [u32] {
+        // SAFETY: u32 has no invalid bit patterns and the mapping is page-aligned, so
+        // align_to_mut yields an empty head; the borrow of `self.map` is exclusive.
+        let (head, body, _) = unsafe { self.map.align_to_mut::<u32>() };
+        debug_assert!(head.is_empty());
+        body
+    }
+}
+
+/// Creates a memfd of exactly `size_bytes`, sealed against shrinking and growing (a truncated
+/// segment would SIGBUS whoever maps it), mapped shared and pre-faulted.
+pub fn create_mapped_memfd(size_bytes: usize) -> Result<(OwnedFd, MmapMut), ShmError> {
+    if size_bytes == 0 {
+        return Err(ShmError::Empty);
+    }
+    let create = |source: nix::Error| ShmError::Create {
+        size_bytes,
+        source: source.into(),
+    };
+    let name = CString::new("zcx-frame").map_err(|e| ShmError::Create {
+        size_bytes,
+        source: std::io::Error::other(e),
+    })?;
+    let fd = memfd_create(
+        &name,
+        MemFdCreateFlag::MFD_CLOEXEC | MemFdCreateFlag::MFD_ALLOW_SEALING,
+    )
+    .map_err(create)?;
+    let file = File::from(fd);
+    file.set_len(size_bytes as u64)
+        .map_err(|source| ShmError::Create { size_bytes, source })?;
+    let seals = SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_GROW | SealFlag::F_SEAL_SEAL;
+    fcntl(file.as_raw_fd(), FcntlArg::F_ADD_SEALS(seals)).map_err(create)?;
+    // SAFETY: the file is a private memfd we just created and sealed against resizing, so the
+    // mapping can never be truncated under us; other writers are the X server only, which
+    // the transports synchronise with (completion/idle events) before touching pixels.
+    let mut map = unsafe { MmapOptions::new().len(size_bytes).populate().map_mut(&file) }
+        .map_err(|source| ShmError::Map { size_bytes, source })?;
+    for page in map.chunks_mut(PAGE_BYTES) {
+        page[0] = 0;
+    }
+    Ok((file.into(), map))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memfd_is_sealed_and_sized() {
+        let (fd, map) = create_mapped_memfd(10_000).expect("memfd");
+        assert_eq!(map.len(), 10_000);
+        let file = File::from(fd);
+        assert!(
+            file.set_len(100).is_err(),
+            "shrinking a sealed segment must fail"
+        );
+        assert!(
+            file.set_len(20_000).is_err(),
+            "growing a sealed segment must fail"
+        );
+        let seals = fcntl(file.as_raw_fd(), FcntlArg::F_GET_SEALS).expect("get seals");
+        let want = SealFlag::F_SEAL_SHRINK | SealFlag::F_SEAL_GROW | SealFlag::F_SEAL_SEAL;
+        assert_eq!(SealFlag::from_bits_truncate(seals) & want, want);
+    }
+
+    #[test]
+    fn empty_segment_is_refused() {
+        assert!(matches!(create_mapped_memfd(0), Err(ShmError::Empty)));
+    }
+}
