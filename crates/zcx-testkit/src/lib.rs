@@ -1,1 +1,18 @@
-//! x
+//! Dev-only test fixtures shared by every zcx integration test.
+//!
+//! Owns: a headless X server per test ([`Xvfb`], started with `-displayfd`, never a fixed
+//! display number and never touching `DISPLAY`), RAII test windows ([`TestWindow`]),
+//! pixel reads through core `GetImage` ([`get_pixel`], [`get_rect`]), deadline polling
+//! ([`poll_until`]) and the explicit `skipped: <reason>` convention ([`skipped`]).
+
+mod error;
+mod pixels;
+mod util;
+mod window;
+mod xvfb;
+
+pub use error::TestkitError;
+pub use pixels::{get_pixel, get_rect};
+pub use util::{have_tool, poll_until, skipped};
+pub use window::TestWindow;
+pub use xvfb::{Xvfb, XvfbBuilder};

@@ -1,0 +1,81 @@
+//! Small test helpers: deadline polling, the `skipped:` convention, PATH look-ups.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Calls `f` until it returns `Some`, with a short exponential backoff (1 ms up to 50 ms).
+///
+/// Panics naming `what` when `timeout` passes first. Use this instead of fixed sleeps
+/// whenever a test waits for the X server or another process.
+pub fn poll_until<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    let mut backoff = Duration::from_millis(1);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        std::thread::sleep(backoff.min(deadline - now));
+        backoff = (backoff * 2).min(Duration::from_millis(50));
+    }
+}
+
+/// Prints exactly `skipped: <reason>` to stdout and to stderr.
+///
+/// A test that cannot run on this machine calls this and returns; it never passes silently.
+pub fn skipped(reason: &str) {
+    println!("skipped: {reason}");
+    eprintln!("skipped: {reason}");
+}
+
+/// Whether an executable file called `name` is on `PATH`.
+pub fn have_tool(name: &str) -> bool {
+    find_on_path(name).is_some()
+}
+
+pub(crate) fn find_on_path(name: &str) -> Option<std::path::PathBuf> {
+    if name.contains('/') {
+        return is_executable(Path::new(name)).then(|| name.into());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    p.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_until_returns_first_some() {
+        let mut n = 0;
+        let v = poll_until(Duration::from_secs(5), "a counter", || {
+            n += 1;
+            (n >= 3).then_some(n)
+        });
+        assert_eq!(v, 3);
+    }
+
+    #[test]
+    #[should_panic(expected = "waiting for the impossible")]
+    fn poll_until_panics_naming_what() {
+        poll_until(Duration::from_millis(20), "the impossible", || None::<()>);
+    }
+
+    #[test]
+    fn have_tool_finds_sh_and_not_nonsense() {
+        assert!(have_tool("sh"));
+        assert!(!have_tool("zcx-no-such-tool-here"));
+    }
+}
