@@ -14,7 +14,7 @@ use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use x11rb::connection::Connection;
 use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
 use x11rb::protocol::xfixes::RegionWrapper;
-use x11rb::protocol::xproto::{ChangeWindowAttributesAux, ConnectionExt as _, EventMask, Window};
+use x11rb::protocol::xproto::{ConnectionExt as _, Window};
 use x11rb::xcb_ffi::XCBConnection;
 
 use crate::gl::{GlContext, GlError, GlRenderer};
@@ -153,10 +153,8 @@ impl<'c> Compositor<'c> {
         Ok(this)
     }
 
-    /// Selects events on the root and adopts the windows that exist already.
+    /// Adopts the windows that exist already (root events are selected by the session).
     fn adopt_existing(&mut self, root: Window) -> Result<(), CompositorError> {
-        let mask = EventMask::SUBSTRUCTURE_NOTIFY | EventMask::STRUCTURE_NOTIFY | EventMask::PROPERTY_CHANGE;
-        self.conn.change_window_attributes(root, &ChangeWindowAttributesAux::new().event_mask(mask))?.check()?;
         let tree = self.conn.query_tree(root)?.reply()?;
         let infos = xwindows::query_infos(self.conn, &self.atoms, &tree.children)?;
         for info in &infos {

@@ -147,6 +147,10 @@ impl<'c, C: Connection> ManagerSession<'c, C> {
             let aux = ChangeWindowAttributesAux::new().event_mask(EventMask::STRUCTURE_NOTIFY);
             conn.change_window_attributes(owner, &aux)?;
         }
+        // Select the root's events before announcing ourselves: requests sent to a manager
+        // that owns the selection (such as sync-hook messages) are queued, never lost.
+        let mask = EventMask::SUBSTRUCTURE_NOTIFY | EventMask::STRUCTURE_NOTIFY | EventMask::PROPERTY_CHANGE;
+        conn.change_window_attributes(root, &ChangeWindowAttributesAux::new().event_mask(mask))?.check()?;
         conn.set_selection_owner(selection_window, selection_atom, CURRENT_TIME)?;
         if conn.get_selection_owner(selection_atom)?.reply()?.owner != selection_window {
             return Err(ManagerError::AlreadyRunning { selection: session.selection_name.clone(), owner });

@@ -15,6 +15,8 @@ use x11rb::protocol::Event;
 
 pub const ATOM_NAME: &str = "_ZCX_SYNC";
 
+const RESEND_INTERVAL: Duration = Duration::from_millis(500);
+
 /// Sends the compositor's answer to one request.
 pub fn answer<C: Connection>(conn: &C, atom: u32, reply_to: Window, token: u32, frames: u32) -> Result<(), ConnectionError> {
     let ev = ClientMessageEvent::new(32, reply_to, atom, [token, frames, 0, 0, 0]);
@@ -64,11 +66,16 @@ pub fn wait_for_compositor<C: Connection>(
     conn.create_window(0, window, root, -1, -1, 1, 1, 0, WindowClass::INPUT_ONLY, 0, &CreateWindowAux::new())?;
     let token = std::process::id() ^ window;
     let ev = ClientMessageEvent::new(32, root, atom, [window, token, 0, 0, 0]);
-    conn.send_event(false, root, EventMask::SUBSTRUCTURE_NOTIFY, ev)?;
-    conn.flush()?;
     let deadline = Instant::now() + timeout;
     let mut others = Vec::new();
+    let mut resend_at = Instant::now();
     let result = loop {
+        // A compositor that is still starting may not listen yet: ask again now and then.
+        if Instant::now() >= resend_at {
+            conn.send_event(false, root, EventMask::SUBSTRUCTURE_NOTIFY, ev)?;
+            conn.flush()?;
+            resend_at = Instant::now() + RESEND_INTERVAL;
+        }
         match conn.poll_for_event()? {
             Some(Event::ClientMessage(m)) if m.type_ == atom && m.window == window && m.data.as_data32()[0] == token => {
                 break Ok(m.data.as_data32()[1]);
