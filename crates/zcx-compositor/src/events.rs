@@ -1,0 +1,138 @@
+//! X event dispatch: one `handle_<event>` method per event kind, translating protocol events
+//! into window-model calls and keeping per-window X resources in step. Errors about windows
+//! that vanished between events are expected races and logged at debug.
+
+use x11rb::protocol::shape;
+use x11rb::protocol::xproto::{
+    CirculateNotifyEvent, ConfigureNotifyEvent, CreateNotifyEvent, Place as XPlace, PropertyNotifyEvent,
+    ReparentNotifyEvent,
+};
+use x11rb::protocol::{ErrorKind, Event};
+use x11rb::x11_utils::X11Error;
+
+use crate::compositor::{Compositor, CompositorError, Exit};
+use crate::model::{Configure, Geometry, Place};
+use crate::xwindows;
+
+impl Compositor<'_> {
+    fn root(&self) -> u32 {
+        self.session.root()
+    }
+
+    /// Routes one event; `Some(exit)` ends the event loop.
+    pub(crate) fn handle_event(&mut self, event: Event) -> Result<Option<Exit>, CompositorError> {
+        match event {
+            Event::CreateNotify(e) => self.handle_create(e)?,
+            Event::DestroyNotify(e) => {
+                self.model.handle_destroy(e.window);
+                self.untrack(e.window);
+            }
+            Event::MapNotify(e) if e.event == self.root() => self.model.handle_map(e.window),
+            Event::UnmapNotify(e) if e.event == self.root() => self.handle_unmap(e.window),
+            Event::ConfigureNotify(e) => self.handle_configure(e),
+            Event::ReparentNotify(e) => self.handle_reparent(e)?,
+            Event::CirculateNotify(e) => self.handle_circulate(e),
+            Event::PropertyNotify(e) => self.handle_property(e)?,
+            Event::ShapeNotify(e) => self.handle_shape(e)?,
+            Event::DamageNotify(e) => {
+                self.damaged.insert(e.drawable);
+            }
+            Event::SelectionClear(e) if e.selection == self.session.selection_atom() => {
+                log::info!("another compositing manager took {:#x}; exiting", e.selection);
+                return Ok(Some(Exit::SelectionLost));
+            }
+            Event::ClientMessage(e) if e.type_ == self.atoms.zcx_sync && e.format == 32 => {
+                let d = e.data.as_data32();
+                self.pending_sync.push((d[0], d[1]));
+            }
+            Event::Error(e) => handle_error(&e),
+            other => log::trace!("ignored event {other:?}"),
+        }
+        Ok(None)
+    }
+
+    fn handle_create(&mut self, e: CreateNotifyEvent) -> Result<(), CompositorError> {
+        if e.parent != self.root() {
+            return Ok(());
+        }
+        // The creation event has the geometry but not the class or depth: ask.
+        for info in xwindows::query_infos(self.conn, &self.atoms, &[e.window])? {
+            self.track(&info)?;
+            self.model.handle_create(info);
+        }
+        Ok(())
+    }
+
+    fn handle_unmap(&mut self, window: u32) {
+        self.model.handle_unmap(window);
+        // The named pixmap of an unmapped window is stale; its texture too.
+        if let Some(res) = self.resources.get_mut(&window) {
+            res.pixmap = None;
+        }
+        self.renderer.remove_window(window);
+    }
+
+    fn handle_configure(&mut self, e: ConfigureNotifyEvent) {
+        if e.window == self.root() {
+            self.model.handle_root_resize(e.width.into(), e.height.into());
+            return;
+        }
+        if e.event != self.root() {
+            return;
+        }
+        let geometry = Geometry::new(e.x.into(), e.y.into(), e.width.into(), e.height.into(), e.border_width.into());
+        let above_sibling = (e.above_sibling != x11rb::NONE).then_some(e.above_sibling);
+        self.model.handle_configure(Configure {
+            id: e.window,
+            geometry,
+            above_sibling,
+            override_redirect: e.override_redirect,
+        });
+    }
+
+    fn handle_reparent(&mut self, e: ReparentNotifyEvent) -> Result<(), CompositorError> {
+        if e.parent == self.root() {
+            for info in xwindows::query_infos(self.conn, &self.atoms, &[e.window])? {
+                self.track(&info)?;
+                self.model.handle_reparent(e.window, Some(info));
+            }
+        } else if self.model.get(e.window).is_some() {
+            self.model.handle_reparent(e.window, None);
+            self.untrack(e.window);
+        }
+        Ok(())
+    }
+
+    fn handle_circulate(&mut self, e: CirculateNotifyEvent) {
+        let place = if e.place == XPlace::ON_TOP { Place::Top } else { Place::Bottom };
+        self.model.handle_circulate(e.window, place);
+    }
+
+    fn handle_property(&mut self, e: PropertyNotifyEvent) -> Result<(), CompositorError> {
+        if e.atom == self.atoms.net_wm_window_opacity && self.model.get(e.window).is_some() {
+            let opacity = xwindows::read_opacity(self.conn, &self.atoms, e.window)?;
+            self.model.handle_opacity(e.window, opacity);
+        }
+        Ok(())
+    }
+
+    fn handle_shape(&mut self, e: shape::NotifyEvent) -> Result<(), CompositorError> {
+        if e.shape_kind != shape::SK::BOUNDING || self.model.get(e.affected_window).is_none() {
+            return Ok(());
+        }
+        let rects = if e.shaped { xwindows::bounding_shape(self.conn, e.affected_window)? } else { None };
+        self.model.handle_shape(e.affected_window, rects);
+        Ok(())
+    }
+}
+
+/// Errors about resources that vanished between events are expected; others are logged.
+fn handle_error(e: &X11Error) {
+    match e.error_kind {
+        ErrorKind::Window | ErrorKind::Drawable | ErrorKind::Pixmap | ErrorKind::Match => {
+            log::debug!("expected race: {:?} for resource {:#x} (request {})", e.error_kind, e.bad_value, e.major_opcode)
+        }
+        ErrorKind::DamageBadDamage => log::debug!("expected race: BadDamage {:#x}", e.bad_value),
+        _ => log::warn!("X error {:?} for {:#x} (request {}.{})", e.error_kind, e.bad_value, e.major_opcode, e.minor_opcode),
+    }
+}

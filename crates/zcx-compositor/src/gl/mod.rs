@@ -1,0 +1,11 @@
+//! The OpenGL backend: context creation (EGL on the X connection, no window surface), RAII
+//! GL objects, the shaders, and the renderer that executes draw lists into an off-screen
+//! composition target and reads damaged rectangles back for presenting.
+
+pub mod context;
+pub mod objects;
+pub mod renderer;
+pub mod shaders;
+
+pub use context::{GlContext, GlError};
+pub use renderer::GlRenderer;

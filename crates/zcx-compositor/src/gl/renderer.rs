@@ -1,0 +1,235 @@
+//! Executes draw lists: an off-screen composition target (texture + framebuffer) the size of
+//! the screen, one texture per window, scissored clears for fills, `glBlitFramebuffer` for
+//! opaque copies, the blend shader for translucent windows, and read-back of rectangles in
+//! X's byte order (BGRA) for the present path. Row 0 is the top row everywhere.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use glow::HasContext;
+
+use super::context::GlError;
+use super::objects::{Framebuffer, Program, Texture, VertexArray};
+use super::shaders;
+use crate::model::WindowId;
+use crate::region::Rect;
+use crate::scene::{DrawList, DrawOp};
+
+/// A window's contents on the GPU. Field order is drop order: framebuffer, then texture.
+pub struct WindowTexture {
+    fbo: Framebuffer,
+    pub texture: Texture,
+}
+
+struct BlendUniforms {
+    screen_size: Option<glow::UniformLocation>,
+    texture_size: Option<glow::UniformLocation>,
+    dst: Option<glow::UniformLocation>,
+    src: Option<glow::UniformLocation>,
+    opacity: Option<glow::UniformLocation>,
+    argb: Option<glow::UniformLocation>,
+}
+
+pub struct GlRenderer {
+    gl: Rc<glow::Context>,
+    windows: HashMap<WindowId, WindowTexture>,
+    target_fbo: Framebuffer,
+    target: Texture,
+    blend: Program,
+    uniforms: BlendUniforms,
+    vao: VertexArray,
+}
+
+impl std::fmt::Debug for GlRenderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GlRenderer")
+            .field("size", &(self.target.width, self.target.height))
+            .field("windows", &self.windows.len())
+            .finish()
+    }
+}
+
+impl GlRenderer {
+    pub fn new(gl: &Rc<glow::Context>, width: u32, height: u32) -> Result<Self, GlError> {
+        let target = Texture::new(gl, width.max(1), height.max(1))?;
+        let target_fbo = Framebuffer::with_texture(gl, &target)?;
+        let blend = Program::new(gl, "blend", shaders::BLEND_VERT, shaders::BLEND_FRAG)?;
+        // SAFETY: uniform lookups on a linked program of this context.
+        let uniforms = unsafe {
+            let loc = |n: &str| gl.get_uniform_location(blend.id, n);
+            BlendUniforms {
+                screen_size: loc("u_screen_size"),
+                texture_size: loc("u_texture_size"),
+                dst: loc("u_dst"),
+                src: loc("u_src"),
+                opacity: loc("u_opacity"),
+                argb: loc("u_argb"),
+            }
+        };
+        let vao = VertexArray::new(gl)?;
+        Ok(Self { gl: gl.clone(), windows: HashMap::new(), target_fbo, target, blend, uniforms, vao })
+    }
+
+    pub fn size(&self) -> (u32, u32) {
+        (self.target.width, self.target.height)
+    }
+
+    /// Makes sure `window` has a texture of `width`×`height` (reallocated on resize).
+    pub fn ensure_window(&mut self, window: WindowId, width: u32, height: u32) -> Result<(), GlError> {
+        if self.windows.get(&window).is_some_and(|t| (t.texture.width, t.texture.height) == (width, height)) {
+            return Ok(());
+        }
+        self.windows.remove(&window);
+        let texture = Texture::new(&self.gl, width.max(1), height.max(1))?;
+        let fbo = Framebuffer::with_texture(&self.gl, &texture)?;
+        self.windows.insert(window, WindowTexture { fbo, texture });
+        Ok(())
+    }
+
+    pub fn has_window(&self, window: WindowId) -> bool {
+        self.windows.contains_key(&window)
+    }
+
+    pub fn remove_window(&mut self, window: WindowId) {
+        self.windows.remove(&window);
+    }
+
+    /// Drops textures of windows that `keep` rejects.
+    pub fn retain_windows(&mut self, mut keep: impl FnMut(WindowId) -> bool) {
+        self.windows.retain(|&id, _| keep(id));
+    }
+
+    /// Uploads X ZPixmap bytes (32 bpp, BGRA byte order) of `rect` (window pixmap
+    /// coordinates) whose rows are `stride_bytes` apart.
+    pub fn upload(&self, window: WindowId, rect: Rect, data: &[u8], stride_bytes: usize) {
+        let Some(t) = self.windows.get(&window) else { return };
+        let Some(r) = rect.intersect(&Rect::new(0, 0, t.texture.width, t.texture.height)) else { return };
+        let needed = stride_bytes * (r.height as usize - 1) + r.width as usize * 4;
+        if data.len() < needed || stride_bytes % 4 != 0 {
+            log::warn!("upload of {r:?} for window {window:#x}: {} bytes is too short", data.len());
+            return;
+        }
+        // SAFETY: the slice holds every row the unpack parameters address (checked above).
+        unsafe {
+            let gl = &self.gl;
+            gl.bind_texture(glow::TEXTURE_2D, Some(t.texture.id));
+            gl.pixel_store_i32(glow::UNPACK_ROW_LENGTH, (stride_bytes / 4) as i32);
+            gl.tex_sub_image_2d(
+                glow::TEXTURE_2D,
+                0,
+                r.x,
+                r.y,
+                r.width as i32,
+                r.height as i32,
+                glow::BGRA,
+                glow::UNSIGNED_BYTE,
+                glow::PixelUnpackData::Slice(Some(&data[..needed])),
+            );
+            gl.pixel_store_i32(glow::UNPACK_ROW_LENGTH, 0);
+        }
+    }
+
+    /// Executes `list` into the composition target.
+    pub fn execute(&self, list: &DrawList) {
+        let gl = &self.gl;
+        // SAFETY: binding and drawing with objects owned by this renderer.
+        unsafe {
+            gl.bind_framebuffer(glow::DRAW_FRAMEBUFFER, Some(self.target_fbo.id));
+            gl.viewport(0, 0, self.target.width as i32, self.target.height as i32);
+        }
+        for op in &list.ops {
+            match *op {
+                DrawOp::Fill { dst, rgb } => self.fill(dst, rgb),
+                DrawOp::Copy { window, src, dst } => self.copy(window, src, dst),
+                DrawOp::Blend { window, src, dst, opacity, argb } => self.blend(window, src, dst, opacity, argb),
+            }
+        }
+        // SAFETY: restoring default state.
+        unsafe {
+            gl.disable(glow::SCISSOR_TEST);
+            gl.disable(glow::BLEND);
+        }
+    }
+
+    fn fill(&self, dst: Rect, rgb: u32) {
+        let c = |shift: u32| ((rgb >> shift) & 0xff) as f32 / 255.0;
+        // SAFETY: scissored clear of the bound draw framebuffer.
+        unsafe {
+            self.gl.enable(glow::SCISSOR_TEST);
+            self.gl.scissor(dst.x, dst.y, dst.width as i32, dst.height as i32);
+            self.gl.clear_color(c(16), c(8), c(0), 1.0);
+            self.gl.clear(glow::COLOR_BUFFER_BIT);
+            self.gl.disable(glow::SCISSOR_TEST);
+        }
+    }
+
+    fn copy(&self, window: WindowId, src: Rect, dst: Rect) {
+        let Some(t) = self.windows.get(&window) else {
+            return self.fill(dst, 0);
+        };
+        let (sx, sy, dx, dy) = (src.x, src.y, dst.x, dst.y);
+        let (w, h) = (src.width as i32, src.height as i32);
+        // SAFETY: blit between framebuffers owned by this renderer.
+        unsafe {
+            self.gl.bind_framebuffer(glow::READ_FRAMEBUFFER, Some(t.fbo.id));
+            self.gl.blit_framebuffer(sx, sy, sx + w, sy + h, dx, dy, dx + w, dy + h, glow::COLOR_BUFFER_BIT, glow::NEAREST);
+        }
+    }
+
+    fn blend(&self, window: WindowId, src: Rect, dst: Rect, opacity: f32, argb: bool) {
+        let Some(t) = self.windows.get(&window) else { return };
+        let gl = &self.gl;
+        let u = &self.uniforms;
+        let rect = |r: Rect| [r.x as f32, r.y as f32, r.width as f32, r.height as f32];
+        // SAFETY: drawing with this renderer's program, vertex array and textures.
+        unsafe {
+            gl.use_program(Some(self.blend.id));
+            gl.bind_vertex_array(Some(self.vao.id));
+            gl.active_texture(glow::TEXTURE0);
+            gl.bind_texture(glow::TEXTURE_2D, Some(t.texture.id));
+            gl.uniform_2_f32(u.screen_size.as_ref(), self.target.width as f32, self.target.height as f32);
+            gl.uniform_2_f32(u.texture_size.as_ref(), t.texture.width as f32, t.texture.height as f32);
+            gl.uniform_4_f32_slice(u.dst.as_ref(), &rect(dst));
+            gl.uniform_4_f32_slice(u.src.as_ref(), &rect(src));
+            gl.uniform_1_f32(u.opacity.as_ref(), opacity);
+            gl.uniform_1_i32(u.argb.as_ref(), i32::from(argb));
+            gl.enable(glow::BLEND);
+            gl.blend_func(glow::ONE, glow::ONE_MINUS_SRC_ALPHA);
+            gl.draw_arrays(glow::TRIANGLE_STRIP, 0, 4);
+            gl.disable(glow::BLEND);
+        }
+    }
+
+    /// Reads `rect` of the composition target into `dst` (BGRA bytes, rows `stride_bytes`
+    /// apart, `rect`'s top-left pixel at `offset_bytes`).
+    pub fn read_back(&self, rect: Rect, dst: &mut [u8], offset_bytes: usize, stride_bytes: usize) {
+        let Some(r) = rect.intersect(&Rect::new(0, 0, self.target.width, self.target.height)) else { return };
+        let needed = offset_bytes + stride_bytes * (r.height as usize - 1) + r.width as usize * 4;
+        if dst.len() < needed || stride_bytes % 4 != 0 {
+            log::warn!("read-back of {r:?}: destination of {} bytes is too short", dst.len());
+            return;
+        }
+        // SAFETY: the slice covers every row the pack parameters address (checked above).
+        unsafe {
+            let gl = &self.gl;
+            gl.bind_framebuffer(glow::READ_FRAMEBUFFER, Some(self.target_fbo.id));
+            gl.pixel_store_i32(glow::PACK_ROW_LENGTH, (stride_bytes / 4) as i32);
+            gl.read_pixels(
+                r.x,
+                r.y,
+                r.width as i32,
+                r.height as i32,
+                glow::BGRA,
+                glow::UNSIGNED_BYTE,
+                glow::PixelPackData::Slice(Some(&mut dst[offset_bytes..needed])),
+            );
+            gl.pixel_store_i32(glow::PACK_ROW_LENGTH, 0);
+        }
+    }
+
+    /// Waits until the GPU has finished (for timing).
+    pub fn finish(&self) {
+        // SAFETY: no arguments.
+        unsafe { self.gl.finish() }
+    }
+}

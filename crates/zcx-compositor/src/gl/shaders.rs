@@ -1,0 +1,5 @@
+//! The one place GLSL enters the program: sources from `shaders/` at the repository root,
+//! embedded with `include_str!`. `shaders/README.md` states the uniform contract.
+
+pub const BLEND_VERT: &str = include_str!("../../../../shaders/blend.vert");
+pub const BLEND_FRAG: &str = include_str!("../../../../shaders/blend.frag");

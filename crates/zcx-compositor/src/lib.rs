@@ -1,0 +1,17 @@
+//! zcx-compositor: a Composite/Damage compositing manager. X events feed the window
+//! [`model`]; the [`scene`] module turns the model and the damage into a draw list (data);
+//! the [`gl`] backend executes it off screen and a [`present`] path puts the repainted pixels on
+//! the Composite overlay window. [`import`] holds the pixmap → texture importers, [`manager`]
+//! the selection, redirection and overlay duties, [`sync_hook`] the test/tool sync protocol.
+
+pub mod compositor;
+mod events;
+pub mod gl;
+pub mod import;
+pub mod manager;
+pub mod model;
+pub mod present;
+pub mod region;
+pub mod scene;
+pub mod sync_hook;
+pub mod xwindows;

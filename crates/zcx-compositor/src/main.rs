@@ -1,0 +1,92 @@
+//! The `zcx-compositor` binary: command line, logging, signals, exit codes (0 clean exit,
+//! 2 another compositing manager is running, 1 anything else).
+
+use std::os::unix::net::UnixStream;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::Parser;
+use zcx_compositor::compositor::{Compositor, CompositorError, Exit, Options};
+use zcx_compositor::import::ImportMode;
+use zcx_compositor::manager::ManagerError;
+
+/// A Composite/Damage compositing manager that composites with OpenGL.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    /// X display (default: $DISPLAY).
+    #[arg(long)]
+    display: Option<String>,
+    /// Take over from a running compositing manager.
+    #[arg(long)]
+    replace: bool,
+    /// How window contents reach the GPU.
+    #[arg(long, value_enum, default_value_t = ImportMode::Auto)]
+    import: ImportMode,
+    /// Root background colour, 0xRRGGBB.
+    #[arg(long, default_value = "0x303030", value_parser = parse_rgb)]
+    background: u32,
+    /// Exit after this many composited frames.
+    #[arg(long)]
+    frames: Option<u64>,
+    /// More logging (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+fn parse_rgb(s: &str) -> Result<u32, String> {
+    let hex = s.trim_start_matches("0x").trim_start_matches('#');
+    u32::from_str_radix(hex, 16).map_err(|e| format!("{s}: {e}")).and_then(|v| {
+        if v <= 0xff_ffff { Ok(v) } else { Err(format!("{s}: more than 24 bits")) }
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = ["warn", "info", "debug", "trace"][usize::from(cli.verbose.min(3))];
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level)).init();
+    match run(&cli) {
+        Ok(exit) => {
+            log::info!("exiting: {exit:?}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let refused = e.downcast_ref::<CompositorError>().is_some_and(|c| {
+                matches!(
+                    c,
+                    CompositorError::Manager(ManagerError::AlreadyRunning { .. } | ManagerError::RedirectRefused { .. })
+                )
+            });
+            eprintln!("zcx-compositor: {e:#}");
+            ExitCode::from(if refused { 2 } else { 1 })
+        }
+    }
+}
+
+fn run(cli: &Cli) -> anyhow::Result<Exit> {
+    let (reader, writer) = UnixStream::pair().context("creating the signal pipe")?;
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let w = writer.try_clone().context("duplicating the signal pipe")?;
+        signal_hook::low_level::pipe::register(sig, w).context("installing signal handlers")?;
+    }
+    let display = cli.display.as_deref().map(std::ffi::CString::new).transpose().context("display name")?;
+    let (conn, screen_num) =
+        x11rb::xcb_ffi::XCBConnection::connect(display.as_deref()).context("cannot connect to the X server")?;
+    let options = Options {
+        screen_num,
+        replace: cli.replace,
+        import: cli.import,
+        background_rgb: cli.background,
+        frames: cli.frames,
+    };
+    let mut compositor = Compositor::new(&conn, options)?;
+    let exit = compositor.run(&reader).context("compositor event loop")?;
+    let c = compositor.counters;
+    log::info!(
+        "{} frames composited, {:.1} MB imported, {:.2} ms per frame",
+        c.frames,
+        c.imported_bytes as f64 / 1e6,
+        c.paint_ms_total / c.frames.max(1) as f64
+    );
+    Ok(exit)
+}

@@ -1,0 +1,165 @@
+//! Presenting the composited frame on the overlay window: a transfer path chosen on purpose.
+//! [`ShmPutPresenter`] reads only the damaged rectangles back from GL into an MIT-SHM segment
+//! and ShmPutImages them (no pixel bytes through the socket); [`PutImagePresenter`] is the
+//! fallback where MIT-SHM is unusable (remote connections), pushing the damaged pixels through
+//! the socket. Both wait with a round trip until the server has consumed the pixels, so the
+//! buffer can be rewritten and the sync hook can answer truthfully.
+
+use x11rb::connection::Connection;
+use x11rb::wrapper::ConnectionExt as _;
+use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
+use x11rb::protocol::shm::ConnectionExt as _;
+use x11rb::protocol::xproto::{ConnectionExt as _, CreateGCAux, GcontextWrapper, ImageFormat, Window};
+use zcx_x11::shm::{ShmAccess, ShmError, ShmSegment};
+
+use crate::gl::GlRenderer;
+use crate::region::{Rect, Region};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PresentError {
+    #[error("X connection failed: {0}")]
+    Connection(#[from] ConnectionError),
+    #[error("X request failed: {0}")]
+    Request(String),
+    #[error("MIT-SHM segment for presenting: {0}")]
+    Shm(#[from] ShmError),
+}
+
+impl From<ReplyError> for PresentError {
+    fn from(e: ReplyError) -> Self {
+        match e {
+            ReplyError::ConnectionError(c) => Self::Connection(c),
+            ReplyError::X11Error(x) => Self::Request(format!("{:?}", x.error_kind)),
+        }
+    }
+}
+
+impl From<ReplyOrIdError> for PresentError {
+    fn from(e: ReplyOrIdError) -> Self {
+        match e {
+            ReplyOrIdError::ConnectionError(c) => Self::Connection(c),
+            other => Self::Request(other.to_string()),
+        }
+    }
+}
+
+/// Puts the damaged parts of the renderer's composition target on the screen.
+pub trait Presenter {
+    fn name(&self) -> &'static str;
+    /// Presents `damage` and returns once the X server has consumed the pixels.
+    fn present(&mut self, renderer: &GlRenderer, damage: &Region) -> Result<(), PresentError>;
+}
+
+fn overlay_gc<C: Connection>(conn: &C, overlay: Window) -> Result<GcontextWrapper<&C>, PresentError> {
+    Ok(GcontextWrapper::create_gc(conn, overlay, &CreateGCAux::new().graphics_exposures(0))?)
+}
+
+/// Read back damaged rectangles into one screen-sized MIT-SHM segment, ShmPutImage each.
+pub struct ShmPutPresenter<'c, C: Connection> {
+    conn: &'c C,
+    gc: GcontextWrapper<&'c C>,
+    segment: ShmSegment<'c, C>,
+    overlay: Window,
+    depth: u8,
+    width: u32,
+    height: u32,
+}
+
+impl<'c, C: Connection> ShmPutPresenter<'c, C> {
+    pub fn new(conn: &'c C, overlay: Window, depth: u8, width: u32, height: u32) -> Result<Self, PresentError> {
+        let size_bytes = width as usize * height as usize * 4;
+        let segment = ShmSegment::new(conn, size_bytes.max(4), ShmAccess::ServerReadOnly)?;
+        let gc = overlay_gc(conn, overlay)?;
+        Ok(Self { conn, gc, segment, overlay, depth, width, height })
+    }
+}
+
+impl<C: Connection> Presenter for ShmPutPresenter<'_, C> {
+    fn name(&self) -> &'static str {
+        "shm-put"
+    }
+
+    fn present(&mut self, renderer: &GlRenderer, damage: &Region) -> Result<(), PresentError> {
+        let stride = self.width as usize * 4;
+        let screen = Rect::new(0, 0, self.width, self.height);
+        let rects: Vec<Rect> = damage.rects().iter().filter_map(|r| r.intersect(&screen)).collect();
+        for r in &rects {
+            let offset = r.y as usize * stride + r.x as usize * 4;
+            renderer.read_back(*r, self.segment.as_mut_slice(), offset, stride);
+        }
+        for r in &rects {
+            self.conn.shm_put_image(
+                self.overlay,
+                self.gc.gcontext(),
+                self.width as u16,
+                self.height as u16,
+                r.x as u16,
+                r.y as u16,
+                r.width as u16,
+                r.height as u16,
+                r.x as i16,
+                r.y as i16,
+                self.depth,
+                ImageFormat::Z_PIXMAP.into(),
+                false,
+                self.segment.seg(),
+                0,
+            )?;
+        }
+        // The server reads the segment while executing ShmPutImage: a round trip proves it is
+        // done before the next read-back rewrites the segment.
+        self.conn.sync()?;
+        Ok(())
+    }
+}
+
+/// Fallback without MIT-SHM: read back each rectangle and PutImage it in request-sized strips.
+pub struct PutImagePresenter<'c, C: Connection> {
+    conn: &'c C,
+    gc: GcontextWrapper<&'c C>,
+    overlay: Window,
+    depth: u8,
+    buffer: Vec<u8>,
+}
+
+impl<'c, C: Connection> PutImagePresenter<'c, C> {
+    pub fn new(conn: &'c C, overlay: Window, depth: u8) -> Result<Self, PresentError> {
+        let gc = overlay_gc(conn, overlay)?;
+        Ok(Self { conn, gc, overlay, depth, buffer: Vec::new() })
+    }
+}
+
+impl<C: Connection> Presenter for PutImagePresenter<'_, C> {
+    fn name(&self) -> &'static str {
+        "put-image"
+    }
+
+    fn present(&mut self, renderer: &GlRenderer, damage: &Region) -> Result<(), PresentError> {
+        // Request header is 24 bytes; keep a margin.
+        let max_bytes = self.conn.maximum_request_bytes().saturating_sub(64).max(4096);
+        for r in damage.rects() {
+            let stride = r.width as usize * 4;
+            self.buffer.resize(stride * r.height as usize, 0);
+            renderer.read_back(*r, &mut self.buffer, 0, stride);
+            let rows_per_request = (max_bytes / stride).max(1);
+            for (i, rows) in self.buffer.chunks(rows_per_request * stride).enumerate() {
+                let y = r.y + (i * rows_per_request) as i32;
+                let h = rows.len() / stride;
+                self.conn.put_image(
+                    ImageFormat::Z_PIXMAP,
+                    self.overlay,
+                    self.gc.gcontext(),
+                    r.width as u16,
+                    h as u16,
+                    r.x as i16,
+                    y as i16,
+                    0,
+                    self.depth,
+                    rows,
+                )?;
+            }
+        }
+        self.conn.sync()?;
+        Ok(())
+    }
+}

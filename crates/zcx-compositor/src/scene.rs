@@ -1,0 +1,219 @@
+//! The scene and the draw list: pure functions from the window model (what is on screen) and
+//! a damage region (what must be repainted) to a list of drawing operations (data). Opaque
+//! windows occlude what is below them, so each damaged pixel is written by at most one copy
+//! plus the translucent windows above it. The GL backend executes the list.
+
+use crate::model::{WindowId, WindowModel};
+use crate::region::{Rect, Region};
+
+/// One visible window, as the scene sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SceneItem {
+    pub window: WindowId,
+    /// Screen rectangle of the window's pixmap (border included).
+    pub extents: Rect,
+    /// Screen rectangles the window covers (its bounding shape, clipped to its extents).
+    pub shape: Vec<Rect>,
+    pub opacity: f32,
+    /// Contents carry premultiplied alpha (depth-32 ARGB visual).
+    pub argb: bool,
+    pub opaque: bool,
+}
+
+/// Visible windows bottom to top.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Scene {
+    pub screen: Rect,
+    pub items: Vec<SceneItem>,
+}
+
+impl Scene {
+    pub fn from_model(model: &WindowModel) -> Self {
+        let items = model
+            .stacking()
+            .filter(|w| w.is_visible())
+            .map(|w| {
+                let extents = w.extents();
+                let shape = match &w.bounding_shape {
+                    None => vec![extents],
+                    Some(rs) => rs
+                        .iter()
+                        .filter_map(|r| r.translate(extents.x, extents.y).intersect(&extents))
+                        .collect(),
+                };
+                SceneItem {
+                    window: w.id(),
+                    extents,
+                    shape,
+                    opacity: w.opacity(),
+                    argb: w.info.argb,
+                    opaque: w.is_opaque(),
+                }
+            })
+            .collect();
+        Self { screen: model.screen(), items }
+    }
+}
+
+/// One drawing operation; `src` is in the window's pixmap coordinates, `dst` on the screen,
+/// always the same size (no scaling in this increment).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DrawOp {
+    /// Fill with the root background colour (0x00RRGGBB).
+    Fill { dst: Rect, rgb: u32 },
+    /// Copy an opaque window's pixels unchanged (a blit, no shader pass).
+    Copy { window: WindowId, src: Rect, dst: Rect },
+    /// Blend a translucent window over what is below: premultiplied-alpha "over".
+    Blend { window: WindowId, src: Rect, dst: Rect, opacity: f32, argb: bool },
+}
+
+/// Operations in painting order, plus the damage they repaint (what must be presented).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DrawList {
+    pub ops: Vec<DrawOp>,
+    pub damage: Region,
+}
+
+impl DrawList {
+    /// Builds the operations that repaint `damage` (screen coordinates) for `scene`.
+    pub fn build(scene: &Scene, damage: &Region, background_rgb: u32) -> Self {
+        let damage = damage.intersected(&scene.screen);
+        let mut remaining = damage.clone();
+        let mut top_down = Vec::new();
+        for item in scene.items.iter().rev() {
+            if remaining.is_empty() {
+                break;
+            }
+            for part in &item.shape {
+                for r in remaining.intersected(part).rects() {
+                    let src = r.translate(-item.extents.x, -item.extents.y);
+                    top_down.push(if item.opaque {
+                        DrawOp::Copy { window: item.window, src, dst: *r }
+                    } else {
+                        DrawOp::Blend {
+                            window: item.window,
+                            src,
+                            dst: *r,
+                            opacity: item.opacity,
+                            argb: item.argb,
+                        }
+                    });
+                }
+            }
+            if item.opaque {
+                for part in &item.shape {
+                    remaining.subtract_rect(part);
+                }
+            }
+        }
+        let mut ops: Vec<DrawOp> =
+            remaining.rects().iter().map(|&dst| DrawOp::Fill { dst, rgb: background_rgb }).collect();
+        ops.extend(top_down.into_iter().rev());
+        Self { ops, damage }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.damage.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Geometry, WindowInfo};
+
+    const BG: u32 = 0x0011_2233;
+
+    fn model(infos: Vec<WindowInfo>) -> WindowModel {
+        let mut m = WindowModel::new(100, 100);
+        m.add_existing(infos);
+        m
+    }
+
+    fn win(id: WindowId, x: i32, y: i32, w: u32, h: u32) -> WindowInfo {
+        WindowInfo { id, geometry: Geometry::new(x, y, w, h, 0), mapped: true, depth: 24, ..Default::default() }
+    }
+
+    fn full() -> Region {
+        Region::from_rect(Rect::new(0, 0, 100, 100))
+    }
+
+    #[test]
+    fn empty_screen_is_one_background_fill() {
+        let list = DrawList::build(&Scene::from_model(&model(vec![])), &full(), BG);
+        assert_eq!(list.ops, vec![DrawOp::Fill { dst: Rect::new(0, 0, 100, 100), rgb: BG }]);
+    }
+
+    #[test]
+    fn scene_skips_unmapped_and_input_only() {
+        let mut hidden = win(2, 0, 0, 5, 5);
+        hidden.mapped = false;
+        let input_only = WindowInfo { input_only: true, ..win(3, 0, 0, 5, 5) };
+        let scene = Scene::from_model(&model(vec![win(1, 0, 0, 5, 5), hidden, input_only]));
+        assert_eq!(scene.items.iter().map(|i| i.window).collect::<Vec<_>>(), vec![1]);
+    }
+
+    #[test]
+    fn opaque_window_occludes_the_one_below_and_the_background() {
+        let scene = Scene::from_model(&model(vec![win(1, 0, 0, 50, 50), win(2, 0, 0, 100, 100)]));
+        let list = DrawList::build(&scene, &full(), BG);
+        assert_eq!(
+            list.ops,
+            vec![DrawOp::Copy { window: 2, src: Rect::new(0, 0, 100, 100), dst: Rect::new(0, 0, 100, 100) }]
+        );
+    }
+
+    #[test]
+    fn only_damaged_parts_are_drawn_in_window_coordinates() {
+        let scene = Scene::from_model(&model(vec![win(1, 10, 20, 50, 50)]));
+        let damage = Region::from_rect(Rect::new(0, 30, 20, 5));
+        let list = DrawList::build(&scene, &damage, BG);
+        assert_eq!(
+            list.ops,
+            vec![
+                DrawOp::Fill { dst: Rect::new(0, 30, 10, 5), rgb: BG },
+                DrawOp::Copy { window: 1, src: Rect::new(0, 10, 10, 5), dst: Rect::new(10, 30, 10, 5) },
+            ]
+        );
+    }
+
+    #[test]
+    fn translucent_window_is_blended_after_what_is_below() {
+        let top = WindowInfo { opacity: Some(0x8000_0000), ..win(2, 0, 0, 10, 10) };
+        let scene = Scene::from_model(&model(vec![win(1, 0, 0, 10, 10), top]));
+        let list = DrawList::build(&scene, &Region::from_rect(Rect::new(0, 0, 10, 10)), BG);
+        assert!(matches!(list.ops[0], DrawOp::Copy { window: 1, .. }));
+        assert!(matches!(list.ops[1], DrawOp::Blend { window: 2, opacity, argb: false, .. } if (opacity - 0.5).abs() < 0.01));
+        assert_eq!(list.ops.len(), 2);
+    }
+
+    #[test]
+    fn argb_window_over_background_fills_first() {
+        let top = WindowInfo { argb: true, depth: 32, ..win(1, 0, 0, 10, 10) };
+        let scene = Scene::from_model(&model(vec![top]));
+        let list = DrawList::build(&scene, &Region::from_rect(Rect::new(0, 0, 10, 10)), BG);
+        assert!(matches!(list.ops[0], DrawOp::Fill { .. }));
+        assert!(matches!(list.ops[1], DrawOp::Blend { window: 1, argb: true, .. }));
+    }
+
+    #[test]
+    fn shaped_window_leaves_the_background_outside_its_shape() {
+        let mut m = model(vec![win(1, 10, 10, 20, 20)]);
+        m.handle_shape(1, Some(vec![Rect::new(0, 0, 10, 20)]));
+        let list = DrawList::build(&Scene::from_model(&m), &Region::from_rect(Rect::new(10, 10, 20, 20)), BG);
+        assert_eq!(
+            list.ops,
+            vec![
+                DrawOp::Fill { dst: Rect::new(20, 10, 10, 20), rgb: BG },
+                DrawOp::Copy { window: 1, src: Rect::new(0, 0, 10, 20), dst: Rect::new(10, 10, 10, 20) },
+            ]
+        );
+    }
+
+    #[test]
+    fn damage_outside_the_screen_is_dropped() {
+        let scene = Scene::from_model(&model(vec![]));
+        let list = DrawList::build(&scene, &Region::from_rect(Rect::new(90, 90, 50, 50)), BG);
+        assert_eq!(list.damage.rects(), &[Rect::new(90, 90, 10, 10)]);
+    }
+}

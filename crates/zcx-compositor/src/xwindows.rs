@@ -1,0 +1,155 @@
+//! The X side of tracked windows: querying what the model needs to know about a window
+//! (attributes, geometry, opacity), the per-window X resources (Damage object, named pixmap)
+//! owned by [`WindowResources`], and fetching accumulated damage as rectangles.
+
+use x11rb::connection::Connection;
+use x11rb::errors::{ConnectionError, ReplyError};
+use x11rb::protocol::damage::{ConnectionExt as _, DamageWrapper, ReportLevel};
+use x11rb::protocol::shape::{self, ConnectionExt as _};
+use x11rb::protocol::xfixes::{self, ConnectionExt as _};
+use x11rb::protocol::xproto::{
+    AtomEnum, ChangeWindowAttributesAux, ConnectionExt as _, EventMask, MapState, PixmapWrapper, Window, WindowClass,
+};
+use x11rb::protocol::composite::ConnectionExt as _;
+
+use crate::model::{Geometry, WindowInfo};
+use crate::region::Rect;
+
+/// Interned atoms the compositor uses.
+#[derive(Clone, Copy, Debug)]
+pub struct Atoms {
+    pub net_wm_window_opacity: u32,
+    pub zcx_sync: u32,
+}
+
+impl Atoms {
+    pub fn intern<C: Connection>(conn: &C) -> Result<Self, ReplyError> {
+        let o = conn.intern_atom(false, b"_NET_WM_WINDOW_OPACITY")?;
+        let s = conn.intern_atom(false, crate::sync_hook::ATOM_NAME.as_bytes())?;
+        Ok(Self { net_wm_window_opacity: o.reply()?.atom, zcx_sync: s.reply()?.atom })
+    }
+}
+
+/// Reads `_NET_WM_WINDOW_OPACITY`; absent or malformed means `None`.
+pub fn read_opacity<C: Connection>(conn: &C, atoms: &Atoms, window: Window) -> Result<Option<u32>, ConnectionError> {
+    let cookie = conn.get_property(false, window, atoms.net_wm_window_opacity, AtomEnum::CARDINAL, 0, 1)?;
+    Ok(cookie.reply().ok().and_then(|r| r.value32().and_then(|mut v| v.next())))
+}
+
+/// Queries attributes, geometry and opacity of `ids` (pipelined). Windows that vanished
+/// meanwhile are left out.
+pub fn query_infos<C: Connection>(conn: &C, atoms: &Atoms, ids: &[Window]) -> Result<Vec<WindowInfo>, ConnectionError> {
+    let mut cookies = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let a = conn.get_window_attributes(id)?;
+        let g = conn.get_geometry(id)?;
+        let o = conn.get_property(false, id, atoms.net_wm_window_opacity, AtomEnum::CARDINAL, 0, 1)?;
+        cookies.push((id, a, g, o));
+    }
+    let mut infos = Vec::with_capacity(ids.len());
+    for (id, a, g, o) in cookies {
+        let (Ok(a), Ok(g)) = (a.reply(), g.reply()) else {
+            log::debug!("window {id:#x} vanished before it could be queried");
+            continue;
+        };
+        let opacity = o.reply().ok().and_then(|r| r.value32().and_then(|mut v| v.next()));
+        infos.push(WindowInfo {
+            id,
+            geometry: Geometry::new(g.x.into(), g.y.into(), g.width.into(), g.height.into(), g.border_width.into()),
+            mapped: a.map_state != MapState::UNMAPPED,
+            override_redirect: a.override_redirect,
+            input_only: a.class == WindowClass::INPUT_ONLY,
+            depth: g.depth,
+            argb: g.depth == 32,
+            opacity,
+        });
+    }
+    Ok(infos)
+}
+
+/// X resources of one tracked window. Field order is drop order: the named pixmap, then the
+/// Damage object. Errors on drop (the window is already gone) are ignored by the wrappers.
+pub struct WindowResources<'c, C: Connection> {
+    pub pixmap: Option<PixmapWrapper<&'c C>>,
+    pub damage: Option<DamageWrapper<&'c C>>,
+}
+
+impl<'c, C: Connection> WindowResources<'c, C> {
+    /// Selects property and shape events on `window` and creates its Damage object.
+    /// InputOnly windows get no Damage object.
+    pub fn track(conn: &'c C, info: &WindowInfo) -> Result<Self, ConnectionError> {
+        let aux = ChangeWindowAttributesAux::new().event_mask(EventMask::PROPERTY_CHANGE);
+        conn.change_window_attributes(info.id, &aux)?;
+        if info.input_only {
+            return Ok(Self { pixmap: None, damage: None });
+        }
+        conn.shape_select_input(info.id, true)?;
+        let damage = match DamageWrapper::create(conn, info.id, ReportLevel::NON_EMPTY) {
+            Ok(d) => Some(d),
+            Err(x11rb::errors::ReplyOrIdError::ConnectionError(e)) => return Err(e),
+            Err(e) => {
+                log::debug!("no Damage object for {:#x}: {e}", info.id);
+                None
+            }
+        };
+        Ok(Self { pixmap: None, damage })
+    }
+
+    /// NameWindowPixmap again (after map or resize); the old pixmap is freed afterwards.
+    /// `Ok(false)` when the window is not viewable any more (an expected race).
+    pub fn rename_pixmap(&mut self, conn: &'c C, window: Window) -> Result<bool, ConnectionError> {
+        let id = match conn.generate_id() {
+            Ok(id) => id,
+            Err(x11rb::errors::ReplyOrIdError::ConnectionError(e)) => return Err(e),
+            Err(e) => {
+                log::warn!("cannot name the pixmap of {window:#x}: {e}");
+                return Ok(false);
+            }
+        };
+        match conn.composite_name_window_pixmap(window, id)?.check() {
+            Ok(()) => {
+                self.pixmap = Some(PixmapWrapper::for_pixmap(conn, id));
+                Ok(true)
+            }
+            Err(ReplyError::ConnectionError(e)) => Err(e),
+            Err(ReplyError::X11Error(e)) => {
+                log::debug!("NameWindowPixmap({window:#x}): {:?} (window unmapped or gone)", e.error_kind);
+                self.pixmap = None;
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// Moves each damaged window's accumulated damage into `scratch` (DamageSubtract) and fetches
+/// it (pipelined; the server processes one window's subtract and fetch before the next).
+pub fn fetch_damage<C: Connection>(
+    conn: &C,
+    scratch: xfixes::Region,
+    damages: &[(Window, x11rb::protocol::damage::Damage)],
+) -> Result<Vec<(Window, Vec<Rect>)>, ConnectionError> {
+    let mut cookies = Vec::with_capacity(damages.len());
+    for &(window, damage) in damages {
+        conn.damage_subtract(damage, x11rb::NONE, scratch)?;
+        cookies.push((window, conn.xfixes_fetch_region(scratch)?));
+    }
+    let mut out = Vec::with_capacity(cookies.len());
+    for (window, cookie) in cookies {
+        match cookie.reply() {
+            Ok(r) => out.push((window, r.rectangles.iter().map(to_rect).collect())),
+            Err(ReplyError::ConnectionError(e)) => return Err(e),
+            Err(ReplyError::X11Error(e)) => log::debug!("damage of {window:#x}: {:?}", e.error_kind),
+        }
+    }
+    Ok(out)
+}
+
+/// The bounding shape of `window` (window-origin coordinates), `None` when unshaped.
+pub fn bounding_shape<C: Connection>(conn: &C, window: Window) -> Result<Option<Vec<Rect>>, ConnectionError> {
+    let reply = conn.shape_get_rectangles(window, shape::SK::BOUNDING)?.reply();
+    Ok(reply.ok().map(|r| r.rectangles.iter().map(to_rect).collect()))
+}
+
+pub fn to_rect(r: &x11rb::protocol::xproto::Rectangle) -> Rect {
+    Rect::new(r.x.into(), r.y.into(), r.width.into(), r.height.into())
+}
