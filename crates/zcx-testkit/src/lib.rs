@@ -7,6 +7,7 @@
 
 mod error;
 mod pixels;
+pub mod recording;
 mod util;
 mod window;
 mod xvfb;
