@@ -75,9 +75,34 @@ pub fn run(cli: &Cli, stop: Arc<AtomicBool>) -> anyhow::Result<Outcome> {
     let setup = connected.conn.setup();
     let format = FrameFormat::for_screen(setup, &setup.roots[connected.screen_num])?;
     let (width, height) = cli.size;
+    check_memory(format.frame_bytes(width, height), usize::from(cli.buffers))?;
     let source = build_source(&cli.source, width, height)?;
     let mut producer = Producer::new(&connected, &probe, format, cli, source, stop)?;
     producer.run(first)
+}
+
+/// Refuses frame sizes whose buffers would not fit comfortably in the memory available: every
+/// buffer is pre-faulted, so an oversized run would push the machine into swap or the OOM killer.
+fn check_memory(frame_bytes: usize, buffers: usize) -> anyhow::Result<()> {
+    const GIB: f64 = (1u64 << 30) as f64;
+    // The shared rings hold `buffers` frames; put-image holds one more client-side.
+    let needed = frame_bytes as u64 * (buffers as u64 + 1);
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let available = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemAvailable:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map(|kib| kib * 1024);
+    match available {
+        Some(available) if needed > available / 2 => bail!(
+            "frames of {:.2} GiB in {buffers} buffers need {:.1} GiB, but only {:.1} GiB of memory \
+             is available; use a smaller --size or fewer --buffers",
+            frame_bytes as f64 / GIB,
+            needed as f64 / GIB,
+            available as f64 / GIB
+        ),
+        _ => Ok(()),
+    }
 }
 
 /// Picks the mode to start with; `auto` falls back with one warning.

@@ -61,6 +61,23 @@ fn bad_sizes_are_rejected_before_connecting() {
 }
 
 #[test]
+fn frames_too_large_for_memory_are_refused() {
+    let available_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().find(|l| l.starts_with("MemAvailable:"))?.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |kib| kib >> 20);
+    // 8 buffers + 1 of 32767x32767 at 4 bytes: 36 GiB.
+    if available_gib >= 72 {
+        skipped(&format!("{available_gib} GiB available: 36 GiB of frames would fit"));
+        return;
+    }
+    let xvfb = Xvfb::builder().size(640, 480, 24).start().expect("Xvfb");
+    let out = run(&["--display", xvfb.display(), "--size", "32767x32767", "--buffers", "8", "--frames", "1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("use a smaller --size or fewer --buffers"), "{}", stderr(&out));
+}
+
+#[test]
 fn odd_sizes_run_in_every_mode() {
     let xvfb = Xvfb::builder().size(4200, 200, 24).start().expect("Xvfb");
     for size in ["1x1", "4097x3", "7x1"] {
