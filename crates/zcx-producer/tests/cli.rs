@@ -64,17 +64,39 @@ fn bad_sizes_are_rejected_before_connecting() {
 fn frames_too_large_for_memory_are_refused() {
     let available_gib = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|m| m.lines().find(|l| l.starts_with("MemAvailable:"))?.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemAvailable:"))?
+                .split_whitespace()
+                .nth(1)?
+                .parse::<u64>()
+                .ok()
+        })
         .map_or(0, |kib| kib >> 20);
     // 8 buffers + 1 of 32767x32767 at 4 bytes: 36 GiB.
     if available_gib >= 72 {
-        skipped(&format!("{available_gib} GiB available: 36 GiB of frames would fit"));
+        skipped(&format!(
+            "{available_gib} GiB available: 36 GiB of frames would fit"
+        ));
         return;
     }
     let xvfb = Xvfb::builder().size(640, 480, 24).start().expect("Xvfb");
-    let out = run(&["--display", xvfb.display(), "--size", "32767x32767", "--buffers", "8", "--frames", "1"]);
+    let out = run(&[
+        "--display",
+        xvfb.display(),
+        "--size",
+        "32767x32767",
+        "--buffers",
+        "8",
+        "--frames",
+        "1",
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("use a smaller --size or fewer --buffers"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("use a smaller --size or fewer --buffers"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -323,7 +345,124 @@ fn resize_by_another_client_then_sigterm_exits_cleanly() {
 }
 
 #[test]
-fn m_key_cycles_modes_and_sigint_writes_every_summary() {
+fn tcp_display_auto_falls_back_to_put_image_with_one_warning() {
+    let xvfb = Xvfb::builder()
+        .size(1280, 720, 24)
+        .arg("-listen")
+        .arg("tcp")
+        .arg("-ac")
+        .start()
+        .expect("Xvfb");
+    let tcp = format!("127.0.0.1{}", xvfb.display());
+    let json = temp_path("tcp-auto.json");
+    let out = run(&[
+        "--display",
+        &tcp,
+        "--size",
+        "640x360",
+        "--fps",
+        "0",
+        "--frames",
+        "15",
+        "--warmup",
+        "5",
+        "--summary-json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let warnings: Vec<_> = stderr(&out)
+        .lines()
+        .filter(|l| l.contains("WARN"))
+        .map(str::to_owned)
+        .collect();
+    // One warning for the fallback; one that the remote server's CPU cannot be measured.
+    assert!(
+        warnings.iter().any(|w| w.contains("using put-image")),
+        "{warnings:?}"
+    );
+    assert!(warnings.len() <= 2, "{warnings:?}");
+    let s = summaries(&json);
+    assert_eq!(s[0]["mode"], "put-image");
+    assert!(
+        s[0]["server_cpu_ms_per_frame"].is_null(),
+        "no server CPU over TCP: {s:?}"
+    );
+    assert!(s[0]["socket_bytes_per_frame"].as_f64().unwrap() >= 640.0 * 360.0 * 4.0);
+    let out = run(&["--display", &tcp, "--mode", "shm-pixmap", "--frames", "3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("MIT-SHM is not usable on this connection"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn wm_delete_window_and_sigint_end_with_summaries() {
+    let xvfb = Xvfb::builder().size(1280, 720, 24).start().expect("Xvfb");
+    let json = temp_path("delete.json");
+    let producer = Producer::spawn(&[
+        "--display",
+        xvfb.display(),
+        "--size",
+        "320x200",
+        "--fps",
+        "60",
+        "--warmup",
+        "0",
+        "--summary-json",
+        json.to_str().unwrap(),
+    ]);
+    let (conn, screen) = xvfb.connect();
+    let window = find_producer_window(&conn, conn.setup().roots[screen].root);
+    wait_for_stats(&conn, window);
+    let atom = |name: &[u8]| conn.intern_atom(false, name).unwrap().reply().unwrap().atom;
+    let (protocols, delete) = (atom(b"WM_PROTOCOLS"), atom(b"WM_DELETE_WINDOW"));
+    let message = x11rb::protocol::xproto::ClientMessageEvent::new(
+        32,
+        window,
+        protocols,
+        [delete, 0, 0, 0, 0],
+    );
+    conn.send_event(
+        false,
+        window,
+        x11rb::protocol::xproto::EventMask::NO_EVENT,
+        message,
+    )
+    .unwrap();
+    conn.flush().unwrap();
+    let out = producer.finish(Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(summaries(&json)[0]["frames"].as_u64().unwrap() > 0);
+
+    let producer = Producer::spawn(&[
+        "--display",
+        xvfb.display(),
+        "--size",
+        "320x200",
+        "--fps",
+        "60",
+        "--warmup",
+        "0",
+        "--summary-json",
+        json.to_str().unwrap(),
+    ]);
+    let window = find_producer_window(&conn, conn.setup().roots[screen].root);
+    wait_for_stats(&conn, window);
+    kill(Pid::from_raw(producer.pid()), Signal::SIGINT).unwrap();
+    let out = producer.finish(Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("mode "),
+        "summary table on SIGINT: {}",
+        stdout(&out)
+    );
+    assert!(summaries(&json)[0]["frames"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn m_key_cycles_modes_and_q_quits_with_every_summary() {
     if !have_tool("xdotool") {
         skipped("xdotool is not installed (cargo xtask test installs it)");
         return;
@@ -356,7 +495,13 @@ fn m_key_cycles_modes_and_sigint_writes_every_summary() {
         "the mode to change to shm-put",
         || (wait_for_stats(&conn, window)["mode"] == "shm-put").then_some(()),
     );
-    kill(Pid::from_raw(producer.pid()), Signal::SIGINT).unwrap();
+    let status = std::process::Command::new("xdotool")
+        // Only the press: the window is gone before a release could be sent.
+        .args(["keydown", "--window", &window.to_string(), "q"])
+        .env("DISPLAY", xvfb.display())
+        .status()
+        .expect("xdotool");
+    assert!(status.success());
     let out = producer.finish(Duration::from_secs(30));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let modes: Vec<_> = summaries(&json).iter().map(|s| s["mode"].clone()).collect();
