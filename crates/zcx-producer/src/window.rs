@@ -6,7 +6,7 @@ use x11rb::protocol::xproto::{
     AtomEnum, ConnectionExt as _, CreateGCAux, CreateWindowAux, EventMask, Keycode, PropMode,
     Window, WindowClass,
 };
-use x11rb::protocol::Event;
+use x11rb::protocol::{ErrorKind, Event};
 use x11rb::wrapper::ConnectionExt as _;
 
 use crate::transport::{check, TransportError};
@@ -188,7 +188,10 @@ impl<'c, C: Connection> ProducerWindow<'c, C> {
                 width: ev.width,
                 height: ev.height,
             },
-            Event::Error(e) if e.bad_value == self.id => {
+            Event::Error(e)
+                if e.bad_value == self.id
+                    && matches!(e.error_kind, ErrorKind::Window | ErrorKind::Drawable) =>
+            {
                 log::debug!("X error on our window: {e:?}");
                 self.alive = false;
                 Command::Destroyed

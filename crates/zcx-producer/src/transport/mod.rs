@@ -232,7 +232,11 @@ impl<'c, C: Connection> Transport<'c, C> {
                 options.present && probe.present.is_some(),
                 fence_atom,
             )?),
-            Mode::Dri3 => unreachable!("dri3 is never available (unavailable_reason says why)"),
+            Mode::Dri3 => {
+                return Err(TransportError::Unsupported(
+                    "--mode dri3: no dma-buf buffer path in this build".to_owned(),
+                ))
+            }
         })
     }
 
