@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod cli;
+mod event_loop;
 pub mod source;
 pub mod stats;
 pub mod transport;
