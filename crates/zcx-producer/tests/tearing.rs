@@ -51,7 +51,16 @@ fn observe(mode: &str) {
             .ok()
             .and_then(|c| c.reply().ok());
         let Some(reply) = reply else {
-            break; // the window is gone: the producer finished
+            // Not viewable yet (BadMatch) or gone (BadWindow): the producer has finished when
+            // its window no longer exists.
+            match conn
+                .get_window_attributes(window)
+                .ok()
+                .and_then(|c| c.reply().ok())
+            {
+                Some(_) => continue,
+                None => break,
+            }
         };
         let column: Vec<u32> = reply
             .data
