@@ -316,8 +316,9 @@ impl<'c> Producer<'c> {
     fn wait(&self, timeout: Duration) -> anyhow::Result<()> {
         let fd = self.conn.stream().as_fd();
         let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
-        let ms =
-            PollTimeout::try_from(timeout.as_millis().max(1) as u64).unwrap_or(PollTimeout::MAX);
+        // Rounded up: waking a little late costs less than waking early and sleeping again.
+        let ms = timeout.as_micros().div_ceil(1000).max(1) as u64;
+        let ms = PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX);
         match poll(&mut fds, ms) {
             Ok(_) | Err(nix::errno::Errno::EINTR) => Ok(()),
             Err(e) => bail!("waiting on the X socket failed: {e}"),
