@@ -4,8 +4,8 @@
 
 use x11rb::protocol::shape;
 use x11rb::protocol::xproto::{
-    CirculateNotifyEvent, ConfigureNotifyEvent, CreateNotifyEvent, Place as XPlace, PropertyNotifyEvent,
-    ReparentNotifyEvent,
+    AtomEnum, CirculateNotifyEvent, ConfigureNotifyEvent, CreateNotifyEvent, Place as XPlace,
+    PropertyNotifyEvent, ReparentNotifyEvent,
 };
 use x11rb::protocol::{ErrorKind, Event};
 use x11rb::x11_utils::X11Error;
@@ -38,7 +38,10 @@ impl Compositor<'_> {
                 self.damaged.insert(e.drawable);
             }
             Event::SelectionClear(e) if e.selection == self.session.selection_atom() => {
-                log::info!("another compositing manager took {:#x}; exiting", e.selection);
+                log::info!(
+                    "another compositing manager took {:#x}; exiting",
+                    e.selection
+                );
                 return Ok(Some(Exit::SelectionLost));
             }
             Event::ClientMessage(e) if e.type_ == self.atoms.zcx_sync && e.format == 32 => {
@@ -55,7 +58,9 @@ impl Compositor<'_> {
         if e.parent != self.root() {
             return Ok(());
         }
-        // The creation event has the geometry but not the class or depth: ask.
+        // The creation event has the geometry but not the class or depth: ask, after selecting
+        // property changes so that WM_CLASS or _ZCX_STATS set meanwhile is not missed.
+        xwindows::select_property_changes(self.conn, e.window)?;
         for info in xwindows::query_infos(self.conn, &self.atoms, &[e.window])? {
             self.track(&info)?;
             self.model.handle_create(info);
@@ -74,13 +79,20 @@ impl Compositor<'_> {
 
     fn handle_configure(&mut self, e: ConfigureNotifyEvent) {
         if e.window == self.root() {
-            self.model.handle_root_resize(e.width.into(), e.height.into());
+            self.model
+                .handle_root_resize(e.width.into(), e.height.into());
             return;
         }
         if e.event != self.root() {
             return;
         }
-        let geometry = Geometry::new(e.x.into(), e.y.into(), e.width.into(), e.height.into(), e.border_width.into());
+        let geometry = Geometry::new(
+            e.x.into(),
+            e.y.into(),
+            e.width.into(),
+            e.height.into(),
+            e.border_width.into(),
+        );
         let above_sibling = (e.above_sibling != x11rb::NONE).then_some(e.above_sibling);
         self.model.handle_configure(Configure {
             id: e.window,
@@ -92,6 +104,7 @@ impl Compositor<'_> {
 
     fn handle_reparent(&mut self, e: ReparentNotifyEvent) -> Result<(), CompositorError> {
         if e.parent == self.root() {
+            xwindows::select_property_changes(self.conn, e.window)?;
             for info in xwindows::query_infos(self.conn, &self.atoms, &[e.window])? {
                 self.track(&info)?;
                 self.model.handle_reparent(e.window, Some(info));
@@ -104,7 +117,11 @@ impl Compositor<'_> {
     }
 
     fn handle_circulate(&mut self, e: CirculateNotifyEvent) {
-        let place = if e.place == XPlace::ON_TOP { Place::Top } else { Place::Bottom };
+        let place = if e.place == XPlace::ON_TOP {
+            Place::Top
+        } else {
+            Place::Bottom
+        };
         self.model.handle_circulate(e.window, place);
     }
 
@@ -112,6 +129,14 @@ impl Compositor<'_> {
         if e.atom == self.atoms.net_wm_window_opacity && self.model.get(e.window).is_some() {
             let opacity = xwindows::read_opacity(self.conn, &self.atoms, e.window)?;
             self.model.handle_opacity(e.window, opacity);
+        } else if (e.atom == self.atoms.zcx_stats || e.atom == u32::from(AtomEnum::WM_CLASS))
+            && self.model.get(e.window).is_some()
+        {
+            let producer = xwindows::read_producer(self.conn, &self.atoms, e.window)?;
+            self.model.handle_producer(e.window, producer);
+            if e.atom == self.atoms.zcx_stats {
+                self.stats_changed(e.window)?;
+            }
         }
         Ok(())
     }
@@ -120,7 +145,11 @@ impl Compositor<'_> {
         if e.shape_kind != shape::SK::BOUNDING || self.model.get(e.affected_window).is_none() {
             return Ok(());
         }
-        let rects = if e.shaped { xwindows::bounding_shape(self.conn, e.affected_window)? } else { None };
+        let rects = if e.shaped {
+            xwindows::bounding_shape(self.conn, e.affected_window)?
+        } else {
+            None
+        };
         self.model.handle_shape(e.affected_window, rects);
         Ok(())
     }
@@ -130,9 +159,20 @@ impl Compositor<'_> {
 fn handle_error(e: &X11Error) {
     match e.error_kind {
         ErrorKind::Window | ErrorKind::Drawable | ErrorKind::Pixmap | ErrorKind::Match => {
-            log::debug!("expected race: {:?} for resource {:#x} (request {})", e.error_kind, e.bad_value, e.major_opcode)
+            log::debug!(
+                "expected race: {:?} for resource {:#x} (request {})",
+                e.error_kind,
+                e.bad_value,
+                e.major_opcode
+            )
         }
         ErrorKind::DamageBadDamage => log::debug!("expected race: BadDamage {:#x}", e.bad_value),
-        _ => log::warn!("X error {:?} for {:#x} (request {}.{})", e.error_kind, e.bad_value, e.major_opcode, e.minor_opcode),
+        _ => log::warn!(
+            "X error {:?} for {:#x} (request {}.{})",
+            e.error_kind,
+            e.bad_value,
+            e.major_opcode,
+            e.minor_opcode
+        ),
     }
 }

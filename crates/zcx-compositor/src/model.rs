@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::layout::{self, Layout, Placement};
 use crate::region::{Rect, Region};
 
 pub type WindowId = u32;
@@ -23,7 +24,13 @@ pub struct Geometry {
 
 impl Geometry {
     pub fn new(x: i32, y: i32, width: u32, height: u32, border_width: u32) -> Self {
-        Self { x, y, width, height, border_width }
+        Self {
+            x,
+            y,
+            width,
+            height,
+            border_width,
+        }
     }
 
     /// Outer size including the border: the size of the window's named pixmap.
@@ -53,6 +60,8 @@ pub struct WindowInfo {
     pub argb: bool,
     /// `_NET_WM_WINDOW_OPACITY`, 0..=0xffff_ffff.
     pub opacity: Option<u32>,
+    /// A frame producer: WM_CLASS `zcx-producer` or a `_ZCX_STATS` property.
+    pub producer: bool,
 }
 
 /// One tracked window.
@@ -65,11 +74,19 @@ pub struct Window {
     pub content_damage: Region,
     /// Bounding shape in pixmap coordinates; `None` means unshaped (the whole extents).
     pub bounding_shape: Option<Vec<Rect>>,
+    /// Where the layout puts the pixmap when not at its own extents (side-by-side columns).
+    pub placed_at: Option<Rect>,
 }
 
 impl Window {
     fn new(info: WindowInfo) -> Self {
-        let mut w = Self { info, needs_pixmap: false, content_damage: Region::new(), bounding_shape: None };
+        let mut w = Self {
+            info,
+            needs_pixmap: false,
+            content_damage: Region::new(),
+            bounding_shape: None,
+            placed_at: None,
+        };
         if w.info.mapped {
             w.mark_contents_stale();
         }
@@ -80,8 +97,17 @@ impl Window {
         self.info.id
     }
 
+    /// The window's own screen rectangle, border included (where X puts it).
     pub fn extents(&self) -> Rect {
         self.info.geometry.extents()
+    }
+
+    /// Where the pixmap is drawn: its own extents, or the layout's rectangle.
+    pub fn placement(&self) -> Placement {
+        Placement {
+            size: self.info.geometry.outer_size(),
+            dst: self.placed_at.unwrap_or_else(|| self.extents()),
+        }
     }
 
     /// Mapped, InputOutput and of non-zero size: something the scene draws.
@@ -91,7 +117,9 @@ impl Window {
 
     /// Opacity as a fraction in 0.0..=1.0.
     pub fn opacity(&self) -> f32 {
-        self.info.opacity.map_or(1.0, |o| (f64::from(o) / f64::from(u32::MAX)) as f32)
+        self.info
+            .opacity
+            .map_or(1.0, |o| (f64::from(o) / f64::from(u32::MAX)) as f32)
     }
 
     /// Covers everything below it inside its shape.
@@ -131,18 +159,33 @@ pub struct WindowModel {
     windows: HashMap<WindowId, Window>,
     ignored: HashSet<WindowId>,
     screen_damage: Region,
+    layout: Layout,
 }
 
 impl WindowModel {
     pub fn new(width: u32, height: u32) -> Self {
         let screen = Rect::new(0, 0, width, height);
-        Self { screen, screen_damage: Region::from_rect(screen), ..Self::default() }
+        Self {
+            screen,
+            screen_damage: Region::from_rect(screen),
+            ..Self::default()
+        }
     }
 
     /// Windows the compositor itself owns (overlay, selection window) never enter the model.
     pub fn ignore(&mut self, id: WindowId) {
         self.ignored.insert(id);
         self.remove(id);
+    }
+
+    /// Chooses the layout (`--layout`) and places the windows accordingly.
+    pub fn set_layout(&mut self, layout: Layout) {
+        self.layout = layout;
+        self.relayout();
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.layout
     }
 
     pub fn screen(&self) -> Rect {
@@ -206,8 +249,36 @@ impl WindowModel {
 
     fn damage_window_extents(&mut self, id: WindowId) {
         if let Some(w) = self.windows.get(&id).filter(|w| w.is_visible()) {
-            let r = w.extents();
+            let r = w.placement().dst;
             self.damage_screen(r);
+        }
+    }
+
+    /// Recomputes layout placements; windows that move are damaged where they were and are.
+    fn relayout(&mut self) {
+        let mut wanted: HashMap<WindowId, Rect> = HashMap::new();
+        if self.layout == Layout::SideBySide {
+            let mut producers: Vec<(WindowId, u32, u32)> = self
+                .stacking()
+                .filter(|w| w.info.producer && w.is_visible())
+                .map(|w| {
+                    let (width, height) = w.info.geometry.outer_size();
+                    (w.id(), width, height)
+                })
+                .collect();
+            producers.sort_unstable_by_key(|p| p.0);
+            wanted.extend(layout::columns(self.screen, &producers));
+        }
+        let ids: Vec<WindowId> = self.stack.clone();
+        for id in ids {
+            let new = wanted.get(&id).copied();
+            if self.windows.get(&id).is_some_and(|w| w.placed_at != new) {
+                self.damage_window_extents(id);
+                if let Some(w) = self.windows.get_mut(&id) {
+                    w.placed_at = new;
+                }
+                self.damage_window_extents(id);
+            }
         }
     }
 
@@ -220,16 +291,24 @@ impl WindowModel {
         self.windows.insert(id, Window::new(info));
         self.stack.push(id);
         self.damage_window_extents(id);
+        self.relayout();
     }
 
     fn remove(&mut self, id: WindowId) -> Option<Window> {
         self.damage_window_extents(id);
         self.stack.retain(|&s| s != id);
-        self.windows.remove(&id)
+        let removed = self.windows.remove(&id);
+        if removed.as_ref().is_some_and(|w| w.info.producer) {
+            self.relayout();
+        }
+        removed
     }
 
     pub fn handle_create(&mut self, info: WindowInfo) {
-        self.insert_top(WindowInfo { mapped: false, ..info });
+        self.insert_top(WindowInfo {
+            mapped: false,
+            ..info
+        });
     }
 
     pub fn handle_destroy(&mut self, id: WindowId) {
@@ -237,9 +316,12 @@ impl WindowModel {
     }
 
     pub fn handle_map(&mut self, id: WindowId) {
-        let Some(w) = self.windows.get_mut(&id) else { return };
+        let Some(w) = self.windows.get_mut(&id) else {
+            return;
+        };
         w.info.mapped = true;
         w.mark_contents_stale();
+        self.relayout();
         self.damage_window_extents(id);
     }
 
@@ -250,12 +332,18 @@ impl WindowModel {
             w.needs_pixmap = false;
             w.content_damage.clear();
         }
+        self.relayout();
     }
 
     pub fn handle_configure(&mut self, ev: Configure) {
-        let Some(w) = self.windows.get(&ev.id) else { return };
+        let Some(w) = self.windows.get(&ev.id) else {
+            return;
+        };
         let old = w.info.geometry;
-        let restack = self.position_of(ev.id).and_then(|i| i.checked_sub(1)).map(|i| self.stack[i])
+        let restack = self
+            .position_of(ev.id)
+            .and_then(|i| i.checked_sub(1))
+            .map(|i| self.stack[i])
             != ev.above_sibling;
         self.damage_window_extents(ev.id);
         if let Some(w) = self.windows.get_mut(&ev.id) {
@@ -268,6 +356,7 @@ impl WindowModel {
         if restack {
             self.restack_above(ev.id, ev.above_sibling);
         }
+        self.relayout();
         self.damage_window_extents(ev.id);
     }
 
@@ -279,13 +368,15 @@ impl WindowModel {
         self.stack.retain(|&s| s != id);
         let at = match sibling {
             None => 0,
-            Some(s) => match self.position_of(s) {
-                Some(i) => i + 1,
-                None => {
-                    log::debug!("window {id:#x} restacked above unknown sibling {s:#x}; putting it on top");
-                    self.stack.len()
+            Some(s) => {
+                match self.position_of(s) {
+                    Some(i) => i + 1,
+                    None => {
+                        log::debug!("window {id:#x} restacked above unknown sibling {s:#x}; putting it on top");
+                        self.stack.len()
+                    }
                 }
-            },
+            }
         };
         self.stack.insert(at, id);
     }
@@ -315,17 +406,32 @@ impl WindowModel {
 
     /// `_NET_WM_WINDOW_OPACITY` was set, changed or deleted (`None`).
     pub fn handle_opacity(&mut self, id: WindowId, opacity: Option<u32>) {
-        let Some(w) = self.windows.get_mut(&id) else { return };
+        let Some(w) = self.windows.get_mut(&id) else {
+            return;
+        };
         if w.info.opacity != opacity {
             w.info.opacity = opacity;
             self.damage_window_extents(id);
         }
     }
 
+    /// The window became a producer or stopped being one (WM_CLASS, `_ZCX_STATS`).
+    pub fn handle_producer(&mut self, id: WindowId, producer: bool) {
+        let Some(w) = self.windows.get_mut(&id) else {
+            return;
+        };
+        if w.info.producer != producer {
+            w.info.producer = producer;
+            self.relayout();
+        }
+    }
+
     /// The bounding shape changed; rects are relative to the window origin (inside the
     /// border), as the SHAPE extension reports them. `None`: no longer shaped.
     pub fn handle_shape(&mut self, id: WindowId, bounding: Option<Vec<Rect>>) {
-        let Some(w) = self.windows.get_mut(&id) else { return };
+        let Some(w) = self.windows.get_mut(&id) else {
+            return;
+        };
         let bw = w.info.geometry.border_width as i32;
         w.bounding_shape = bounding.map(|rs| rs.iter().map(|r| r.translate(bw, bw)).collect());
         self.damage_window_extents(id);
@@ -334,19 +440,21 @@ impl WindowModel {
     /// New contents damage; rects are relative to the window origin (inside the border), as
     /// DAMAGE reports them for a window.
     pub fn handle_damage(&mut self, id: WindowId, rects: &[Rect]) {
-        let Some(w) = self.windows.get_mut(&id) else { return };
+        let Some(w) = self.windows.get_mut(&id) else {
+            return;
+        };
         if !w.is_visible() {
             return;
         }
         let bw = w.info.geometry.border_width as i32;
         let (ow, oh) = w.info.geometry.outer_size();
         let pixmap = Rect::new(0, 0, ow, oh);
-        let origin = w.extents();
+        let placement = w.placement();
         let mut screen = Vec::with_capacity(rects.len());
         for r in rects {
             if let Some(local) = r.translate(bw, bw).intersect(&pixmap) {
                 w.content_damage.add(local);
-                screen.push(local.translate(origin.x, origin.y));
+                screen.extend(placement.to_screen(local));
             }
         }
         for r in screen {
@@ -357,6 +465,7 @@ impl WindowModel {
     /// The root window changed size (RandR).
     pub fn handle_root_resize(&mut self, width: u32, height: u32) {
         self.screen = Rect::new(0, 0, width, height);
+        self.relayout();
         self.damage_all();
     }
 }

@@ -3,6 +3,7 @@
 //! windows occlude what is below them, so each damaged pixel is written by at most one copy
 //! plus the translucent windows above it. The GL backend executes the list.
 
+use crate::layout::{Placement, SrcRect};
 use crate::model::{WindowId, WindowModel};
 use crate::region::{Rect, Region};
 
@@ -10,8 +11,10 @@ use crate::region::{Rect, Region};
 #[derive(Clone, Debug, PartialEq)]
 pub struct SceneItem {
     pub window: WindowId,
-    /// Screen rectangle of the window's pixmap (border included).
+    /// Screen rectangle the window's pixmap (border included) is drawn to.
     pub extents: Rect,
+    /// How the pixmap maps onto `extents` (scaled in the side-by-side layout).
+    pub placement: Placement,
     /// Screen rectangles the window covers (its bounding shape, clipped to its extents).
     pub shape: Vec<Rect>,
     pub opacity: f32,
@@ -33,17 +36,16 @@ impl Scene {
             .stacking()
             .filter(|w| w.is_visible())
             .map(|w| {
-                let extents = w.extents();
+                let placement = w.placement();
+                let extents = placement.dst;
                 let shape = match &w.bounding_shape {
                     None => vec![extents],
-                    Some(rs) => rs
-                        .iter()
-                        .filter_map(|r| r.translate(extents.x, extents.y).intersect(&extents))
-                        .collect(),
+                    Some(rs) => rs.iter().filter_map(|r| placement.to_screen(*r)).collect(),
                 };
                 SceneItem {
                     window: w.id(),
                     extents,
+                    placement,
                     shape,
                     opacity: w.opacity(),
                     argb: w.info.argb,
@@ -51,20 +53,45 @@ impl Scene {
                 }
             })
             .collect();
-        Self { screen: model.screen(), items }
+        Self {
+            screen: model.screen(),
+            items,
+        }
     }
 }
 
-/// One drawing operation; `src` is in the window's pixmap coordinates, `dst` on the screen,
-/// always the same size (no scaling in this increment).
+/// One drawing operation; `src` is in the window's pixmap coordinates, `dst` on the screen.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum DrawOp {
     /// Fill with the root background colour (0x00RRGGBB).
     Fill { dst: Rect, rgb: u32 },
     /// Copy an opaque window's pixels unchanged (a blit, no shader pass).
-    Copy { window: WindowId, src: Rect, dst: Rect },
-    /// Blend a translucent window over what is below: premultiplied-alpha "over".
-    Blend { window: WindowId, src: Rect, dst: Rect, opacity: f32, argb: bool },
+    Copy {
+        window: WindowId,
+        src: Rect,
+        dst: Rect,
+    },
+    /// Scale an opaque window's whole pixmap onto `dst` (a linear blit, no shader pass).
+    Scale { window: WindowId, dst: Rect },
+    /// Blend a window over what is below: premultiplied-alpha "over", bilinear when `scaled`.
+    Blend {
+        window: WindowId,
+        src: SrcRect,
+        dst: Rect,
+        opacity: f32,
+        argb: bool,
+        scaled: bool,
+    },
+    /// Draw the HUD panel of `window` (its text changed or what is below was repainted),
+    /// clipped to `clip`.
+    Hud { window: WindowId, clip: Rect },
+}
+
+/// A HUD panel on the screen, drawn above everything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HudPanel {
+    pub window: WindowId,
+    pub rect: Rect,
 }
 
 /// Operations in painting order, plus the damage they repaint (what must be presented).
@@ -86,18 +113,7 @@ impl DrawList {
             }
             for part in &item.shape {
                 for r in remaining.intersected(part).rects() {
-                    let src = r.translate(-item.extents.x, -item.extents.y);
-                    top_down.push(if item.opaque {
-                        DrawOp::Copy { window: item.window, src, dst: *r }
-                    } else {
-                        DrawOp::Blend {
-                            window: item.window,
-                            src,
-                            dst: *r,
-                            opacity: item.opacity,
-                            argb: item.argb,
-                        }
-                    });
+                    top_down.push(item.draw_op(*r));
                 }
             }
             if item.opaque {
@@ -106,14 +122,65 @@ impl DrawList {
                 }
             }
         }
-        let mut ops: Vec<DrawOp> =
-            remaining.rects().iter().map(|&dst| DrawOp::Fill { dst, rgb: background_rgb }).collect();
+        let mut ops: Vec<DrawOp> = remaining
+            .rects()
+            .iter()
+            .map(|&dst| DrawOp::Fill {
+                dst,
+                rgb: background_rgb,
+            })
+            .collect();
         ops.extend(top_down.into_iter().rev());
         Self { ops, damage }
     }
 
+    /// Adds the HUD panels on top: a panel is redrawn where the damage touches it.
+    pub fn add_hud(&mut self, panels: &[HudPanel]) {
+        for p in panels {
+            for r in self.damage.intersected(&p.rect).rects() {
+                self.ops.push(DrawOp::Hud {
+                    window: p.window,
+                    clip: *r,
+                });
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.damage.is_empty()
+    }
+}
+
+impl SceneItem {
+    /// The operation that paints screen rectangle `dst` (inside this item's shape).
+    fn draw_op(&self, dst: Rect) -> DrawOp {
+        let window = self.window;
+        let scaled = self.placement.is_scaled();
+        if !scaled && self.opaque {
+            let src = dst.translate(-self.extents.x, -self.extents.y);
+            return DrawOp::Copy { window, src, dst };
+        }
+        if scaled && self.opaque && dst == self.extents {
+            return DrawOp::Scale { window, dst };
+        }
+        let src = if scaled {
+            self.placement.to_source(dst)
+        } else {
+            dst.translate(-self.extents.x, -self.extents.y).into()
+        };
+        let (opacity, argb) = if self.opaque {
+            (1.0, false)
+        } else {
+            (self.opacity, self.argb)
+        };
+        DrawOp::Blend {
+            window,
+            src,
+            dst,
+            opacity,
+            argb,
+            scaled,
+        }
     }
 }
 
@@ -131,7 +198,13 @@ mod tests {
     }
 
     fn win(id: WindowId, x: i32, y: i32, w: u32, h: u32) -> WindowInfo {
-        WindowInfo { id, geometry: Geometry::new(x, y, w, h, 0), mapped: true, depth: 24, ..Default::default() }
+        WindowInfo {
+            id,
+            geometry: Geometry::new(x, y, w, h, 0),
+            mapped: true,
+            depth: 24,
+            ..Default::default()
+        }
     }
 
     fn full() -> Region {
@@ -141,16 +214,28 @@ mod tests {
     #[test]
     fn empty_screen_is_one_background_fill() {
         let list = DrawList::build(&Scene::from_model(&model(vec![])), &full(), BG);
-        assert_eq!(list.ops, vec![DrawOp::Fill { dst: Rect::new(0, 0, 100, 100), rgb: BG }]);
+        assert_eq!(
+            list.ops,
+            vec![DrawOp::Fill {
+                dst: Rect::new(0, 0, 100, 100),
+                rgb: BG
+            }]
+        );
     }
 
     #[test]
     fn scene_skips_unmapped_and_input_only() {
         let mut hidden = win(2, 0, 0, 5, 5);
         hidden.mapped = false;
-        let input_only = WindowInfo { input_only: true, ..win(3, 0, 0, 5, 5) };
+        let input_only = WindowInfo {
+            input_only: true,
+            ..win(3, 0, 0, 5, 5)
+        };
         let scene = Scene::from_model(&model(vec![win(1, 0, 0, 5, 5), hidden, input_only]));
-        assert_eq!(scene.items.iter().map(|i| i.window).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(
+            scene.items.iter().map(|i| i.window).collect::<Vec<_>>(),
+            vec![1]
+        );
     }
 
     #[test]
@@ -159,7 +244,11 @@ mod tests {
         let list = DrawList::build(&scene, &full(), BG);
         assert_eq!(
             list.ops,
-            vec![DrawOp::Copy { window: 2, src: Rect::new(0, 0, 100, 100), dst: Rect::new(0, 0, 100, 100) }]
+            vec![DrawOp::Copy {
+                window: 2,
+                src: Rect::new(0, 0, 100, 100),
+                dst: Rect::new(0, 0, 100, 100)
+            }]
         );
     }
 
@@ -171,41 +260,75 @@ mod tests {
         assert_eq!(
             list.ops,
             vec![
-                DrawOp::Fill { dst: Rect::new(0, 30, 10, 5), rgb: BG },
-                DrawOp::Copy { window: 1, src: Rect::new(0, 10, 10, 5), dst: Rect::new(10, 30, 10, 5) },
+                DrawOp::Fill {
+                    dst: Rect::new(0, 30, 10, 5),
+                    rgb: BG
+                },
+                DrawOp::Copy {
+                    window: 1,
+                    src: Rect::new(0, 10, 10, 5),
+                    dst: Rect::new(10, 30, 10, 5)
+                },
             ]
         );
     }
 
     #[test]
     fn translucent_window_is_blended_after_what_is_below() {
-        let top = WindowInfo { opacity: Some(0x8000_0000), ..win(2, 0, 0, 10, 10) };
+        let top = WindowInfo {
+            opacity: Some(0x8000_0000),
+            ..win(2, 0, 0, 10, 10)
+        };
         let scene = Scene::from_model(&model(vec![win(1, 0, 0, 10, 10), top]));
         let list = DrawList::build(&scene, &Region::from_rect(Rect::new(0, 0, 10, 10)), BG);
         assert!(matches!(list.ops[0], DrawOp::Copy { window: 1, .. }));
-        assert!(matches!(list.ops[1], DrawOp::Blend { window: 2, opacity, argb: false, .. } if (opacity - 0.5).abs() < 0.01));
+        assert!(
+            matches!(list.ops[1], DrawOp::Blend { window: 2, opacity, argb: false, .. } if (opacity - 0.5).abs() < 0.01)
+        );
         assert_eq!(list.ops.len(), 2);
     }
 
     #[test]
     fn argb_window_over_background_fills_first() {
-        let top = WindowInfo { argb: true, depth: 32, ..win(1, 0, 0, 10, 10) };
+        let top = WindowInfo {
+            argb: true,
+            depth: 32,
+            ..win(1, 0, 0, 10, 10)
+        };
         let scene = Scene::from_model(&model(vec![top]));
         let list = DrawList::build(&scene, &Region::from_rect(Rect::new(0, 0, 10, 10)), BG);
         assert!(matches!(list.ops[0], DrawOp::Fill { .. }));
-        assert!(matches!(list.ops[1], DrawOp::Blend { window: 1, argb: true, .. }));
+        assert!(matches!(
+            list.ops[1],
+            DrawOp::Blend {
+                window: 1,
+                argb: true,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn shaped_window_leaves_the_background_outside_its_shape() {
         let mut m = model(vec![win(1, 10, 10, 20, 20)]);
         m.handle_shape(1, Some(vec![Rect::new(0, 0, 10, 20)]));
-        let list = DrawList::build(&Scene::from_model(&m), &Region::from_rect(Rect::new(10, 10, 20, 20)), BG);
+        let list = DrawList::build(
+            &Scene::from_model(&m),
+            &Region::from_rect(Rect::new(10, 10, 20, 20)),
+            BG,
+        );
         assert_eq!(
             list.ops,
             vec![
-                DrawOp::Fill { dst: Rect::new(20, 10, 10, 20), rgb: BG },
-                DrawOp::Copy { window: 1, src: Rect::new(0, 0, 10, 20), dst: Rect::new(10, 10, 10, 20) },
+                DrawOp::Fill {
+                    dst: Rect::new(20, 10, 10, 20),
+                    rgb: BG
+                },
+                DrawOp::Copy {
+                    window: 1,
+                    src: Rect::new(0, 0, 10, 20),
+                    dst: Rect::new(10, 10, 10, 20)
+                },
             ]
         );
     }

@@ -4,13 +4,14 @@
 
 use x11rb::connection::Connection;
 use x11rb::errors::{ConnectionError, ReplyError};
+use x11rb::protocol::composite::ConnectionExt as _;
 use x11rb::protocol::damage::{ConnectionExt as _, DamageWrapper, ReportLevel};
 use x11rb::protocol::shape::{self, ConnectionExt as _};
 use x11rb::protocol::xfixes::{self, ConnectionExt as _};
 use x11rb::protocol::xproto::{
-    AtomEnum, ChangeWindowAttributesAux, ConnectionExt as _, EventMask, MapState, PixmapWrapper, Window, WindowClass,
+    AtomEnum, ChangeWindowAttributesAux, ConnectionExt as _, EventMask, MapState, PixmapWrapper,
+    Window, WindowClass,
 };
-use x11rb::protocol::composite::ConnectionExt as _;
 
 use crate::model::{Geometry, WindowInfo};
 use crate::region::Rect;
@@ -20,48 +21,173 @@ use crate::region::Rect;
 pub struct Atoms {
     pub net_wm_window_opacity: u32,
     pub zcx_sync: u32,
+    pub zcx_stats: u32,
 }
 
 impl Atoms {
     pub fn intern<C: Connection>(conn: &C) -> Result<Self, ReplyError> {
         let o = conn.intern_atom(false, b"_NET_WM_WINDOW_OPACITY")?;
         let s = conn.intern_atom(false, crate::sync_hook::ATOM_NAME.as_bytes())?;
-        Ok(Self { net_wm_window_opacity: o.reply()?.atom, zcx_sync: s.reply()?.atom })
+        let z = conn.intern_atom(false, STATS_ATOM_NAME.as_bytes())?;
+        Ok(Self {
+            net_wm_window_opacity: o.reply()?.atom,
+            zcx_sync: s.reply()?.atom,
+            zcx_stats: z.reply()?.atom,
+        })
     }
 }
 
+/// The property a producer publishes its statistics in (UTF-8 JSON).
+pub const STATS_ATOM_NAME: &str = "_ZCX_STATS";
+/// The WM_CLASS (instance or class) that marks a producer window.
+pub const PRODUCER_CLASS: &[u8] = b"zcx-producer";
+/// The most of `_ZCX_STATS` read, in 32-bit units (64 KiB); longer values are truncated.
+const STATS_MAX_WORDS: u32 = 16 * 1024;
+
+/// Whether a WM_CLASS value (NUL-separated instance and class) names a producer.
+pub fn is_producer_class(value: &[u8]) -> bool {
+    value.split(|&b| b == 0).any(|part| part == PRODUCER_CLASS)
+}
+
+/// Cookies for what decides whether a window is a producer.
+struct ProducerCookies<'a, C: Connection> {
+    class: x11rb::cookie::Cookie<'a, C, x11rb::protocol::xproto::GetPropertyReply>,
+    stats: x11rb::cookie::Cookie<'a, C, x11rb::protocol::xproto::GetPropertyReply>,
+}
+
+impl<'a, C: Connection> ProducerCookies<'a, C> {
+    fn send(conn: &'a C, atoms: &Atoms, window: Window) -> Result<Self, ConnectionError> {
+        let class = conn.get_property(false, window, AtomEnum::WM_CLASS, AtomEnum::ANY, 0, 64)?;
+        let stats = conn.get_property(false, window, atoms.zcx_stats, AtomEnum::ANY, 0, 0)?;
+        Ok(Self { class, stats })
+    }
+
+    /// Any value of any type or format: only the bytes are looked at.
+    fn producer(self) -> bool {
+        let class = self
+            .class
+            .reply()
+            .ok()
+            .is_some_and(|r| is_producer_class(&r.value));
+        let stats = self
+            .stats
+            .reply()
+            .ok()
+            .is_some_and(|r| r.type_ != x11rb::NONE);
+        class || stats
+    }
+}
+
+/// Whether `window` is a producer now (WM_CLASS `zcx-producer` or a `_ZCX_STATS` property).
+pub fn read_producer<C: Connection>(
+    conn: &C,
+    atoms: &Atoms,
+    window: Window,
+) -> Result<bool, ConnectionError> {
+    Ok(ProducerCookies::send(conn, atoms, window)?.producer())
+}
+
+/// The raw `_ZCX_STATS` value (any type, format 8 expected), `None` when absent or the window
+/// is gone. Values over 64 KiB are truncated (and then fail to parse, harmlessly).
+pub fn read_stats<C: Connection>(
+    conn: &C,
+    atoms: &Atoms,
+    window: Window,
+) -> Result<Option<Vec<u8>>, ConnectionError> {
+    let cookie = conn.get_property(
+        false,
+        window,
+        atoms.zcx_stats,
+        AtomEnum::ANY,
+        0,
+        STATS_MAX_WORDS,
+    )?;
+    Ok(cookie
+        .reply()
+        .ok()
+        .filter(|r| r.type_ != x11rb::NONE && r.format == 8)
+        .map(|r| r.value))
+}
+
+/// Selects PropertyNotify on `window` before its properties are first read, so a change in
+/// between is not lost.
+pub fn select_property_changes<C: Connection>(
+    conn: &C,
+    window: Window,
+) -> Result<(), ConnectionError> {
+    let aux = ChangeWindowAttributesAux::new().event_mask(EventMask::PROPERTY_CHANGE);
+    conn.change_window_attributes(window, &aux)?;
+    Ok(())
+}
+
 /// Reads `_NET_WM_WINDOW_OPACITY`; absent or malformed means `None`.
-pub fn read_opacity<C: Connection>(conn: &C, atoms: &Atoms, window: Window) -> Result<Option<u32>, ConnectionError> {
-    let cookie = conn.get_property(false, window, atoms.net_wm_window_opacity, AtomEnum::CARDINAL, 0, 1)?;
-    Ok(cookie.reply().ok().and_then(|r| r.value32().and_then(|mut v| v.next())))
+pub fn read_opacity<C: Connection>(
+    conn: &C,
+    atoms: &Atoms,
+    window: Window,
+) -> Result<Option<u32>, ConnectionError> {
+    let cookie = conn.get_property(
+        false,
+        window,
+        atoms.net_wm_window_opacity,
+        AtomEnum::CARDINAL,
+        0,
+        1,
+    )?;
+    Ok(cookie
+        .reply()
+        .ok()
+        .and_then(|r| r.value32().and_then(|mut v| v.next())))
 }
 
 /// Queries attributes, geometry and opacity of `ids` (pipelined). Windows that vanished
 /// meanwhile are left out.
-pub fn query_infos<C: Connection>(conn: &C, atoms: &Atoms, ids: &[Window]) -> Result<Vec<WindowInfo>, ConnectionError> {
+pub fn query_infos<C: Connection>(
+    conn: &C,
+    atoms: &Atoms,
+    ids: &[Window],
+) -> Result<Vec<WindowInfo>, ConnectionError> {
     let mut cookies = Vec::with_capacity(ids.len());
     for &id in ids {
         let a = conn.get_window_attributes(id)?;
         let g = conn.get_geometry(id)?;
-        let o = conn.get_property(false, id, atoms.net_wm_window_opacity, AtomEnum::CARDINAL, 0, 1)?;
-        cookies.push((id, a, g, o));
+        let o = conn.get_property(
+            false,
+            id,
+            atoms.net_wm_window_opacity,
+            AtomEnum::CARDINAL,
+            0,
+            1,
+        )?;
+        let p = ProducerCookies::send(conn, atoms, id)?;
+        cookies.push((id, a, g, o, p));
     }
     let mut infos = Vec::with_capacity(ids.len());
-    for (id, a, g, o) in cookies {
+    for (id, a, g, o, p) in cookies {
         let (Ok(a), Ok(g)) = (a.reply(), g.reply()) else {
             log::debug!("window {id:#x} vanished before it could be queried");
             continue;
         };
-        let opacity = o.reply().ok().and_then(|r| r.value32().and_then(|mut v| v.next()));
+        let opacity = o
+            .reply()
+            .ok()
+            .and_then(|r| r.value32().and_then(|mut v| v.next()));
         infos.push(WindowInfo {
             id,
-            geometry: Geometry::new(g.x.into(), g.y.into(), g.width.into(), g.height.into(), g.border_width.into()),
+            geometry: Geometry::new(
+                g.x.into(),
+                g.y.into(),
+                g.width.into(),
+                g.height.into(),
+                g.border_width.into(),
+            ),
             mapped: a.map_state != MapState::UNMAPPED,
             override_redirect: a.override_redirect,
             input_only: a.class == WindowClass::INPUT_ONLY,
             depth: g.depth,
             argb: g.depth == 32,
             opacity,
+            producer: p.producer(),
         });
     }
     Ok(infos)
@@ -81,7 +207,10 @@ impl<'c, C: Connection> WindowResources<'c, C> {
         let aux = ChangeWindowAttributesAux::new().event_mask(EventMask::PROPERTY_CHANGE);
         conn.change_window_attributes(info.id, &aux)?;
         if info.input_only {
-            return Ok(Self { pixmap: None, damage: None });
+            return Ok(Self {
+                pixmap: None,
+                damage: None,
+            });
         }
         conn.shape_select_input(info.id, true)?;
         let damage = match DamageWrapper::create(conn, info.id, ReportLevel::NON_EMPTY) {
@@ -92,7 +221,10 @@ impl<'c, C: Connection> WindowResources<'c, C> {
                 None
             }
         };
-        Ok(Self { pixmap: None, damage })
+        Ok(Self {
+            pixmap: None,
+            damage,
+        })
     }
 
     /// NameWindowPixmap again (after map or resize); the old pixmap is freed afterwards.
@@ -113,7 +245,10 @@ impl<'c, C: Connection> WindowResources<'c, C> {
             }
             Err(ReplyError::ConnectionError(e)) => Err(e),
             Err(ReplyError::X11Error(e)) => {
-                log::debug!("NameWindowPixmap({window:#x}): {:?} (window unmapped or gone)", e.error_kind);
+                log::debug!(
+                    "NameWindowPixmap({window:#x}): {:?} (window unmapped or gone)",
+                    e.error_kind
+                );
                 self.pixmap = None;
                 Ok(false)
             }
@@ -138,16 +273,25 @@ pub fn fetch_damage<C: Connection>(
         match cookie.reply() {
             Ok(r) => out.push((window, r.rectangles.iter().map(to_rect).collect())),
             Err(ReplyError::ConnectionError(e)) => return Err(e),
-            Err(ReplyError::X11Error(e)) => log::debug!("damage of {window:#x}: {:?}", e.error_kind),
+            Err(ReplyError::X11Error(e)) => {
+                log::debug!("damage of {window:#x}: {:?}", e.error_kind)
+            }
         }
     }
     Ok(out)
 }
 
 /// The bounding shape of `window` (window-origin coordinates), `None` when unshaped.
-pub fn bounding_shape<C: Connection>(conn: &C, window: Window) -> Result<Option<Vec<Rect>>, ConnectionError> {
-    let reply = conn.shape_get_rectangles(window, shape::SK::BOUNDING)?.reply();
-    Ok(reply.ok().map(|r| r.rectangles.iter().map(to_rect).collect()))
+pub fn bounding_shape<C: Connection>(
+    conn: &C,
+    window: Window,
+) -> Result<Option<Vec<Rect>>, ConnectionError> {
+    let reply = conn
+        .shape_get_rectangles(window, shape::SK::BOUNDING)?
+        .reply();
+    Ok(reply
+        .ok()
+        .map(|r| r.rectangles.iter().map(to_rect).collect()))
 }
 
 pub fn to_rect(r: &x11rb::protocol::xproto::Rectangle) -> Rect {
