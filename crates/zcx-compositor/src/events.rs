@@ -29,7 +29,7 @@ impl Compositor<'_> {
             }
             Event::MapNotify(e) if e.event == self.root() => self.model.handle_map(e.window),
             Event::UnmapNotify(e) if e.event == self.root() => self.handle_unmap(e.window),
-            Event::ConfigureNotify(e) => self.handle_configure(e),
+            Event::ConfigureNotify(e) => self.handle_configure(e)?,
             Event::ReparentNotify(e) => self.handle_reparent(e)?,
             Event::CirculateNotify(e) => self.handle_circulate(e),
             Event::PropertyNotify(e) => self.handle_property(e)?,
@@ -77,14 +77,12 @@ impl Compositor<'_> {
         self.renderer.remove_window(window);
     }
 
-    fn handle_configure(&mut self, e: ConfigureNotifyEvent) {
+    fn handle_configure(&mut self, e: ConfigureNotifyEvent) -> Result<(), CompositorError> {
         if e.window == self.root() {
-            self.model
-                .handle_root_resize(e.width.into(), e.height.into());
-            return;
+            return self.resize_screen(e.width.into(), e.height.into());
         }
         if e.event != self.root() {
-            return;
+            return Ok(());
         }
         let geometry = Geometry::new(
             e.x.into(),
@@ -100,6 +98,20 @@ impl Compositor<'_> {
             above_sibling,
             override_redirect: e.override_redirect,
         });
+        Ok(())
+    }
+
+    /// The root changed size (RandR): the composition target and the present segment follow,
+    /// and everything is repainted.
+    fn resize_screen(&mut self, width: u32, height: u32) -> Result<(), CompositorError> {
+        if self.renderer.size() == (width, height) {
+            return Ok(());
+        }
+        log::info!("screen resized to {width}x{height}");
+        self.renderer.resize(width, height)?;
+        self.presenter.resize(width, height)?;
+        self.model.handle_root_resize(width, height);
+        Ok(())
     }
 
     fn handle_reparent(&mut self, e: ReparentNotifyEvent) -> Result<(), CompositorError> {

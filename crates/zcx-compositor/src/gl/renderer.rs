@@ -91,6 +91,20 @@ impl GlRenderer {
         })
     }
 
+    /// Reallocates the composition target for a new screen size (RandR); its contents are
+    /// undefined until the next full repaint.
+    pub fn resize(&mut self, width: u32, height: u32) -> Result<(), GlError> {
+        if self.size() == (width, height) {
+            return Ok(());
+        }
+        let target = Texture::new(&self.gl, width.max(1), height.max(1))?;
+        let target_fbo = Framebuffer::with_texture(&self.gl, &target)?;
+        // Field order: the old framebuffer goes before the old texture.
+        self.target_fbo = target_fbo;
+        self.target = target;
+        Ok(())
+    }
+
     pub fn size(&self) -> (u32, u32) {
         (self.target.width, self.target.height)
     }
