@@ -331,7 +331,10 @@ impl<'c> Compositor<'c> {
                 continue;
             };
             if res.rename_pixmap(self.conn, id)? {
-                self.renderer.ensure_window(id, w, h)?;
+                if let Err(e) = self.renderer.ensure_window(id, w, h) {
+                    log::warn!("no texture for window {id:#x} ({w}x{h}): {e}; it is not drawn");
+                    self.renderer.remove_window(id);
+                }
             } else {
                 self.renderer.remove_window(id);
             }

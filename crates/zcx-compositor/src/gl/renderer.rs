@@ -43,6 +43,8 @@ pub struct GlRenderer {
     linear: Sampler,
     hud: HudRenderer,
     vao: VertexArray,
+    max_texture_size: u32,
+    warned_oversize: std::cell::Cell<bool>,
 }
 
 impl std::fmt::Debug for GlRenderer {
@@ -88,6 +90,9 @@ impl GlRenderer {
             linear,
             hud,
             vao,
+            // SAFETY: a plain query on the current context.
+            max_texture_size: unsafe { gl.get_parameter_i32(glow::MAX_TEXTURE_SIZE) }.max(1) as u32,
+            warned_oversize: std::cell::Cell::new(false),
         })
     }
 
@@ -109,7 +114,8 @@ impl GlRenderer {
         (self.target.width, self.target.height)
     }
 
-    /// Makes sure `window` has a texture of `width`×`height` (reallocated on resize).
+    /// Makes sure `window` has a texture of `width`×`height` (reallocated on resize). Windows
+    /// over the maximum texture size get none (one warning for all of them): they are skipped.
     pub fn ensure_window(
         &mut self,
         window: WindowId,
@@ -124,6 +130,16 @@ impl GlRenderer {
             return Ok(());
         }
         self.windows.remove(&window);
+        if width > self.max_texture_size || height > self.max_texture_size {
+            if !self.warned_oversize.replace(true) {
+                log::warn!(
+                    "window {window:#x} is {width}x{height}, over the maximum texture size {}: \
+                     such windows are not drawn (warned once)",
+                    self.max_texture_size
+                );
+            }
+            return Ok(());
+        }
         let texture = Texture::new(&self.gl, width.max(1), height.max(1))?;
         let fbo = Framebuffer::with_texture(&self.gl, &texture)?;
         self.windows.insert(window, WindowTexture { fbo, texture });
