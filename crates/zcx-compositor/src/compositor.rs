@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::ptr::NonNull;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use x11rb::connection::Connection;
@@ -19,10 +19,12 @@ use x11rb::xcb_ffi::XCBConnection;
 
 use crate::gl::{GlContext, GlError, GlRenderer};
 use crate::import::{self, ImportError, ImportMode, ImportSource, PixmapImporter};
+use crate::layout::Layout;
 use crate::manager::{ManagerError, ManagerSession};
 use crate::model::{WindowId, WindowModel};
 use crate::present::{PresentError, Presenter, PutImagePresenter, ShmPutPresenter};
 use crate::scene::{DrawList, Scene};
+use crate::stats::{CompositorStats, FrameTimes};
 use crate::xwindows::{self, Atoms, WindowResources};
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +72,11 @@ pub struct Options {
     pub background_rgb: u32,
     /// Stop after this many composited frames.
     pub frames: Option<u64>,
+    /// Stop after this long.
+    pub duration: Option<Duration>,
+    pub layout: Layout,
+    /// Draw the HUD over producer windows.
+    pub hud: bool,
 }
 
 /// Why the event loop ended; every one of them is a clean exit.
@@ -78,14 +85,13 @@ pub enum Exit {
     Signal,
     SelectionLost,
     FramesDone,
+    DurationDone,
 }
 
 /// Counters for the exit summary.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Counters {
-    pub frames: u64,
     pub imported_bytes: u64,
-    pub paint_ms_total: f64,
 }
 
 /// Field order is drop order: GL objects (renderer, importer, presenter) before the context,
@@ -105,6 +111,8 @@ pub struct Compositor<'c> {
     pub(crate) pending_sync: Vec<(Window, u32)>,
     pub(crate) options: Options,
     pub counters: Counters,
+    pub stats: CompositorStats,
+    pub(crate) hud: crate::hud_state::HudState,
 }
 
 impl<'c> Compositor<'c> {
@@ -141,6 +149,7 @@ impl<'c> Compositor<'c> {
         log::info!("import: {}, present: {}", importer.name(), presenter.name());
         let scratch = RegionWrapper::create_region(conn, &[])?;
         let mut model = WindowModel::new(width, height);
+        model.set_layout(options.layout);
         model.ignore(session.overlay());
         model.ignore(session.selection_window());
         let mut this = Self {
@@ -158,6 +167,8 @@ impl<'c> Compositor<'c> {
             pending_sync: Vec::new(),
             options,
             counters: Counters::default(),
+            stats: CompositorStats::new(),
+            hud: Default::default(),
         };
         this.adopt_existing(root)?;
         Ok(this)
@@ -189,9 +200,17 @@ impl<'c> Compositor<'c> {
         self.damaged.remove(&id);
     }
 
-    /// Runs until a signal (readable `signals`), the loss of the selection or `--frames`.
+    /// Runs until a signal (readable `signals`), the loss of the selection, `--frames` or
+    /// `--duration`.
+    /// The importer's and the present path's names (`--stats-json`).
+    pub fn path_names(&self) -> (&'static str, &'static str) {
+        (self.importer.name(), self.presenter.name())
+    }
+
     pub fn run(&mut self, signals: &UnixStream) -> Result<Exit, CompositorError> {
+        let end = self.options.duration.map(|d| Instant::now() + d);
         let mut work = true;
+        let mut frames_at_wake = None;
         loop {
             while let Some(event) = self.conn.poll_for_event()? {
                 work = true;
@@ -199,32 +218,56 @@ impl<'c> Compositor<'c> {
                     return Ok(exit);
                 }
             }
-            if work {
+            if end.is_some_and(|t| Instant::now() >= t) {
+                return Ok(Exit::DurationDone);
+            }
+            if work || self.hud_refresh_due(Instant::now()) {
                 work = false;
                 self.refresh()?;
                 if self
                     .options
                     .frames
-                    .is_some_and(|n| self.counters.frames >= n)
+                    .is_some_and(|n| self.stats.frames() >= n)
                 {
                     return Ok(Exit::FramesDone);
                 }
                 self.conn.flush()?;
                 continue; // round trips may have queued events: drain before sleeping
             }
-            self.conn.flush()?;
-            let mut fds = [
-                PollFd::new(self.conn.as_fd(), PollFlags::POLLIN),
-                PollFd::new(signals.as_fd(), PollFlags::POLLIN),
-            ];
-            match poll(&mut fds, PollTimeout::NONE) {
-                Ok(_) | Err(nix::Error::EINTR) => {}
-                Err(e) => return Err(e.into()),
+            if frames_at_wake.is_some_and(|f| f == self.stats.frames()) {
+                self.stats.record_idle_wakeup();
             }
-            if fds[1].revents().is_some_and(|r| !r.is_empty()) {
+            self.conn.flush()?;
+            if self.sleep(signals, end)? {
                 return Ok(Exit::Signal);
             }
+            frames_at_wake = Some(self.stats.frames());
         }
+    }
+
+    /// Sleeps in poll(2) until X traffic, a signal (returns true) or the next deadline.
+    fn sleep(&self, signals: &UnixStream, end: Option<Instant>) -> Result<bool, CompositorError> {
+        let wake = [end, self.hud_deadline()].into_iter().flatten().min();
+        let timeout = match wake {
+            None => PollTimeout::NONE,
+            Some(t) => {
+                let ms = t
+                    .saturating_duration_since(Instant::now())
+                    .as_millis()
+                    .saturating_add(1);
+                PollTimeout::try_from(i32::try_from(ms).unwrap_or(i32::MAX))
+                    .unwrap_or(PollTimeout::MAX)
+            }
+        };
+        let mut fds = [
+            PollFd::new(self.conn.as_fd(), PollFlags::POLLIN),
+            PollFd::new(signals.as_fd(), PollFlags::POLLIN),
+        ];
+        match poll(&mut fds, timeout) {
+            Ok(_) | Err(nix::Error::EINTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(fds[1].revents().is_some_and(|r| !r.is_empty()))
     }
 
     /// One frame's worth of work; does nothing (and no X traffic) when nothing changed.
@@ -233,23 +276,32 @@ impl<'c> Compositor<'c> {
         self.rename_pixmaps()?;
         self.fetch_damage()?;
         self.import_damage()?;
+        self.update_hud(Instant::now())?;
         let damage = self.model.take_screen_damage();
         if !damage.is_empty() {
-            let list = DrawList::build(
+            let import = started.elapsed();
+            let mut list = DrawList::build(
                 &Scene::from_model(&self.model),
                 &damage,
                 self.options.background_rgb,
             );
+            self.add_hud_ops(&mut list);
+            let draw_started = Instant::now();
             self.renderer.execute(&list);
+            self.renderer.finish();
+            let present_started = Instant::now();
             self.presenter.present(&self.renderer, &list.damage)?;
-            self.counters.frames += 1;
-            self.counters.paint_ms_total += started.elapsed().as_secs_f64() * 1e3;
+            let t = FrameTimes {
+                import,
+                draw: present_started - draw_started,
+                present: present_started.elapsed(),
+            };
+            self.stats.record_frame(t);
             log::debug!(
-                "frame {}: {} ops, {} px in {:?}",
-                self.counters.frames,
+                "frame {}: {} ops, {} px, {t:?}",
+                self.stats.frames(),
                 list.ops.len(),
-                list.damage.area(),
-                started.elapsed()
+                list.damage.area()
             );
         }
         for (window, token) in std::mem::take(&mut self.pending_sync) {
@@ -258,7 +310,7 @@ impl<'c> Compositor<'c> {
                 self.atoms.zcx_sync,
                 window,
                 token,
-                self.counters.frames as u32,
+                self.stats.frames() as u32,
             )?;
         }
         Ok(())
@@ -279,7 +331,10 @@ impl<'c> Compositor<'c> {
                 continue;
             };
             if res.rename_pixmap(self.conn, id)? {
-                self.renderer.ensure_window(id, w, h)?;
+                if let Err(e) = self.renderer.ensure_window(id, w, h) {
+                    log::warn!("no texture for window {id:#x} ({w}x{h}): {e}; it is not drawn");
+                    self.renderer.remove_window(id);
+                }
             } else {
                 self.renderer.remove_window(id);
             }

@@ -4,7 +4,7 @@
 
 use x11rb::protocol::shape;
 use x11rb::protocol::xproto::{
-    CirculateNotifyEvent, ConfigureNotifyEvent, CreateNotifyEvent, Place as XPlace,
+    AtomEnum, CirculateNotifyEvent, ConfigureNotifyEvent, CreateNotifyEvent, Place as XPlace,
     PropertyNotifyEvent, ReparentNotifyEvent,
 };
 use x11rb::protocol::{ErrorKind, Event};
@@ -29,7 +29,7 @@ impl Compositor<'_> {
             }
             Event::MapNotify(e) if e.event == self.root() => self.model.handle_map(e.window),
             Event::UnmapNotify(e) if e.event == self.root() => self.handle_unmap(e.window),
-            Event::ConfigureNotify(e) => self.handle_configure(e),
+            Event::ConfigureNotify(e) => self.handle_configure(e)?,
             Event::ReparentNotify(e) => self.handle_reparent(e)?,
             Event::CirculateNotify(e) => self.handle_circulate(e),
             Event::PropertyNotify(e) => self.handle_property(e)?,
@@ -58,7 +58,9 @@ impl Compositor<'_> {
         if e.parent != self.root() {
             return Ok(());
         }
-        // The creation event has the geometry but not the class or depth: ask.
+        // The creation event has the geometry but not the class or depth: ask, after selecting
+        // property changes so that WM_CLASS or _ZCX_STATS set meanwhile is not missed.
+        xwindows::select_property_changes(self.conn, e.window)?;
         for info in xwindows::query_infos(self.conn, &self.atoms, &[e.window])? {
             self.track(&info)?;
             self.model.handle_create(info);
@@ -75,14 +77,12 @@ impl Compositor<'_> {
         self.renderer.remove_window(window);
     }
 
-    fn handle_configure(&mut self, e: ConfigureNotifyEvent) {
+    fn handle_configure(&mut self, e: ConfigureNotifyEvent) -> Result<(), CompositorError> {
         if e.window == self.root() {
-            self.model
-                .handle_root_resize(e.width.into(), e.height.into());
-            return;
+            return self.resize_screen(e.width.into(), e.height.into());
         }
         if e.event != self.root() {
-            return;
+            return Ok(());
         }
         let geometry = Geometry::new(
             e.x.into(),
@@ -98,10 +98,25 @@ impl Compositor<'_> {
             above_sibling,
             override_redirect: e.override_redirect,
         });
+        Ok(())
+    }
+
+    /// The root changed size (RandR): the composition target and the present segment follow,
+    /// and everything is repainted.
+    fn resize_screen(&mut self, width: u32, height: u32) -> Result<(), CompositorError> {
+        if self.renderer.size() == (width, height) {
+            return Ok(());
+        }
+        log::info!("screen resized to {width}x{height}");
+        self.renderer.resize(width, height)?;
+        self.presenter.resize(width, height)?;
+        self.model.handle_root_resize(width, height);
+        Ok(())
     }
 
     fn handle_reparent(&mut self, e: ReparentNotifyEvent) -> Result<(), CompositorError> {
         if e.parent == self.root() {
+            xwindows::select_property_changes(self.conn, e.window)?;
             for info in xwindows::query_infos(self.conn, &self.atoms, &[e.window])? {
                 self.track(&info)?;
                 self.model.handle_reparent(e.window, Some(info));
@@ -126,6 +141,14 @@ impl Compositor<'_> {
         if e.atom == self.atoms.net_wm_window_opacity && self.model.get(e.window).is_some() {
             let opacity = xwindows::read_opacity(self.conn, &self.atoms, e.window)?;
             self.model.handle_opacity(e.window, opacity);
+        } else if (e.atom == self.atoms.zcx_stats || e.atom == u32::from(AtomEnum::WM_CLASS))
+            && self.model.get(e.window).is_some()
+        {
+            let producer = xwindows::read_producer(self.conn, &self.atoms, e.window)?;
+            self.model.handle_producer(e.window, producer);
+            if e.atom == self.atoms.zcx_stats {
+                self.stats_changed(e.window)?;
+            }
         }
         Ok(())
     }

@@ -7,11 +7,15 @@
 pub mod compositor;
 mod events;
 pub mod gl;
+pub mod hud;
+mod hud_state;
 pub mod import;
+pub mod layout;
 pub mod manager;
 pub mod model;
 pub mod present;
 pub mod region;
 pub mod scene;
+pub mod stats;
 pub mod sync_hook;
 pub mod xwindows;

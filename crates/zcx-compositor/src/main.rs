@@ -2,12 +2,15 @@
 //! 2 another compositing manager is running, 1 anything else).
 
 use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
 use zcx_compositor::compositor::{Compositor, CompositorError, Exit, Options};
 use zcx_compositor::import::ImportMode;
+use zcx_compositor::layout::Layout;
 use zcx_compositor::manager::ManagerError;
 
 /// A Composite/Damage compositing manager that composites with OpenGL.
@@ -29,6 +32,21 @@ struct Cli {
     /// Exit after this many composited frames.
     #[arg(long)]
     frames: Option<u64>,
+    /// Exit after this many seconds (fractions allowed).
+    #[arg(long, value_name = "S", value_parser = parse_seconds)]
+    duration: Option<Duration>,
+    /// Where windows land: side-by-side scales producer windows into equal columns.
+    #[arg(long, value_enum, default_value_t = Layout::Normal)]
+    layout: Layout,
+    /// Draw the HUD over producer windows (the default).
+    #[arg(long, overrides_with = "no_hud")]
+    hud: bool,
+    /// Draw no HUD.
+    #[arg(long, overrides_with = "hud")]
+    no_hud: bool,
+    /// Write the compositor's statistics as JSON to FILE at exit.
+    #[arg(long, value_name = "FILE")]
+    stats_json: Option<PathBuf>,
     /// More logging (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -45,6 +63,11 @@ fn parse_rgb(s: &str) -> Result<u32, String> {
                 Err(format!("{s}: more than 24 bits"))
             }
         })
+}
+
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s.parse().map_err(|e| format!("{s}: {e}"))?;
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("{s}: {e}"))
 }
 
 fn main() -> ExitCode {
@@ -91,15 +114,24 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         import: cli.import,
         background_rgb: cli.background,
         frames: cli.frames,
+        duration: cli.duration,
+        layout: cli.layout,
+        hud: !cli.no_hud,
     };
     let mut compositor = Compositor::new(&conn, options)?;
     let exit = compositor.run(&reader).context("compositor event loop")?;
-    let c = compositor.counters;
+    let (import, present) = compositor.path_names();
+    let report = compositor.stats.report(import, present);
     log::info!(
-        "{} frames composited, {:.1} MB imported, {:.2} ms per frame",
-        c.frames,
-        c.imported_bytes as f64 / 1e6,
-        c.paint_ms_total / c.frames.max(1) as f64
+        "{} frames composited ({:.1} fps), {:.1} MB imported, {:.2} CPU ms per frame",
+        report.frames,
+        report.fps,
+        compositor.counters.imported_bytes as f64 / 1e6,
+        report.cpu_ms_per_frame
     );
+    if let Some(path) = &cli.stats_json {
+        let json = serde_json::to_string_pretty(&report).context("serializing statistics")?;
+        std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
     Ok(exit)
 }

@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::layout::{self, Layout, Placement};
 use crate::region::{Rect, Region};
 
 pub type WindowId = u32;
@@ -59,6 +60,8 @@ pub struct WindowInfo {
     pub argb: bool,
     /// `_NET_WM_WINDOW_OPACITY`, 0..=0xffff_ffff.
     pub opacity: Option<u32>,
+    /// A frame producer: WM_CLASS `zcx-producer` or a `_ZCX_STATS` property.
+    pub producer: bool,
 }
 
 /// One tracked window.
@@ -71,6 +74,8 @@ pub struct Window {
     pub content_damage: Region,
     /// Bounding shape in pixmap coordinates; `None` means unshaped (the whole extents).
     pub bounding_shape: Option<Vec<Rect>>,
+    /// Where the layout puts the pixmap when not at its own extents (side-by-side columns).
+    pub placed_at: Option<Rect>,
 }
 
 impl Window {
@@ -80,6 +85,7 @@ impl Window {
             needs_pixmap: false,
             content_damage: Region::new(),
             bounding_shape: None,
+            placed_at: None,
         };
         if w.info.mapped {
             w.mark_contents_stale();
@@ -91,8 +97,17 @@ impl Window {
         self.info.id
     }
 
+    /// The window's own screen rectangle, border included (where X puts it).
     pub fn extents(&self) -> Rect {
         self.info.geometry.extents()
+    }
+
+    /// Where the pixmap is drawn: its own extents, or the layout's rectangle.
+    pub fn placement(&self) -> Placement {
+        Placement {
+            size: self.info.geometry.outer_size(),
+            dst: self.placed_at.unwrap_or_else(|| self.extents()),
+        }
     }
 
     /// Mapped, InputOutput and of non-zero size: something the scene draws.
@@ -144,6 +159,7 @@ pub struct WindowModel {
     windows: HashMap<WindowId, Window>,
     ignored: HashSet<WindowId>,
     screen_damage: Region,
+    layout: Layout,
 }
 
 impl WindowModel {
@@ -160,6 +176,16 @@ impl WindowModel {
     pub fn ignore(&mut self, id: WindowId) {
         self.ignored.insert(id);
         self.remove(id);
+    }
+
+    /// Chooses the layout (`--layout`) and places the windows accordingly.
+    pub fn set_layout(&mut self, layout: Layout) {
+        self.layout = layout;
+        self.relayout();
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.layout
     }
 
     pub fn screen(&self) -> Rect {
@@ -223,8 +249,36 @@ impl WindowModel {
 
     fn damage_window_extents(&mut self, id: WindowId) {
         if let Some(w) = self.windows.get(&id).filter(|w| w.is_visible()) {
-            let r = w.extents();
+            let r = w.placement().dst;
             self.damage_screen(r);
+        }
+    }
+
+    /// Recomputes layout placements; windows that move are damaged where they were and are.
+    fn relayout(&mut self) {
+        let mut wanted: HashMap<WindowId, Rect> = HashMap::new();
+        if self.layout == Layout::SideBySide {
+            let mut producers: Vec<(WindowId, u32, u32)> = self
+                .stacking()
+                .filter(|w| w.info.producer && w.is_visible())
+                .map(|w| {
+                    let (width, height) = w.info.geometry.outer_size();
+                    (w.id(), width, height)
+                })
+                .collect();
+            producers.sort_unstable_by_key(|p| p.0);
+            wanted.extend(layout::columns(self.screen, &producers));
+        }
+        let ids: Vec<WindowId> = self.stack.clone();
+        for id in ids {
+            let new = wanted.get(&id).copied();
+            if self.windows.get(&id).is_some_and(|w| w.placed_at != new) {
+                self.damage_window_extents(id);
+                if let Some(w) = self.windows.get_mut(&id) {
+                    w.placed_at = new;
+                }
+                self.damage_window_extents(id);
+            }
         }
     }
 
@@ -237,12 +291,17 @@ impl WindowModel {
         self.windows.insert(id, Window::new(info));
         self.stack.push(id);
         self.damage_window_extents(id);
+        self.relayout();
     }
 
     fn remove(&mut self, id: WindowId) -> Option<Window> {
         self.damage_window_extents(id);
         self.stack.retain(|&s| s != id);
-        self.windows.remove(&id)
+        let removed = self.windows.remove(&id);
+        if removed.as_ref().is_some_and(|w| w.info.producer) {
+            self.relayout();
+        }
+        removed
     }
 
     pub fn handle_create(&mut self, info: WindowInfo) {
@@ -262,6 +321,7 @@ impl WindowModel {
         };
         w.info.mapped = true;
         w.mark_contents_stale();
+        self.relayout();
         self.damage_window_extents(id);
     }
 
@@ -272,6 +332,7 @@ impl WindowModel {
             w.needs_pixmap = false;
             w.content_damage.clear();
         }
+        self.relayout();
     }
 
     pub fn handle_configure(&mut self, ev: Configure) {
@@ -295,6 +356,7 @@ impl WindowModel {
         if restack {
             self.restack_above(ev.id, ev.above_sibling);
         }
+        self.relayout();
         self.damage_window_extents(ev.id);
     }
 
@@ -353,6 +415,17 @@ impl WindowModel {
         }
     }
 
+    /// The window became a producer or stopped being one (WM_CLASS, `_ZCX_STATS`).
+    pub fn handle_producer(&mut self, id: WindowId, producer: bool) {
+        let Some(w) = self.windows.get_mut(&id) else {
+            return;
+        };
+        if w.info.producer != producer {
+            w.info.producer = producer;
+            self.relayout();
+        }
+    }
+
     /// The bounding shape changed; rects are relative to the window origin (inside the
     /// border), as the SHAPE extension reports them. `None`: no longer shaped.
     pub fn handle_shape(&mut self, id: WindowId, bounding: Option<Vec<Rect>>) {
@@ -376,12 +449,12 @@ impl WindowModel {
         let bw = w.info.geometry.border_width as i32;
         let (ow, oh) = w.info.geometry.outer_size();
         let pixmap = Rect::new(0, 0, ow, oh);
-        let origin = w.extents();
+        let placement = w.placement();
         let mut screen = Vec::with_capacity(rects.len());
         for r in rects {
             if let Some(local) = r.translate(bw, bw).intersect(&pixmap) {
                 w.content_damage.add(local);
-                screen.push(local.translate(origin.x, origin.y));
+                screen.extend(placement.to_screen(local));
             }
         }
         for r in screen {
@@ -392,6 +465,7 @@ impl WindowModel {
     /// The root window changed size (RandR).
     pub fn handle_root_resize(&mut self, width: u32, height: u32) {
         self.screen = Rect::new(0, 0, width, height);
+        self.relayout();
         self.damage_all();
     }
 }

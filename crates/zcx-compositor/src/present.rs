@@ -50,6 +50,8 @@ pub trait Presenter {
     fn name(&self) -> &'static str;
     /// Presents `damage` and returns once the X server has consumed the pixels.
     fn present(&mut self, renderer: &GlRenderer, damage: &Region) -> Result<(), PresentError>;
+    /// The screen changed size (RandR).
+    fn resize(&mut self, width: u32, height: u32) -> Result<(), PresentError>;
 }
 
 fn overlay_gc<C: Connection>(
@@ -138,6 +140,15 @@ impl<C: Connection> Presenter for ShmPutPresenter<'_, C> {
         self.conn.sync()?;
         Ok(())
     }
+
+    fn resize(&mut self, width: u32, height: u32) -> Result<(), PresentError> {
+        let size_bytes = width as usize * height as usize * 4;
+        if size_bytes > self.segment.len() {
+            self.segment = ShmSegment::new(self.conn, size_bytes, ShmAccess::ServerReadOnly)?;
+        }
+        (self.width, self.height) = (width, height);
+        Ok(())
+    }
 }
 
 /// Fallback without MIT-SHM: read back each rectangle and PutImage it in request-sized strips.
@@ -197,6 +208,10 @@ impl<C: Connection> Presenter for PutImagePresenter<'_, C> {
             }
         }
         self.conn.sync()?;
+        Ok(())
+    }
+
+    fn resize(&mut self, _width: u32, _height: u32) -> Result<(), PresentError> {
         Ok(())
     }
 }

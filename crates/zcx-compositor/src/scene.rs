@@ -3,6 +3,7 @@
 //! windows occlude what is below them, so each damaged pixel is written by at most one copy
 //! plus the translucent windows above it. The GL backend executes the list.
 
+use crate::layout::{Placement, SrcRect};
 use crate::model::{WindowId, WindowModel};
 use crate::region::{Rect, Region};
 
@@ -10,8 +11,10 @@ use crate::region::{Rect, Region};
 #[derive(Clone, Debug, PartialEq)]
 pub struct SceneItem {
     pub window: WindowId,
-    /// Screen rectangle of the window's pixmap (border included).
+    /// Screen rectangle the window's pixmap (border included) is drawn to.
     pub extents: Rect,
+    /// How the pixmap maps onto `extents` (scaled in the side-by-side layout).
+    pub placement: Placement,
     /// Screen rectangles the window covers (its bounding shape, clipped to its extents).
     pub shape: Vec<Rect>,
     pub opacity: f32,
@@ -33,17 +36,16 @@ impl Scene {
             .stacking()
             .filter(|w| w.is_visible())
             .map(|w| {
-                let extents = w.extents();
+                let placement = w.placement();
+                let extents = placement.dst;
                 let shape = match &w.bounding_shape {
                     None => vec![extents],
-                    Some(rs) => rs
-                        .iter()
-                        .filter_map(|r| r.translate(extents.x, extents.y).intersect(&extents))
-                        .collect(),
+                    Some(rs) => rs.iter().filter_map(|r| placement.to_screen(*r)).collect(),
                 };
                 SceneItem {
                     window: w.id(),
                     extents,
+                    placement,
                     shape,
                     opacity: w.opacity(),
                     argb: w.info.argb,
@@ -58,8 +60,7 @@ impl Scene {
     }
 }
 
-/// One drawing operation; `src` is in the window's pixmap coordinates, `dst` on the screen,
-/// always the same size (no scaling in this increment).
+/// One drawing operation; `src` is in the window's pixmap coordinates, `dst` on the screen.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum DrawOp {
     /// Fill with the root background colour (0x00RRGGBB).
@@ -70,14 +71,27 @@ pub enum DrawOp {
         src: Rect,
         dst: Rect,
     },
-    /// Blend a translucent window over what is below: premultiplied-alpha "over".
+    /// Scale an opaque window's whole pixmap onto `dst` (a linear blit, no shader pass).
+    Scale { window: WindowId, dst: Rect },
+    /// Blend a window over what is below: premultiplied-alpha "over", bilinear when `scaled`.
     Blend {
         window: WindowId,
-        src: Rect,
+        src: SrcRect,
         dst: Rect,
         opacity: f32,
         argb: bool,
+        scaled: bool,
     },
+    /// Draw the HUD panel of `window` (its text changed or what is below was repainted),
+    /// clipped to `clip`.
+    Hud { window: WindowId, clip: Rect },
+}
+
+/// A HUD panel on the screen, drawn above everything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HudPanel {
+    pub window: WindowId,
+    pub rect: Rect,
 }
 
 /// Operations in painting order, plus the damage they repaint (what must be presented).
@@ -99,22 +113,7 @@ impl DrawList {
             }
             for part in &item.shape {
                 for r in remaining.intersected(part).rects() {
-                    let src = r.translate(-item.extents.x, -item.extents.y);
-                    top_down.push(if item.opaque {
-                        DrawOp::Copy {
-                            window: item.window,
-                            src,
-                            dst: *r,
-                        }
-                    } else {
-                        DrawOp::Blend {
-                            window: item.window,
-                            src,
-                            dst: *r,
-                            opacity: item.opacity,
-                            argb: item.argb,
-                        }
-                    });
+                    top_down.push(item.draw_op(*r));
                 }
             }
             if item.opaque {
@@ -135,8 +134,53 @@ impl DrawList {
         Self { ops, damage }
     }
 
+    /// Adds the HUD panels on top: a panel is redrawn where the damage touches it.
+    pub fn add_hud(&mut self, panels: &[HudPanel]) {
+        for p in panels {
+            for r in self.damage.intersected(&p.rect).rects() {
+                self.ops.push(DrawOp::Hud {
+                    window: p.window,
+                    clip: *r,
+                });
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.damage.is_empty()
+    }
+}
+
+impl SceneItem {
+    /// The operation that paints screen rectangle `dst` (inside this item's shape).
+    fn draw_op(&self, dst: Rect) -> DrawOp {
+        let window = self.window;
+        let scaled = self.placement.is_scaled();
+        if !scaled && self.opaque {
+            let src = dst.translate(-self.extents.x, -self.extents.y);
+            return DrawOp::Copy { window, src, dst };
+        }
+        if scaled && self.opaque && dst == self.extents {
+            return DrawOp::Scale { window, dst };
+        }
+        let src = if scaled {
+            self.placement.to_source(dst)
+        } else {
+            dst.translate(-self.extents.x, -self.extents.y).into()
+        };
+        let (opacity, argb) = if self.opaque {
+            (1.0, false)
+        } else {
+            (self.opacity, self.argb)
+        };
+        DrawOp::Blend {
+            window,
+            src,
+            dst,
+            opacity,
+            argb,
+            scaled,
+        }
     }
 }
 

@@ -21,17 +21,103 @@ use crate::region::Rect;
 pub struct Atoms {
     pub net_wm_window_opacity: u32,
     pub zcx_sync: u32,
+    pub zcx_stats: u32,
 }
 
 impl Atoms {
     pub fn intern<C: Connection>(conn: &C) -> Result<Self, ReplyError> {
         let o = conn.intern_atom(false, b"_NET_WM_WINDOW_OPACITY")?;
         let s = conn.intern_atom(false, crate::sync_hook::ATOM_NAME.as_bytes())?;
+        let z = conn.intern_atom(false, STATS_ATOM_NAME.as_bytes())?;
         Ok(Self {
             net_wm_window_opacity: o.reply()?.atom,
             zcx_sync: s.reply()?.atom,
+            zcx_stats: z.reply()?.atom,
         })
     }
+}
+
+/// The property a producer publishes its statistics in (UTF-8 JSON).
+pub const STATS_ATOM_NAME: &str = "_ZCX_STATS";
+/// The WM_CLASS (instance or class) that marks a producer window.
+pub const PRODUCER_CLASS: &[u8] = b"zcx-producer";
+/// The most of `_ZCX_STATS` read, in 32-bit units (64 KiB); longer values are truncated.
+const STATS_MAX_WORDS: u32 = 16 * 1024;
+
+/// Whether a WM_CLASS value (NUL-separated instance and class) names a producer.
+pub fn is_producer_class(value: &[u8]) -> bool {
+    value.split(|&b| b == 0).any(|part| part == PRODUCER_CLASS)
+}
+
+/// Cookies for what decides whether a window is a producer.
+struct ProducerCookies<'a, C: Connection> {
+    class: x11rb::cookie::Cookie<'a, C, x11rb::protocol::xproto::GetPropertyReply>,
+    stats: x11rb::cookie::Cookie<'a, C, x11rb::protocol::xproto::GetPropertyReply>,
+}
+
+impl<'a, C: Connection> ProducerCookies<'a, C> {
+    fn send(conn: &'a C, atoms: &Atoms, window: Window) -> Result<Self, ConnectionError> {
+        let class = conn.get_property(false, window, AtomEnum::WM_CLASS, AtomEnum::ANY, 0, 64)?;
+        let stats = conn.get_property(false, window, atoms.zcx_stats, AtomEnum::ANY, 0, 0)?;
+        Ok(Self { class, stats })
+    }
+
+    /// Any value of any type or format: only the bytes are looked at.
+    fn producer(self) -> bool {
+        let class = self
+            .class
+            .reply()
+            .ok()
+            .is_some_and(|r| is_producer_class(&r.value));
+        let stats = self
+            .stats
+            .reply()
+            .ok()
+            .is_some_and(|r| r.type_ != x11rb::NONE);
+        class || stats
+    }
+}
+
+/// Whether `window` is a producer now (WM_CLASS `zcx-producer` or a `_ZCX_STATS` property).
+pub fn read_producer<C: Connection>(
+    conn: &C,
+    atoms: &Atoms,
+    window: Window,
+) -> Result<bool, ConnectionError> {
+    Ok(ProducerCookies::send(conn, atoms, window)?.producer())
+}
+
+/// The raw `_ZCX_STATS` value (any type, format 8 expected), `None` when absent or the window
+/// is gone. Values over 64 KiB are truncated (and then fail to parse, harmlessly).
+pub fn read_stats<C: Connection>(
+    conn: &C,
+    atoms: &Atoms,
+    window: Window,
+) -> Result<Option<Vec<u8>>, ConnectionError> {
+    let cookie = conn.get_property(
+        false,
+        window,
+        atoms.zcx_stats,
+        AtomEnum::ANY,
+        0,
+        STATS_MAX_WORDS,
+    )?;
+    Ok(cookie
+        .reply()
+        .ok()
+        .filter(|r| r.type_ != x11rb::NONE && r.format == 8)
+        .map(|r| r.value))
+}
+
+/// Selects PropertyNotify on `window` before its properties are first read, so a change in
+/// between is not lost.
+pub fn select_property_changes<C: Connection>(
+    conn: &C,
+    window: Window,
+) -> Result<(), ConnectionError> {
+    let aux = ChangeWindowAttributesAux::new().event_mask(EventMask::PROPERTY_CHANGE);
+    conn.change_window_attributes(window, &aux)?;
+    Ok(())
 }
 
 /// Reads `_NET_WM_WINDOW_OPACITY`; absent or malformed means `None`.
@@ -73,10 +159,11 @@ pub fn query_infos<C: Connection>(
             0,
             1,
         )?;
-        cookies.push((id, a, g, o));
+        let p = ProducerCookies::send(conn, atoms, id)?;
+        cookies.push((id, a, g, o, p));
     }
     let mut infos = Vec::with_capacity(ids.len());
-    for (id, a, g, o) in cookies {
+    for (id, a, g, o, p) in cookies {
         let (Ok(a), Ok(g)) = (a.reply(), g.reply()) else {
             log::debug!("window {id:#x} vanished before it could be queried");
             continue;
@@ -100,6 +187,7 @@ pub fn query_infos<C: Connection>(
             depth: g.depth,
             argb: g.depth == 32,
             opacity,
+            producer: p.producer(),
         });
     }
     Ok(infos)

@@ -6,7 +6,7 @@ use glow::HasContext;
 
 use super::context::GlError;
 
-/// A 2D RGBA8 texture of a fixed size.
+/// A 2D texture of a fixed size (RGBA8 unless made `with_format`).
 pub struct Texture {
     gl: Rc<glow::Context>,
     pub id: glow::Texture,
@@ -16,6 +16,16 @@ pub struct Texture {
 
 impl Texture {
     pub fn new(gl: &Rc<glow::Context>, width: u32, height: u32) -> Result<Self, GlError> {
+        Self::with_format(gl, width, height, glow::RGBA8)
+    }
+
+    /// A texture with sized internal format `internal` (e.g. `glow::R8`, `glow::RG8`).
+    pub fn with_format(
+        gl: &Rc<glow::Context>,
+        width: u32,
+        height: u32,
+        internal: u32,
+    ) -> Result<Self, GlError> {
         // SAFETY: plain object creation and storage allocation on the current context.
         unsafe {
             let id = gl.create_texture().map_err(GlError::Object)?;
@@ -28,13 +38,7 @@ impl Texture {
             ] {
                 gl.tex_parameter_i32(glow::TEXTURE_2D, p, v as i32);
             }
-            gl.tex_storage_2d(
-                glow::TEXTURE_2D,
-                1,
-                glow::RGBA8,
-                width as i32,
-                height as i32,
-            );
+            gl.tex_storage_2d(glow::TEXTURE_2D, 1, internal, width as i32, height as i32);
             Ok(Self {
                 gl: gl.clone(),
                 id,
@@ -163,5 +167,37 @@ impl Drop for VertexArray {
     fn drop(&mut self) {
         // SAFETY: owned object of this context.
         unsafe { self.gl.delete_vertex_array(self.id) }
+    }
+}
+
+/// A sampler object: how a texture unit filters, independent of the textures bound to it.
+pub struct Sampler {
+    gl: Rc<glow::Context>,
+    pub id: glow::Sampler,
+}
+
+impl Sampler {
+    /// `filter` is `glow::NEAREST` or `glow::LINEAR`; edges clamp.
+    pub fn new(gl: &Rc<glow::Context>, filter: u32) -> Result<Self, GlError> {
+        // SAFETY: plain object creation and parameters on the current context.
+        unsafe {
+            let id = gl.create_sampler().map_err(GlError::Object)?;
+            for (p, v) in [
+                (glow::TEXTURE_MIN_FILTER, filter),
+                (glow::TEXTURE_MAG_FILTER, filter),
+                (glow::TEXTURE_WRAP_S, glow::CLAMP_TO_EDGE),
+                (glow::TEXTURE_WRAP_T, glow::CLAMP_TO_EDGE),
+            ] {
+                gl.sampler_parameter_i32(id, p, v as i32);
+            }
+            Ok(Self { gl: gl.clone(), id })
+        }
+    }
+}
+
+impl Drop for Sampler {
+    fn drop(&mut self) {
+        // SAFETY: owned object of this context.
+        unsafe { self.gl.delete_sampler(self.id) }
     }
 }

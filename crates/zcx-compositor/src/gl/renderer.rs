@@ -9,8 +9,10 @@ use std::rc::Rc;
 use glow::HasContext;
 
 use super::context::GlError;
-use super::objects::{Framebuffer, Program, Texture, VertexArray};
+use super::hud::HudRenderer;
+use super::objects::{Framebuffer, Program, Sampler, Texture, VertexArray};
 use super::shaders;
+use crate::layout::SrcRect;
 use crate::model::WindowId;
 use crate::region::Rect;
 use crate::scene::{DrawList, DrawOp};
@@ -37,7 +39,12 @@ pub struct GlRenderer {
     target: Texture,
     blend: Program,
     uniforms: BlendUniforms,
+    nearest: Sampler,
+    linear: Sampler,
+    hud: HudRenderer,
     vao: VertexArray,
+    max_texture_size: u32,
+    warned_oversize: std::cell::Cell<bool>,
 }
 
 impl std::fmt::Debug for GlRenderer {
@@ -67,6 +74,11 @@ impl GlRenderer {
             }
         };
         let vao = VertexArray::new(gl)?;
+        let (nearest, linear) = (
+            Sampler::new(gl, glow::NEAREST)?,
+            Sampler::new(gl, glow::LINEAR)?,
+        );
+        let hud = HudRenderer::new(gl)?;
         Ok(Self {
             gl: gl.clone(),
             windows: HashMap::new(),
@@ -74,15 +86,36 @@ impl GlRenderer {
             target,
             blend,
             uniforms,
+            nearest,
+            linear,
+            hud,
             vao,
+            // SAFETY: a plain query on the current context.
+            max_texture_size: unsafe { gl.get_parameter_i32(glow::MAX_TEXTURE_SIZE) }.max(1) as u32,
+            warned_oversize: std::cell::Cell::new(false),
         })
+    }
+
+    /// Reallocates the composition target for a new screen size (RandR); its contents are
+    /// undefined until the next full repaint.
+    pub fn resize(&mut self, width: u32, height: u32) -> Result<(), GlError> {
+        if self.size() == (width, height) {
+            return Ok(());
+        }
+        let target = Texture::new(&self.gl, width.max(1), height.max(1))?;
+        let target_fbo = Framebuffer::with_texture(&self.gl, &target)?;
+        // Field order: the old framebuffer goes before the old texture.
+        self.target_fbo = target_fbo;
+        self.target = target;
+        Ok(())
     }
 
     pub fn size(&self) -> (u32, u32) {
         (self.target.width, self.target.height)
     }
 
-    /// Makes sure `window` has a texture of `width`×`height` (reallocated on resize).
+    /// Makes sure `window` has a texture of `width`×`height` (reallocated on resize). Windows
+    /// over the maximum texture size get none (one warning for all of them): they are skipped.
     pub fn ensure_window(
         &mut self,
         window: WindowId,
@@ -97,6 +130,16 @@ impl GlRenderer {
             return Ok(());
         }
         self.windows.remove(&window);
+        if width > self.max_texture_size || height > self.max_texture_size {
+            if !self.warned_oversize.replace(true) {
+                log::warn!(
+                    "window {window:#x} is {width}x{height}, over the maximum texture size {}: \
+                     such windows are not drawn (warned once)",
+                    self.max_texture_size
+                );
+            }
+            return Ok(());
+        }
         let texture = Texture::new(&self.gl, width.max(1), height.max(1))?;
         let fbo = Framebuffer::with_texture(&self.gl, &texture)?;
         self.windows.insert(window, WindowTexture { fbo, texture });
@@ -109,6 +152,11 @@ impl GlRenderer {
 
     pub fn remove_window(&mut self, window: WindowId) {
         self.windows.remove(&window);
+    }
+
+    /// The HUD panels' GL side.
+    pub fn hud_mut(&mut self) -> &mut HudRenderer {
+        &mut self.hud
     }
 
     /// Drops textures of windows that `keep` rejects.
@@ -165,13 +213,16 @@ impl GlRenderer {
             match *op {
                 DrawOp::Fill { dst, rgb } => self.fill(dst, rgb),
                 DrawOp::Copy { window, src, dst } => self.copy(window, src, dst),
+                DrawOp::Scale { window, dst } => self.scale(window, dst),
                 DrawOp::Blend {
                     window,
                     src,
                     dst,
                     opacity,
                     argb,
-                } => self.blend(window, src, dst, opacity, argb),
+                    scaled,
+                } => self.blend(window, src, dst, (opacity, argb), scaled),
+                DrawOp::Hud { window, clip } => self.hud.draw(&self.vao, window, clip, self.size()),
             }
         }
         // SAFETY: restoring default state.
@@ -219,19 +270,52 @@ impl GlRenderer {
         }
     }
 
-    fn blend(&self, window: WindowId, src: Rect, dst: Rect, opacity: f32, argb: bool) {
+    fn scale(&self, window: WindowId, dst: Rect) {
+        let Some(t) = self.windows.get(&window) else {
+            return self.fill(dst, 0);
+        };
+        let (w, h) = (t.texture.width as i32, t.texture.height as i32);
+        let (dx, dy) = (dst.x, dst.y);
+        // SAFETY: blit between framebuffers owned by this renderer.
+        unsafe {
+            self.gl
+                .bind_framebuffer(glow::READ_FRAMEBUFFER, Some(t.fbo.id));
+            self.gl.blit_framebuffer(
+                0,
+                0,
+                w,
+                h,
+                dx,
+                dy,
+                dx + dst.width as i32,
+                dy + dst.height as i32,
+                glow::COLOR_BUFFER_BIT,
+                glow::LINEAR,
+            );
+        }
+    }
+
+    fn blend(
+        &self,
+        window: WindowId,
+        src: SrcRect,
+        dst: Rect,
+        (opacity, argb): (f32, bool),
+        scaled: bool,
+    ) {
         let Some(t) = self.windows.get(&window) else {
             return;
         };
         let gl = &self.gl;
         let u = &self.uniforms;
-        let rect = |r: Rect| [r.x as f32, r.y as f32, r.width as f32, r.height as f32];
+        let sampler = if scaled { &self.linear } else { &self.nearest };
         // SAFETY: drawing with this renderer's program, vertex array and textures.
         unsafe {
             gl.use_program(Some(self.blend.id));
             gl.bind_vertex_array(Some(self.vao.id));
             gl.active_texture(glow::TEXTURE0);
             gl.bind_texture(glow::TEXTURE_2D, Some(t.texture.id));
+            gl.bind_sampler(0, Some(sampler.id));
             gl.uniform_2_f32(
                 u.screen_size.as_ref(),
                 self.target.width as f32,
@@ -242,14 +326,23 @@ impl GlRenderer {
                 t.texture.width as f32,
                 t.texture.height as f32,
             );
-            gl.uniform_4_f32_slice(u.dst.as_ref(), &rect(dst));
-            gl.uniform_4_f32_slice(u.src.as_ref(), &rect(src));
+            gl.uniform_4_f32_slice(
+                u.dst.as_ref(),
+                &[
+                    dst.x as f32,
+                    dst.y as f32,
+                    dst.width as f32,
+                    dst.height as f32,
+                ],
+            );
+            gl.uniform_4_f32_slice(u.src.as_ref(), &[src.x, src.y, src.width, src.height]);
             gl.uniform_1_f32(u.opacity.as_ref(), opacity);
             gl.uniform_1_i32(u.argb.as_ref(), i32::from(argb));
             gl.enable(glow::BLEND);
             gl.blend_func(glow::ONE, glow::ONE_MINUS_SRC_ALPHA);
             gl.draw_arrays(glow::TRIANGLE_STRIP, 0, 4);
             gl.disable(glow::BLEND);
+            gl.bind_sampler(0, None);
         }
     }
 

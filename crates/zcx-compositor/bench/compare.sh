@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Compares compositors on one 4K window fed as fast as possible by
+# `zcx-producer --mode shm-pixmap --fps 0 --size 3840x2160` on its own Xvfb 3840x2160x24:
+# none, zcx-compositor per importer, picom --backend glx and --backend xrender (config
+# /dev/null), all in one run. Per configuration, over SECONDS after a WARMUP:
+#   repaints/s  repaints reaching the screen (Damage on the root, examples/screen_rate)
+#   zcx fps     frames zcx-compositor composited (its --stats-json)
+#   comp CPU    compositor process CPU, % of one core and ms per screen repaint
+#   X CPU       Xvfb CPU, % of one core
+# Prints the load average, since other builds on the machine change everything.
+#
+#   cargo build --release -p zcx-producer -p zcx-compositor --examples --bins
+#   crates/zcx-compositor/bench/compare.sh [SECONDS] [WARMUP]
+set -euo pipefail
+SECONDS_RUN=${1:-10}
+WARMUP=${2:-3}
+ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
+REL=$ROOT/target/release
+OUT=$(mktemp -d /tmp/zcx-compare.XXXXXX)
+for b in zcx-producer zcx-compositor examples/screen_rate; do
+  [ -x "$REL/$b" ] || { echo "missing $REL/$b: build with --release first" >&2; exit 1; }
+done
+
+exec 3>"$OUT/displayfd"
+Xvfb -displayfd 3 -screen 0 3840x2160x24 -nolisten tcp 2>"$OUT/xvfb.log" &
+XVFB=$!
+exec 3>&-
+trap 'kill $XVFB 2>/dev/null || true; wait 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s "$OUT/displayfd" ] && break; sleep 0.1; done
+DISP=:$(head -n1 "$OUT/displayfd")
+
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+HZ=$(getconf CLK_TCK)
+
+run_one() { # name, command... (empty command: no compositor)
+  local name=$1; shift
+  local comp=""
+  if [ $# -gt 0 ]; then
+    "$@" >"$OUT/$name.log" 2>&1 &
+    comp=$!
+    sleep 1
+    if ! kill -0 $comp 2>/dev/null; then
+      echo "$name: did not start: $(tail -n 2 "$OUT/$name.log")"
+      return 0
+    fi
+  fi
+  "$REL/zcx-producer" --display "$DISP" --mode shm-pixmap --fps 0 --size 3840x2160 >"$OUT/$name.producer.log" 2>&1 &
+  local prod=$!
+  sleep "$WARMUP"
+  local c0=0 x0; x0=$(ticks $XVFB); [ -n "$comp" ] && c0=$(ticks $comp)
+  local rate; rate=$(DISPLAY=$DISP "$REL/examples/screen_rate" "$SECONDS_RUN")
+  local c1=0 x1; x1=$(ticks $XVFB); [ -n "$comp" ] && c1=$(ticks $comp)
+  kill $prod 2>/dev/null || true; wait $prod 2>/dev/null || true
+  if [ -n "$comp" ]; then kill -TERM $comp 2>/dev/null || true; wait $comp 2>/dev/null || true; fi
+  local zfps="-"
+  [ -f "$OUT/$name.json" ] && zfps=$(grep -o '"fps": [0-9.]*' "$OUT/$name.json" | awk '{printf "%.1f", $2}')
+  local rps; rps=$(echo "$rate" | grep -o '"per_second":[0-9.]*' | cut -d: -f2)
+  awk -v n="$name" -v r="$rps" -v z="$zfps" -v c=$((c1 - c0)) -v x=$((x1 - x0)) -v hz="$HZ" -v s="$SECONDS_RUN" \
+    'BEGIN { cpu = c / hz * 1000; ms = (r > 0 && cpu > 0) ? sprintf("%.1f", cpu / (r * s)) : "-";
+             printf "%-22s %10.1f %8s %9.0f%% %10s %7.0f%%\n", n, r, z, cpu / s / 10, ms, x / hz * 100 / s }'
+}
+
+echo "display $DISP, load average before: $(cut -d' ' -f1-3 /proc/loadavg), output in $OUT"
+printf "%-22s %10s %8s %10s %10s %8s\n" config repaints/s "zcx fps" "comp CPU" "ms/repaint" "X CPU"
+run_one none
+for imp in shm-get-image get-image; do
+  run_one "zcx-$imp" "$REL/zcx-compositor" --display "$DISP" --import "$imp" --stats-json "$OUT/zcx-$imp.json"
+done
+if command -v picom >/dev/null; then
+  run_one picom-glx env DISPLAY="$DISP" picom --backend glx --config /dev/null
+  run_one picom-xrender env DISPLAY="$DISP" picom --backend xrender --config /dev/null
+else
+  echo "skipped: picom is not installed"
+fi
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

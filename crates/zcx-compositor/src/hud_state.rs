@@ -1,0 +1,126 @@
+//! The compositor's HUD bookkeeping: the latest parsed `_ZCX_STATS` of each producer, the
+//! panel text and rectangle last given to the GL side, and the damage that keeps the screen in
+//! step (a panel is repainted when its text or place changes, and redrawn over whatever is
+//! repainted below it). The compositor line refreshes once a second while frames are being
+//! composited, plus once after they stop, so idle stays idle.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use crate::compositor::{Compositor, CompositorError};
+use crate::hud::{self, ProducerStats, TextGrid};
+use crate::model::WindowId;
+use crate::region::Rect;
+use crate::scene::{DrawList, HudPanel};
+use crate::xwindows;
+
+#[derive(Clone, Debug, PartialEq)]
+struct PanelState {
+    grid: TextGrid,
+    visible: Rect,
+}
+
+/// HUD state owned by the compositor (GL objects live in the renderer).
+#[derive(Debug, Default)]
+pub(crate) struct HudState {
+    stats: HashMap<WindowId, ProducerStats>,
+    panels: HashMap<WindowId, PanelState>,
+    /// The last composited frame repainted only HUD panels (no deadline follows it).
+    last_frame_hud_only: bool,
+}
+
+impl Compositor<'_> {
+    /// `_ZCX_STATS` of `window` changed: parse it (garbage shows as dashes).
+    pub(crate) fn stats_changed(&mut self, window: WindowId) -> Result<(), CompositorError> {
+        if !self.options.hud {
+            return Ok(());
+        }
+        match xwindows::read_stats(self.conn, &self.atoms, window)? {
+            Some(bytes) => self.hud.stats.insert(window, ProducerStats::parse(&bytes)),
+            None => self.hud.stats.remove(&window),
+        };
+        Ok(())
+    }
+
+    /// When the HUD wants one more repaint without X traffic (the end of the current second).
+    pub(crate) fn hud_deadline(&self) -> Option<Instant> {
+        let active =
+            self.options.hud && !self.hud.panels.is_empty() && !self.hud.last_frame_hud_only;
+        (active && self.stats.recent.pending_frames() > 0).then(|| self.stats.recent.deadline())
+    }
+
+    pub(crate) fn hud_refresh_due(&self, now: Instant) -> bool {
+        self.hud_deadline().is_some_and(|t| now >= t)
+    }
+
+    /// Brings panels in step with the producers and their statistics; damages what changed.
+    pub(crate) fn update_hud(&mut self, now: Instant) -> Result<(), CompositorError> {
+        if !self.options.hud {
+            return Ok(());
+        }
+        let nothing_else = self.model.screen_damage().is_empty();
+        self.stats.recent.roll(now);
+        let screen = self.model.screen();
+        let scale = hud::scale_for(screen);
+        let compositor = self.stats.recent.last;
+        let producers: Vec<(WindowId, Rect)> = self
+            .model
+            .stacking()
+            .filter(|w| w.info.producer && w.is_visible())
+            .map(|w| (w.id(), w.placement().dst))
+            .collect();
+        let mut damage = Vec::new();
+        let mut seen = Vec::with_capacity(producers.len());
+        for (id, dst) in producers {
+            let stats = self.hud.stats.get(&id).cloned().unwrap_or_default();
+            let grid = TextGrid::new(&hud::lines(&stats, compositor));
+            let size = grid.panel_size(scale);
+            let Some(visible) = hud::panel_rect(dst, size, screen) else {
+                continue;
+            };
+            seen.push(id);
+            let state = PanelState { grid, visible };
+            if self.hud.panels.get(&id) == Some(&state) {
+                continue;
+            }
+            self.renderer
+                .hud_mut()
+                .set(id, &state.grid, hud::panel_at(dst, size), scale)?;
+            damage.extend(self.hud.panels.insert(id, state).map(|old| old.visible));
+            damage.push(visible);
+        }
+        let gone: Vec<WindowId> = self
+            .hud
+            .panels
+            .keys()
+            .filter(|id| !seen.contains(id))
+            .copied()
+            .collect();
+        for id in gone {
+            self.renderer.hud_mut().remove(id);
+            damage.extend(self.hud.panels.remove(&id).map(|old| old.visible));
+        }
+        self.hud.stats.retain(|id, _| self.model.get(*id).is_some());
+        for r in damage {
+            self.model.damage_screen(r);
+        }
+        if !self.model.screen_damage().is_empty() {
+            self.hud.last_frame_hud_only = nothing_else;
+        }
+        Ok(())
+    }
+
+    /// Puts the HUD operations on top of `list`.
+    pub(crate) fn add_hud_ops(&self, list: &mut DrawList) {
+        let panels: Vec<HudPanel> = self
+            .hud
+            .panels
+            .iter()
+            .map(|(&window, p)| HudPanel {
+                window,
+                rect: p.visible,
+            })
+            .collect();
+        list.add_hud(&panels);
+    }
+}

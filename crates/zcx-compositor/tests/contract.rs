@@ -1,0 +1,193 @@
+//! Integration tests of the command-line contract the `zcx` front end depends on:
+//! `--duration` with `--stats-json`, `--layout side-by-side`, and the HUD (`--hud`/`--no-hud`)
+//! over producer windows only, robust against garbage `_ZCX_STATS`. Each test has its own Xvfb.
+
+mod common;
+
+use common::{expect_pixel, sync, wait_exit, CompositorProcess, BACKGROUND};
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, PropMode, Window};
+use x11rb::wrapper::ConnectionExt as _;
+use zcx_testkit::{get_pixel, get_rect, TestWindow, Xvfb};
+
+const RED: u32 = 0x00ff_0000;
+const GREEN: u32 = 0x0000_ff00;
+const BLUE: u32 = 0x0000_00ff;
+
+const STATS: &str = r#"{"mode":"shm-pixmap","fps":59.9,"complete_ms":{"p50":6.2,"p99":9.1},
+"client_cpu_ms_per_frame":4.5,"server_cpu_ms_per_frame":5.5,"client_ctx_switches_per_frame":1.2,
+"server_ctx_switches_per_frame":1.3,"socket_bytes_per_frame":96.0}"#;
+
+fn xvfb() -> Xvfb {
+    Xvfb::builder()
+        .size(320, 240, 24)
+        .start()
+        .expect("starting Xvfb")
+}
+
+fn set_stats<C: Connection>(conn: &C, window: Window, bytes: &[u8]) {
+    let atom = conn
+        .intern_atom(false, b"_ZCX_STATS")
+        .expect("intern")
+        .reply()
+        .expect("atom")
+        .atom;
+    conn.change_property8(PropMode::REPLACE, window, atom, AtomEnum::STRING, bytes)
+        .expect("set _ZCX_STATS");
+}
+
+fn set_class<C: Connection>(conn: &C, window: Window, class: &[u8]) {
+    conn.change_property8(
+        PropMode::REPLACE,
+        window,
+        AtomEnum::WM_CLASS,
+        AtomEnum::STRING,
+        class,
+    )
+    .expect("set WM_CLASS");
+}
+
+#[test]
+fn duration_exits_0_and_writes_stats_json_with_every_key() {
+    let x = xvfb();
+    let (conn, screen) = x.connect();
+    let dir = std::env::temp_dir().join(format!("zcx-stats-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("stats.json");
+    let path_arg = path.to_string_lossy().into_owned();
+    let _w = TestWindow::new(&conn, screen, 10, 10, 50, 50, RED);
+    let mut c = CompositorProcess::start(
+        &x,
+        &conn,
+        screen,
+        &["--duration", "1.5", "--stats-json", &path_arg],
+    );
+    assert_eq!(wait_exit(&mut c.child).code(), Some(0));
+    let text = std::fs::read_to_string(&path).expect("stats file written");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    for key in [
+        "frames",
+        "fps",
+        "cpu_ms_per_frame",
+        "idle_wakeups",
+        "import",
+        "present",
+        "duration_s",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}: {text}");
+    }
+    for key in ["import_ms", "draw_ms", "present_ms"] {
+        assert!(
+            v[key]["p50"].is_number() && v[key]["p99"].is_number(),
+            "{key}: {text}"
+        );
+    }
+    assert!(v["frames"].as_u64().is_some_and(|f| f >= 1), "{text}");
+    assert!(
+        v["duration_s"]
+            .as_f64()
+            .is_some_and(|d| (1.4..5.0).contains(&d)),
+        "{text}"
+    );
+    assert_eq!(v["present"], "shm-put");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn side_by_side_scales_producers_into_columns_and_keeps_ordinary_windows() {
+    let x = xvfb();
+    let (conn, screen) = x.connect();
+    let _c = CompositorProcess::start(&x, &conn, screen, &["--layout", "side-by-side", "--no-hud"]);
+    let red = TestWindow::new(&conn, screen, 200, 150, 100, 100, RED);
+    let blue = TestWindow::new(&conn, screen, 0, 0, 100, 100, BLUE);
+    let _green = TestWindow::new(&conn, screen, 5, 5, 20, 20, GREEN);
+    set_class(&conn, red.id(), b"zcx-producer\0zcx-producer\0");
+    set_stats(&conn, blue.id(), b"{}");
+    // Two columns of 160x240: each 100x100 producer becomes 160x160 at y = 40.
+    let (first, second) = if red.id() < blue.id() {
+        (RED, BLUE)
+    } else {
+        (BLUE, RED)
+    };
+    for (x0, colour) in [(0i16, first), (160, second)] {
+        expect_pixel(&conn, screen, x0, 40, colour);
+        expect_pixel(&conn, screen, x0 + 159, 199, colour);
+        expect_pixel(&conn, screen, x0 + 80, 39, BACKGROUND);
+        expect_pixel(&conn, screen, x0 + 80, 200, BACKGROUND);
+    }
+    expect_pixel(&conn, screen, 10, 10, GREEN);
+    expect_pixel(&conn, screen, 26, 26, BACKGROUND);
+    // One producer left: it fills the screen height, centred.
+    drop(blue);
+    expect_pixel(&conn, screen, 40, 0, RED);
+    expect_pixel(&conn, screen, 279, 239, RED);
+    expect_pixel(&conn, screen, 39, 120, BACKGROUND);
+}
+
+#[test]
+fn hud_is_drawn_over_producers_only_and_survives_garbage_stats() {
+    let x = xvfb();
+    let (conn, screen) = x.connect();
+    let root = conn.setup().roots[screen].root;
+    let _c = CompositorProcess::start(&x, &conn, screen, &[]);
+    let producer = TestWindow::new(&conn, screen, 10, 10, 200, 100, RED);
+    let ordinary = TestWindow::new(&conn, screen, 10, 130, 200, 100, RED);
+    set_stats(&conn, producer.id(), STATS.as_bytes());
+    sync(&conn, screen);
+    // The panel starts 8 px inside the window: translucent black over red there.
+    let panel = get_pixel(&conn, root, 19, 19);
+    assert!(
+        panel >> 16 < 0x80 && panel & 0xffff == 0,
+        "panel pixel over red: {panel:#08x}"
+    );
+    assert_eq!(
+        get_pixel(&conn, root, 17, 17),
+        RED,
+        "just outside the panel"
+    );
+    let bright = get_rect(&conn, root, 19, 19, 150, 40)
+        .iter()
+        .filter(|&&p| p & 0xff > 0x80)
+        .count();
+    assert!(bright > 50, "text pixels in the panel: {bright}");
+    assert_eq!(
+        get_pixel(&conn, root, 19, 139),
+        RED,
+        "no HUD on an ordinary window"
+    );
+    for garbage in [&b"\xff\x00garbage{"[..], b"", &[b'{'; 70_000][..]] {
+        set_stats(&conn, producer.id(), garbage);
+        sync(&conn, screen);
+    }
+    let atom = conn
+        .intern_atom(false, b"_ZCX_STATS")
+        .expect("intern")
+        .reply()
+        .expect("atom")
+        .atom;
+    conn.change_property32(
+        PropMode::REPLACE,
+        producer.id(),
+        atom,
+        AtomEnum::CARDINAL,
+        &[1, 2, 3],
+    )
+    .expect("format 32");
+    sync(&conn, screen);
+    assert!(
+        get_pixel(&conn, root, 19, 19) >> 16 < 0x80,
+        "panel still drawn"
+    );
+    drop(ordinary);
+    expect_pixel(&conn, screen, 19, 139, BACKGROUND);
+}
+
+#[test]
+fn no_hud_draws_producers_untouched() {
+    let x = xvfb();
+    let (conn, screen) = x.connect();
+    let _c = CompositorProcess::start(&x, &conn, screen, &["--hud", "--no-hud"]);
+    let producer = TestWindow::new(&conn, screen, 10, 10, 200, 100, RED);
+    set_stats(&conn, producer.id(), STATS.as_bytes());
+    expect_pixel(&conn, screen, 19, 19, RED);
+}
