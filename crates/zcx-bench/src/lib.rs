@@ -1,0 +1,6 @@
+//! The zcx front end as a library (the `zcx` binary is a thin command line over it): the IPC
+//! experiment, the display probe, the screen observer, the report, and the demo/bench
+//! orchestration of an X server, compositors and producers.
+
+pub mod ipc;
+pub mod stats;
