@@ -3,4 +3,6 @@
 //! orchestration of an X server, compositors and producers.
 
 pub mod ipc;
+pub mod probe;
 pub mod stats;
+pub mod tools;

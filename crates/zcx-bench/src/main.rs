@@ -19,6 +19,15 @@ struct Cli {
 enum Command {
     /// One frame at a time between two processes: socket writes of four sizes vs a shared memfd.
     Ipc(cmd_ipc::IpcCli),
+    /// What this display supports: extensions, shared pixmaps, DRI3, GL, modes and importers.
+    Probe {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// X display (default: $DISPLAY).
+        #[arg(long)]
+        display: Option<String>,
+    },
     /// The receiving process of `zcx ipc` (started by it).
     #[command(name = "__ipc-peer", hide = true)]
     IpcPeer(zcx_bench::ipc::PeerArgs),
@@ -30,6 +39,7 @@ fn main() -> std::process::ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level)).init();
     let result = match &cli.command {
         Command::Ipc(args) => cmd_ipc::run(args),
+        Command::Probe { json, display } => probe(*json, display.as_deref()),
         Command::IpcPeer(args) => zcx_bench::ipc::run_peer(args).map_err(anyhow::Error::from),
     };
     match result {
@@ -39,4 +49,14 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+fn probe(json: bool, display: Option<&str>) -> anyhow::Result<()> {
+    let report = zcx_bench::probe::probe_display(display)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", zcx_bench::probe::render_text(&report));
+    }
+    Ok(())
 }
