@@ -2,7 +2,9 @@
 //! experiment, the display probe, the screen observer, the report, and the demo/bench
 //! orchestration of an X server, compositors and producers.
 
+pub mod children;
 pub mod ipc;
+pub mod observer;
 pub mod probe;
 pub mod stats;
 pub mod tools;

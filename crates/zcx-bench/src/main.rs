@@ -28,6 +28,21 @@ enum Command {
         #[arg(long)]
         display: Option<String>,
     },
+    /// Watch producer windows on the screen: delivered fps, latency, dropped and torn frames.
+    Observe {
+        /// X display (default: $DISPLAY).
+        #[arg(long)]
+        display: Option<String>,
+        /// Seconds to observe.
+        #[arg(long, default_value_t = 5.0)]
+        duration: f64,
+        /// Sampling rounds per second (each reads two 8x1 rows per window).
+        #[arg(long, default_value_t = 250)]
+        rate: u32,
+        /// Write the observation (every frame seen) as JSON here.
+        #[arg(long, value_name = "FILE")]
+        json: Option<std::path::PathBuf>,
+    },
     /// The receiving process of `zcx ipc` (started by it).
     #[command(name = "__ipc-peer", hide = true)]
     IpcPeer(zcx_bench::ipc::PeerArgs),
@@ -40,6 +55,12 @@ fn main() -> std::process::ExitCode {
     let result = match &cli.command {
         Command::Ipc(args) => cmd_ipc::run(args),
         Command::Probe { json, display } => probe(*json, display.as_deref()),
+        Command::Observe {
+            display,
+            duration,
+            rate,
+            json,
+        } => observe(display.as_deref(), *duration, *rate, json.as_deref()),
         Command::IpcPeer(args) => zcx_bench::ipc::run_peer(args).map_err(anyhow::Error::from),
     };
     match result {
@@ -57,6 +78,57 @@ fn probe(json: bool, display: Option<&str>) -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", zcx_bench::probe::render_text(&report));
+    }
+    Ok(())
+}
+
+fn observe(
+    display: Option<&str>,
+    duration_s: f64,
+    rate: u32,
+    json: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let c = zcx_x11::connect(display)?;
+    let config = zcx_bench::observer::ObserverConfig {
+        samples_per_s: rate,
+        duration: std::time::Duration::try_from_secs_f64(duration_s)
+            .context("--duration must be a positive number of seconds")?,
+        ..Default::default()
+    };
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let obs = zcx_bench::observer::observe(&c.conn, c.screen_num, &config, &stop);
+    println!(
+        "{:.1} s, {:.0} rounds/s, observer CPU {:.2}% of a core",
+        obs.duration_s, obs.rounds_per_s, obs.observer_cpu_percent
+    );
+    if obs.windows.is_empty() {
+        println!("no viewable window with WM_CLASS zcx-producer");
+    }
+    for w in &obs.windows {
+        let s = &w.summary;
+        let lat = s
+            .latency_ms
+            .map_or("-".into(), |p| format!("{:.1}/{:.1}", p.p50, p.p99));
+        println!(
+            "window {:#x} at {},{} {}x{}: {} frames, {} fps, latency p50/p99 {lat} ms, \
+             dropped {}, torn {}, samples without stamp {}/{}",
+            w.window,
+            w.geometry.x,
+            w.geometry.y,
+            w.geometry.width,
+            w.geometry.height,
+            s.distinct_frames,
+            s.delivered_fps.map_or("-".into(), |f| format!("{f:.1}")),
+            s.dropped_frames,
+            s.torn_frames,
+            s.samples_without_stamp,
+            s.samples
+        );
+    }
+    if let Some(path) = json {
+        std::fs::write(path, serde_json::to_string_pretty(&obs)?)
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }
