@@ -6,5 +6,6 @@ pub mod children;
 pub mod ipc;
 pub mod observer;
 pub mod probe;
+pub mod report;
 pub mod stats;
 pub mod tools;
