@@ -3,9 +3,12 @@
 //! orchestration of an X server, compositors and producers.
 
 pub mod children;
+pub mod demo;
 pub mod ipc;
 pub mod observer;
 pub mod probe;
 pub mod report;
+pub mod session;
 pub mod stats;
 pub mod tools;
+pub mod xserver;

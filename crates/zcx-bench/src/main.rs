@@ -43,6 +43,21 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         json: Option<std::path::PathBuf>,
     },
+    /// put-image and shm-pixmap side by side under zcx-compositor: screenshot, report, table.
+    Demo {
+        /// Seconds to observe.
+        #[arg(long, default_value_t = 20.0)]
+        duration: f64,
+        /// Report directory (default: target/zcx-report/<timestamp>).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Run without a compositor (e.g. when another one already runs).
+        #[arg(long)]
+        no_compositor: bool,
+        /// X display (default: $DISPLAY, else a private Xvfb at 3840x2160x24).
+        #[arg(long)]
+        display: Option<String>,
+    },
     /// The receiving process of `zcx ipc` (started by it).
     #[command(name = "__ipc-peer", hide = true)]
     IpcPeer(zcx_bench::ipc::PeerArgs),
@@ -61,6 +76,12 @@ fn main() -> std::process::ExitCode {
             rate,
             json,
         } => observe(display.as_deref(), *duration, *rate, json.as_deref()),
+        Command::Demo {
+            duration,
+            out,
+            no_compositor,
+            display,
+        } => demo(*duration, out.clone(), *no_compositor, display.clone()),
         Command::IpcPeer(args) => zcx_bench::ipc::run_peer(args).map_err(anyhow::Error::from),
     };
     match result {
@@ -130,5 +151,37 @@ fn observe(
         std::fs::write(path, serde_json::to_string_pretty(&obs)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }
+    Ok(())
+}
+
+fn demo(
+    duration_s: f64,
+    out: Option<std::path::PathBuf>,
+    no_compositor: bool,
+    display: Option<String>,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, std::sync::Arc::clone(&stop))
+            .context("installing signal handlers")?;
+    }
+    let exe = std::env::current_exe().context("locating zcx")?;
+    // target/<profile>/zcx -> target
+    let target_dir = exe.parent().and_then(|p| p.parent()).map_or_else(
+        || std::path::PathBuf::from("target"),
+        std::path::Path::to_path_buf,
+    );
+    let opts = zcx_bench::demo::DemoOptions {
+        duration: std::time::Duration::try_from_secs_f64(duration_s)
+            .context("--duration must be a positive number of seconds")?,
+        out,
+        no_compositor,
+        display,
+        size: (3840, 2160),
+        target_dir,
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    zcx_bench::demo::run(&opts, stop)?;
     Ok(())
 }
