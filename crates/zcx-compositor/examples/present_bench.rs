@@ -21,17 +21,39 @@ const RUNS: usize = 30;
 
 fn report(what: &str, mut ms: Vec<f64>) {
     ms.sort_by(f64::total_cmp);
-    println!("{what:<40} median {:7.2} ms   p90 {:7.2} ms   (n={})", ms[ms.len() / 2], ms[ms.len() * 9 / 10], ms.len());
+    println!(
+        "{what:<40} median {:7.2} ms   p90 {:7.2} ms   (n={})",
+        ms[ms.len() / 2],
+        ms[ms.len() * 9 / 10],
+        ms.len()
+    );
 }
 
 fn main() -> anyhow::Result<()> {
     let (conn, screen_num) = x11rb::xcb_ffi::XCBConnection::connect(None).context("connect")?;
     let screen = conn.setup().roots[screen_num].clone();
-    let (w, h) = (u32::from(screen.width_in_pixels), u32::from(screen.height_in_pixels));
+    let (w, h) = (
+        u32::from(screen.width_in_pixels),
+        u32::from(screen.height_in_pixels),
+    );
     println!("screen {w}x{h}x{}", screen.root_depth);
     let win = conn.generate_id()?;
-    let aux = CreateWindowAux::new().override_redirect(1).background_pixel(0);
-    conn.create_window(0, win, screen.root, 0, 0, w as u16, h as u16, 0, WindowClass::INPUT_OUTPUT, 0, &aux)?;
+    let aux = CreateWindowAux::new()
+        .override_redirect(1)
+        .background_pixel(0);
+    conn.create_window(
+        0,
+        win,
+        screen.root,
+        0,
+        0,
+        w as u16,
+        h as u16,
+        0,
+        WindowClass::INPUT_OUTPUT,
+        0,
+        &aux,
+    )?;
     conn.map_window(win)?;
     conn.sync()?;
     let raw = NonNull::new(conn.get_raw_xcb_connection()).context("null xcb connection")?;
@@ -47,7 +69,13 @@ fn main() -> anyhow::Result<()> {
     for p in &mut presenters {
         let (mut clear, mut present) = (Vec::new(), Vec::new());
         for i in 0..RUNS {
-            let list = DrawList { ops: vec![DrawOp::Fill { dst: full, rgb: (i as u32 * 0x10_2030) & 0xff_ffff }], damage: damage.clone() };
+            let list = DrawList {
+                ops: vec![DrawOp::Fill {
+                    dst: full,
+                    rgb: (i as u32 * 0x10_2030) & 0xff_ffff,
+                }],
+                damage: damage.clone(),
+            };
             let t0 = Instant::now();
             renderer.execute(&list);
             renderer.finish();
@@ -57,16 +85,26 @@ fn main() -> anyhow::Result<()> {
             present.push(t1.elapsed().as_secs_f64() * 1e3);
         }
         report("clear (GL, scissored)", clear);
-        report(&format!("present {} (read-back + put + round trip)", p.name()), present);
+        report(
+            &format!("present {} (read-back + put + round trip)", p.name()),
+            present,
+        );
     }
     drop(presenters);
     let pixmap = PixmapWrapper::create_pixmap(&conn, screen.root_depth, win, w as u16, h as u16)?;
     conn.sync()?;
     let mut renderer = renderer;
     renderer.ensure_window(1, w, h)?;
-    let src = ImportSource { window: 1, pixmap: pixmap.pixmap(), width: w, height: h };
-    let mut importers: Vec<Box<dyn PixmapImporter>> =
-        vec![Box::new(ShmGetImageImporter::new(&conn, (w * h * 4) as usize)?), Box::new(GetImageImporter::new(&conn))];
+    let src = ImportSource {
+        window: 1,
+        pixmap: pixmap.pixmap(),
+        width: w,
+        height: h,
+    };
+    let mut importers: Vec<Box<dyn PixmapImporter>> = vec![
+        Box::new(ShmGetImageImporter::new(&conn, (w * h * 4) as usize)?),
+        Box::new(GetImageImporter::new(&conn)),
+    ];
     for imp in &mut importers {
         let mut ms = Vec::new();
         for _ in 0..RUNS {
@@ -75,7 +113,10 @@ fn main() -> anyhow::Result<()> {
             renderer.finish();
             ms.push(t0.elapsed().as_secs_f64() * 1e3);
         }
-        report(&format!("import {} (whole window + upload)", imp.name()), ms);
+        report(
+            &format!("import {} (whole window + upload)", imp.name()),
+            ms,
+        );
     }
     Ok(())
 }

@@ -111,7 +111,11 @@ impl<'c> Compositor<'c> {
     pub fn new(conn: &'c XCBConnection, options: Options) -> Result<Self, CompositorError> {
         let session = ManagerSession::acquire(conn, options.screen_num, options.replace)?;
         let screen = &conn.setup().roots[options.screen_num];
-        let (width, height, depth) = (screen.width_in_pixels.into(), screen.height_in_pixels.into(), screen.root_depth);
+        let (width, height, depth) = (
+            screen.width_in_pixels.into(),
+            screen.height_in_pixels.into(),
+            screen.root_depth,
+        );
         let root = screen.root;
         let atoms = Atoms::intern(conn)?;
         let raw = NonNull::new(conn.get_raw_xcb_connection())
@@ -123,7 +127,13 @@ impl<'c> Compositor<'c> {
         let shm_usable = probe.as_ref().is_ok_and(|p| p.shm_usable());
         let importer = make_importer(conn, options.import, shm_usable, &gl, width, height)?;
         let presenter: Box<dyn Presenter + 'c> = if shm_usable {
-            Box::new(ShmPutPresenter::new(conn, session.overlay(), depth, width, height)?)
+            Box::new(ShmPutPresenter::new(
+                conn,
+                session.overlay(),
+                depth,
+                width,
+                height,
+            )?)
         } else {
             log::warn!("MIT-SHM is unusable here: presenting with core PutImage (pixels through the socket)");
             Box::new(PutImagePresenter::new(conn, session.overlay(), depth)?)
@@ -192,14 +202,21 @@ impl<'c> Compositor<'c> {
             if work {
                 work = false;
                 self.refresh()?;
-                if self.options.frames.is_some_and(|n| self.counters.frames >= n) {
+                if self
+                    .options
+                    .frames
+                    .is_some_and(|n| self.counters.frames >= n)
+                {
                     return Ok(Exit::FramesDone);
                 }
                 self.conn.flush()?;
                 continue; // round trips may have queued events: drain before sleeping
             }
             self.conn.flush()?;
-            let mut fds = [PollFd::new(self.conn.as_fd(), PollFlags::POLLIN), PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
+            let mut fds = [
+                PollFd::new(self.conn.as_fd(), PollFlags::POLLIN),
+                PollFd::new(signals.as_fd(), PollFlags::POLLIN),
+            ];
             match poll(&mut fds, PollTimeout::NONE) {
                 Ok(_) | Err(nix::Error::EINTR) => {}
                 Err(e) => return Err(e.into()),
@@ -218,15 +235,31 @@ impl<'c> Compositor<'c> {
         self.import_damage()?;
         let damage = self.model.take_screen_damage();
         if !damage.is_empty() {
-            let list = DrawList::build(&Scene::from_model(&self.model), &damage, self.options.background_rgb);
+            let list = DrawList::build(
+                &Scene::from_model(&self.model),
+                &damage,
+                self.options.background_rgb,
+            );
             self.renderer.execute(&list);
             self.presenter.present(&self.renderer, &list.damage)?;
             self.counters.frames += 1;
             self.counters.paint_ms_total += started.elapsed().as_secs_f64() * 1e3;
-            log::debug!("frame {}: {} ops, {} px in {:?}", self.counters.frames, list.ops.len(), list.damage.area(), started.elapsed());
+            log::debug!(
+                "frame {}: {} ops, {} px in {:?}",
+                self.counters.frames,
+                list.ops.len(),
+                list.damage.area(),
+                started.elapsed()
+            );
         }
         for (window, token) in std::mem::take(&mut self.pending_sync) {
-            crate::sync_hook::answer(self.conn, self.atoms.zcx_sync, window, token, self.counters.frames as u32)?;
+            crate::sync_hook::answer(
+                self.conn,
+                self.atoms.zcx_sync,
+                window,
+                token,
+                self.counters.frames as u32,
+            )?;
         }
         Ok(())
     }
@@ -242,7 +275,9 @@ impl<'c> Compositor<'c> {
             if let Some(win) = self.model.get_mut(id) {
                 win.needs_pixmap = false;
             }
-            let Some(res) = self.resources.get_mut(&id) else { continue };
+            let Some(res) = self.resources.get_mut(&id) else {
+                continue;
+            };
             if res.rename_pixmap(self.conn, id)? {
                 self.renderer.ensure_window(id, w, h)?;
             } else {
@@ -259,7 +294,12 @@ impl<'c> Compositor<'c> {
         let list: Vec<_> = self
             .damaged
             .drain()
-            .filter_map(|id| self.resources.get(&id).and_then(|r| r.damage.as_ref()).map(|d| (id, d.damage())))
+            .filter_map(|id| {
+                self.resources
+                    .get(&id)
+                    .and_then(|r| r.damage.as_ref())
+                    .map(|d| (id, d.damage()))
+            })
             .collect();
         for (id, rects) in xwindows::fetch_damage(self.conn, self.scratch.region(), &list)? {
             self.model.handle_damage(id, &rects);
@@ -268,21 +308,38 @@ impl<'c> Compositor<'c> {
     }
 
     fn import_damage(&mut self) -> Result<(), CompositorError> {
-        let visible: Vec<WindowId> = self.model.stacking().filter(|w| w.is_visible()).map(|w| w.id()).collect();
+        let visible: Vec<WindowId> = self
+            .model
+            .stacking()
+            .filter(|w| w.is_visible())
+            .map(|w| w.id())
+            .collect();
         for id in visible {
-            let Some(win) = self.model.get_mut(id) else { continue };
+            let Some(win) = self.model.get_mut(id) else {
+                continue;
+            };
             if win.content_damage.is_empty() {
                 continue;
             }
             let rects = win.content_damage.take();
             let (width, height) = win.info.geometry.outer_size();
-            let Some(pixmap) = self.resources.get(&id).and_then(|r| r.pixmap.as_ref()).map(|p| p.pixmap()) else {
+            let Some(pixmap) = self
+                .resources
+                .get(&id)
+                .and_then(|r| r.pixmap.as_ref())
+                .map(|p| p.pixmap())
+            else {
                 continue;
             };
             if !self.renderer.has_window(id) {
                 continue;
             }
-            let src = ImportSource { window: id, pixmap, width, height };
+            let src = ImportSource {
+                window: id,
+                pixmap,
+                width,
+                height,
+            };
             match self.importer.import(&self.renderer, &src, rects.rects()) {
                 Ok(bytes) => self.counters.imported_bytes += bytes,
                 Err(ImportError::Vanished(why)) => log::debug!("import of {id:#x}: {why}"),
@@ -324,11 +381,16 @@ fn make_importer<'c>(
         ImportMode::ShmGetImage if !shm_usable => {
             return Err(ImportError::Unsupported {
                 mode: "shm-get-image",
-                why: "MIT-SHM is unusable on this connection (remote, or attaching a segment failed)".into(),
+                why:
+                    "MIT-SHM is unusable on this connection (remote, or attaching a segment failed)"
+                        .into(),
             }
             .into())
         }
-        ImportMode::ShmGetImage => Box::new(import::ShmGetImageImporter::new(conn, width as usize * height as usize * 4)?),
+        ImportMode::ShmGetImage => Box::new(import::ShmGetImageImporter::new(
+            conn,
+            width as usize * height as usize * 4,
+        )?),
         ImportMode::EglPixmap => {
             let has = gl.has_egl_extension("EGL_KHR_image_pixmap");
             return Err(import::egl_pixmap_unsupported(has)

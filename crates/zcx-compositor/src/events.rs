@@ -4,8 +4,8 @@
 
 use x11rb::protocol::shape;
 use x11rb::protocol::xproto::{
-    CirculateNotifyEvent, ConfigureNotifyEvent, CreateNotifyEvent, Place as XPlace, PropertyNotifyEvent,
-    ReparentNotifyEvent,
+    CirculateNotifyEvent, ConfigureNotifyEvent, CreateNotifyEvent, Place as XPlace,
+    PropertyNotifyEvent, ReparentNotifyEvent,
 };
 use x11rb::protocol::{ErrorKind, Event};
 use x11rb::x11_utils::X11Error;
@@ -38,7 +38,10 @@ impl Compositor<'_> {
                 self.damaged.insert(e.drawable);
             }
             Event::SelectionClear(e) if e.selection == self.session.selection_atom() => {
-                log::info!("another compositing manager took {:#x}; exiting", e.selection);
+                log::info!(
+                    "another compositing manager took {:#x}; exiting",
+                    e.selection
+                );
                 return Ok(Some(Exit::SelectionLost));
             }
             Event::ClientMessage(e) if e.type_ == self.atoms.zcx_sync && e.format == 32 => {
@@ -74,13 +77,20 @@ impl Compositor<'_> {
 
     fn handle_configure(&mut self, e: ConfigureNotifyEvent) {
         if e.window == self.root() {
-            self.model.handle_root_resize(e.width.into(), e.height.into());
+            self.model
+                .handle_root_resize(e.width.into(), e.height.into());
             return;
         }
         if e.event != self.root() {
             return;
         }
-        let geometry = Geometry::new(e.x.into(), e.y.into(), e.width.into(), e.height.into(), e.border_width.into());
+        let geometry = Geometry::new(
+            e.x.into(),
+            e.y.into(),
+            e.width.into(),
+            e.height.into(),
+            e.border_width.into(),
+        );
         let above_sibling = (e.above_sibling != x11rb::NONE).then_some(e.above_sibling);
         self.model.handle_configure(Configure {
             id: e.window,
@@ -104,7 +114,11 @@ impl Compositor<'_> {
     }
 
     fn handle_circulate(&mut self, e: CirculateNotifyEvent) {
-        let place = if e.place == XPlace::ON_TOP { Place::Top } else { Place::Bottom };
+        let place = if e.place == XPlace::ON_TOP {
+            Place::Top
+        } else {
+            Place::Bottom
+        };
         self.model.handle_circulate(e.window, place);
     }
 
@@ -120,7 +134,11 @@ impl Compositor<'_> {
         if e.shape_kind != shape::SK::BOUNDING || self.model.get(e.affected_window).is_none() {
             return Ok(());
         }
-        let rects = if e.shaped { xwindows::bounding_shape(self.conn, e.affected_window)? } else { None };
+        let rects = if e.shaped {
+            xwindows::bounding_shape(self.conn, e.affected_window)?
+        } else {
+            None
+        };
         self.model.handle_shape(e.affected_window, rects);
         Ok(())
     }
@@ -130,9 +148,20 @@ impl Compositor<'_> {
 fn handle_error(e: &X11Error) {
     match e.error_kind {
         ErrorKind::Window | ErrorKind::Drawable | ErrorKind::Pixmap | ErrorKind::Match => {
-            log::debug!("expected race: {:?} for resource {:#x} (request {})", e.error_kind, e.bad_value, e.major_opcode)
+            log::debug!(
+                "expected race: {:?} for resource {:#x} (request {})",
+                e.error_kind,
+                e.bad_value,
+                e.major_opcode
+            )
         }
         ErrorKind::DamageBadDamage => log::debug!("expected race: BadDamage {:#x}", e.bad_value),
-        _ => log::warn!("X error {:?} for {:#x} (request {}.{})", e.error_kind, e.bad_value, e.major_opcode, e.minor_opcode),
+        _ => log::warn!(
+            "X error {:?} for {:#x} (request {}.{})",
+            e.error_kind,
+            e.bad_value,
+            e.major_opcode,
+            e.minor_opcode
+        ),
     }
 }

@@ -59,7 +59,12 @@ pub trait PixmapImporter {
     fn name(&self) -> &'static str;
     /// Imports `rects` (pixmap coordinates, already clipped to the pixmap) of `src` into the
     /// renderer's texture for `src.window`. Returns the pixel bytes moved.
-    fn import(&mut self, renderer: &GlRenderer, src: &ImportSource, rects: &[Rect]) -> Result<u64, ImportError>;
+    fn import(
+        &mut self,
+        renderer: &GlRenderer,
+        src: &ImportSource,
+        rects: &[Rect],
+    ) -> Result<u64, ImportError>;
 }
 
 /// Core GetImage: every damaged pixel crosses the socket. Requests are pipelined.
@@ -78,7 +83,12 @@ impl<C: Connection> PixmapImporter for GetImageImporter<'_, C> {
         "get-image"
     }
 
-    fn import(&mut self, renderer: &GlRenderer, src: &ImportSource, rects: &[Rect]) -> Result<u64, ImportError> {
+    fn import(
+        &mut self,
+        renderer: &GlRenderer,
+        src: &ImportSource,
+        rects: &[Rect],
+    ) -> Result<u64, ImportError> {
         let mut cookies = Vec::with_capacity(rects.len());
         for r in rects {
             let c = self.conn.get_image(
@@ -121,7 +131,12 @@ impl<C: Connection> PixmapImporter for ShmGetImageImporter<'_, C> {
         "shm-get-image"
     }
 
-    fn import(&mut self, renderer: &GlRenderer, src: &ImportSource, rects: &[Rect]) -> Result<u64, ImportError> {
+    fn import(
+        &mut self,
+        renderer: &GlRenderer,
+        src: &ImportSource,
+        rects: &[Rect],
+    ) -> Result<u64, ImportError> {
         let total: usize = rects.iter().map(|r| r.area() as usize * 4).sum();
         if total > self.segment.len() {
             log::debug!("growing the import segment to {total} bytes");
@@ -147,7 +162,12 @@ impl<C: Connection> PixmapImporter for ShmGetImageImporter<'_, C> {
         for (r, offset, c) in cookies {
             c.reply()?;
             let len = r.area() as usize * 4;
-            renderer.upload(src.window, r, &self.segment.as_slice()[offset..offset + len], r.width as usize * 4);
+            renderer.upload(
+                src.window,
+                r,
+                &self.segment.as_slice()[offset..offset + len],
+                r.width as usize * 4,
+            );
         }
         Ok(offset as u64)
     }
@@ -167,9 +187,15 @@ pub fn egl_pixmap_unsupported(has_image_pixmap: bool) -> Option<ImportError> {
 /// What `--import auto` picks, and why (logged by the caller).
 pub fn choose_auto(shm_usable: bool) -> (ImportMode, &'static str) {
     if shm_usable {
-        (ImportMode::ShmGetImage, "MIT-SHM works on this connection (egl-pixmap import is not implemented yet)")
+        (
+            ImportMode::ShmGetImage,
+            "MIT-SHM works on this connection (egl-pixmap import is not implemented yet)",
+        )
     } else {
-        (ImportMode::GetImage, "MIT-SHM is unusable on this connection: falling back to core GetImage")
+        (
+            ImportMode::GetImage,
+            "MIT-SHM is unusable on this connection: falling back to core GetImage",
+        )
     }
 }
 

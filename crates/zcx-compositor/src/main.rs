@@ -36,9 +36,15 @@ struct Cli {
 
 fn parse_rgb(s: &str) -> Result<u32, String> {
     let hex = s.trim_start_matches("0x").trim_start_matches('#');
-    u32::from_str_radix(hex, 16).map_err(|e| format!("{s}: {e}")).and_then(|v| {
-        if v <= 0xff_ffff { Ok(v) } else { Err(format!("{s}: more than 24 bits")) }
-    })
+    u32::from_str_radix(hex, 16)
+        .map_err(|e| format!("{s}: {e}"))
+        .and_then(|v| {
+            if v <= 0xff_ffff {
+                Ok(v)
+            } else {
+                Err(format!("{s}: more than 24 bits"))
+            }
+        })
 }
 
 fn main() -> ExitCode {
@@ -54,7 +60,9 @@ fn main() -> ExitCode {
             let refused = e.downcast_ref::<CompositorError>().is_some_and(|c| {
                 matches!(
                     c,
-                    CompositorError::Manager(ManagerError::AlreadyRunning { .. } | ManagerError::RedirectRefused { .. })
+                    CompositorError::Manager(
+                        ManagerError::AlreadyRunning { .. } | ManagerError::RedirectRefused { .. }
+                    )
                 )
             });
             eprintln!("zcx-compositor: {e:#}");
@@ -69,9 +77,14 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         let w = writer.try_clone().context("duplicating the signal pipe")?;
         signal_hook::low_level::pipe::register(sig, w).context("installing signal handlers")?;
     }
-    let display = cli.display.as_deref().map(std::ffi::CString::new).transpose().context("display name")?;
-    let (conn, screen_num) =
-        x11rb::xcb_ffi::XCBConnection::connect(display.as_deref()).context("cannot connect to the X server")?;
+    let display = cli
+        .display
+        .as_deref()
+        .map(std::ffi::CString::new)
+        .transpose()
+        .context("display name")?;
+    let (conn, screen_num) = x11rb::xcb_ffi::XCBConnection::connect(display.as_deref())
+        .context("cannot connect to the X server")?;
     let options = Options {
         screen_num,
         replace: cli.replace,

@@ -6,17 +6,17 @@
 use std::time::{Duration, Instant};
 
 use x11rb::connection::Connection;
-use x11rb::wrapper::ConnectionExt as _;
 use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
 use x11rb::protocol::composite::{self, ConnectionExt as _, Redirect};
 use x11rb::protocol::damage::ConnectionExt as _;
 use x11rb::protocol::shape::SK;
 use x11rb::protocol::xfixes::ConnectionExt as _;
 use x11rb::protocol::xproto::{
-    AtomEnum, ChangeWindowAttributesAux, ConnectionExt as _, CreateWindowAux, EventMask, PropMode, Window,
-    WindowClass,
+    AtomEnum, ChangeWindowAttributesAux, ConnectionExt as _, CreateWindowAux, EventMask, PropMode,
+    Window, WindowClass,
 };
 use x11rb::protocol::ErrorKind;
+use x11rb::wrapper::ConnectionExt as _;
 use x11rb::{CURRENT_TIME, NONE};
 
 /// How long `--replace` waits for the old manager to let go.
@@ -29,7 +29,10 @@ pub enum ManagerError {
     #[error("another client already redirects the root's subwindows (a compositing manager that does not own {selection}?)")]
     RedirectRefused { selection: String },
     #[error("the previous compositing manager did not let go of {selection} within {timeout:?}")]
-    ReplaceTimeout { selection: String, timeout: Duration },
+    ReplaceTimeout {
+        selection: String,
+        timeout: Duration,
+    },
     #[error("the X server lacks the {0} extension, which a compositing manager needs")]
     MissingExtension(&'static str),
     #[error("X connection failed: {0}")]
@@ -42,7 +45,9 @@ impl From<ReplyError> for ManagerError {
     fn from(e: ReplyError) -> Self {
         match e {
             ReplyError::ConnectionError(c) => Self::Connection(c),
-            ReplyError::X11Error(x) => Self::Request(format!("{:?} (request {})", x.error_kind, x.major_opcode)),
+            ReplyError::X11Error(x) => {
+                Self::Request(format!("{:?} (request {})", x.error_kind, x.major_opcode))
+            }
         }
     }
 }
@@ -72,7 +77,9 @@ pub fn init_extensions<C: Connection>(conn: &C) -> Result<(), ManagerError> {
     }
     let c = conn.composite_query_version(0, 4)?.reply()?;
     if (c.major_version, c.minor_version) < (0, 3) {
-        return Err(ManagerError::MissingExtension("Composite ≥ 0.3 (overlay window)"));
+        return Err(ManagerError::MissingExtension(
+            "Composite ≥ 0.3 (overlay window)",
+        ));
     }
     conn.damage_query_version(1, 1)?.reply()?;
     let x = conn.xfixes_query_version(5, 0)?.reply()?;
@@ -111,10 +118,16 @@ impl<'c, C: Connection> ManagerSession<'c, C> {
         init_extensions(conn)?;
         let root = conn.setup().roots[screen_num].root;
         let selection_name = format!("_NET_WM_CM_S{screen_num}");
-        let selection_atom = conn.intern_atom(false, selection_name.as_bytes())?.reply()?.atom;
+        let selection_atom = conn
+            .intern_atom(false, selection_name.as_bytes())?
+            .reply()?
+            .atom;
         let owner = conn.get_selection_owner(selection_atom)?.reply()?.owner;
         if owner != NONE && !replace {
-            return Err(ManagerError::AlreadyRunning { selection: selection_name, owner });
+            return Err(ManagerError::AlreadyRunning {
+                selection: selection_name,
+                owner,
+            });
         }
         let selection_window = conn.generate_id()?;
         conn.create_window(
@@ -142,18 +155,27 @@ impl<'c, C: Connection> ManagerSession<'c, C> {
         };
         session.set_name()?;
         if owner != NONE {
-            log::info!("replacing the compositing manager that owns {} (window {owner:#x})", session.selection_name);
+            log::info!(
+                "replacing the compositing manager that owns {} (window {owner:#x})",
+                session.selection_name
+            );
             // Hear the old owner's window go away (it may already be gone: ignore errors).
             let aux = ChangeWindowAttributesAux::new().event_mask(EventMask::STRUCTURE_NOTIFY);
             conn.change_window_attributes(owner, &aux)?;
         }
         // Select the root's events before announcing ourselves: requests sent to a manager
         // that owns the selection (such as sync-hook messages) are queued, never lost.
-        let mask = EventMask::SUBSTRUCTURE_NOTIFY | EventMask::STRUCTURE_NOTIFY | EventMask::PROPERTY_CHANGE;
-        conn.change_window_attributes(root, &ChangeWindowAttributesAux::new().event_mask(mask))?.check()?;
+        let mask = EventMask::SUBSTRUCTURE_NOTIFY
+            | EventMask::STRUCTURE_NOTIFY
+            | EventMask::PROPERTY_CHANGE;
+        conn.change_window_attributes(root, &ChangeWindowAttributesAux::new().event_mask(mask))?
+            .check()?;
         conn.set_selection_owner(selection_window, selection_atom, CURRENT_TIME)?;
         if conn.get_selection_owner(selection_atom)?.reply()?.owner != selection_window {
-            return Err(ManagerError::AlreadyRunning { selection: session.selection_name.clone(), owner });
+            return Err(ManagerError::AlreadyRunning {
+                selection: session.selection_name.clone(),
+                owner,
+            });
         }
         session.redirect(owner != NONE)?;
         session.setup_overlay()?;
@@ -162,7 +184,13 @@ impl<'c, C: Connection> ManagerSession<'c, C> {
 
     fn set_name(&self) -> Result<(), ManagerError> {
         let name = b"zcx-compositor";
-        self.conn.change_property8(PropMode::REPLACE, self.selection_window, AtomEnum::WM_NAME, AtomEnum::STRING, name)?;
+        self.conn.change_property8(
+            PropMode::REPLACE,
+            self.selection_window,
+            AtomEnum::WM_NAME,
+            AtomEnum::STRING,
+            name,
+        )?;
         Ok(())
     }
 
@@ -171,14 +199,20 @@ impl<'c, C: Connection> ManagerSession<'c, C> {
     fn redirect(&mut self, replacing: bool) -> Result<(), ManagerError> {
         let deadline = Instant::now() + REPLACE_TIMEOUT;
         loop {
-            match self.conn.composite_redirect_subwindows(self.root, Redirect::MANUAL)?.check() {
+            match self
+                .conn
+                .composite_redirect_subwindows(self.root, Redirect::MANUAL)?
+                .check()
+            {
                 Ok(()) => {
                     self.redirected = true;
                     return Ok(());
                 }
                 Err(ReplyError::X11Error(e)) if e.error_kind == ErrorKind::Access => {
                     if !replacing {
-                        return Err(ManagerError::RedirectRefused { selection: self.selection_name.clone() });
+                        return Err(ManagerError::RedirectRefused {
+                            selection: self.selection_name.clone(),
+                        });
                     }
                     if Instant::now() >= deadline {
                         return Err(ManagerError::ReplaceTimeout {
@@ -195,11 +229,16 @@ impl<'c, C: Connection> ManagerSession<'c, C> {
     }
 
     fn setup_overlay(&mut self) -> Result<(), ManagerError> {
-        let overlay = self.conn.composite_get_overlay_window(self.root)?.reply()?.overlay_win;
+        let overlay = self
+            .conn
+            .composite_get_overlay_window(self.root)?
+            .reply()?
+            .overlay_win;
         self.overlay = Some(overlay);
         let region = self.conn.generate_id()?;
         self.conn.xfixes_create_region(region, &[])?;
-        self.conn.xfixes_set_window_shape_region(overlay, SK::INPUT, 0, 0, region)?;
+        self.conn
+            .xfixes_set_window_shape_region(overlay, SK::INPUT, 0, 0, region)?;
         self.conn.xfixes_destroy_region(region)?.check()?;
         Ok(())
     }

@@ -23,7 +23,13 @@ pub struct Geometry {
 
 impl Geometry {
     pub fn new(x: i32, y: i32, width: u32, height: u32, border_width: u32) -> Self {
-        Self { x, y, width, height, border_width }
+        Self {
+            x,
+            y,
+            width,
+            height,
+            border_width,
+        }
     }
 
     /// Outer size including the border: the size of the window's named pixmap.
@@ -69,7 +75,12 @@ pub struct Window {
 
 impl Window {
     fn new(info: WindowInfo) -> Self {
-        let mut w = Self { info, needs_pixmap: false, content_damage: Region::new(), bounding_shape: None };
+        let mut w = Self {
+            info,
+            needs_pixmap: false,
+            content_damage: Region::new(),
+            bounding_shape: None,
+        };
         if w.info.mapped {
             w.mark_contents_stale();
         }
@@ -91,7 +102,9 @@ impl Window {
 
     /// Opacity as a fraction in 0.0..=1.0.
     pub fn opacity(&self) -> f32 {
-        self.info.opacity.map_or(1.0, |o| (f64::from(o) / f64::from(u32::MAX)) as f32)
+        self.info
+            .opacity
+            .map_or(1.0, |o| (f64::from(o) / f64::from(u32::MAX)) as f32)
     }
 
     /// Covers everything below it inside its shape.
@@ -136,7 +149,11 @@ pub struct WindowModel {
 impl WindowModel {
     pub fn new(width: u32, height: u32) -> Self {
         let screen = Rect::new(0, 0, width, height);
-        Self { screen, screen_damage: Region::from_rect(screen), ..Self::default() }
+        Self {
+            screen,
+            screen_damage: Region::from_rect(screen),
+            ..Self::default()
+        }
     }
 
     /// Windows the compositor itself owns (overlay, selection window) never enter the model.
@@ -229,7 +246,10 @@ impl WindowModel {
     }
 
     pub fn handle_create(&mut self, info: WindowInfo) {
-        self.insert_top(WindowInfo { mapped: false, ..info });
+        self.insert_top(WindowInfo {
+            mapped: false,
+            ..info
+        });
     }
 
     pub fn handle_destroy(&mut self, id: WindowId) {
@@ -237,7 +257,9 @@ impl WindowModel {
     }
 
     pub fn handle_map(&mut self, id: WindowId) {
-        let Some(w) = self.windows.get_mut(&id) else { return };
+        let Some(w) = self.windows.get_mut(&id) else {
+            return;
+        };
         w.info.mapped = true;
         w.mark_contents_stale();
         self.damage_window_extents(id);
@@ -253,9 +275,14 @@ impl WindowModel {
     }
 
     pub fn handle_configure(&mut self, ev: Configure) {
-        let Some(w) = self.windows.get(&ev.id) else { return };
+        let Some(w) = self.windows.get(&ev.id) else {
+            return;
+        };
         let old = w.info.geometry;
-        let restack = self.position_of(ev.id).and_then(|i| i.checked_sub(1)).map(|i| self.stack[i])
+        let restack = self
+            .position_of(ev.id)
+            .and_then(|i| i.checked_sub(1))
+            .map(|i| self.stack[i])
             != ev.above_sibling;
         self.damage_window_extents(ev.id);
         if let Some(w) = self.windows.get_mut(&ev.id) {
@@ -279,13 +306,15 @@ impl WindowModel {
         self.stack.retain(|&s| s != id);
         let at = match sibling {
             None => 0,
-            Some(s) => match self.position_of(s) {
-                Some(i) => i + 1,
-                None => {
-                    log::debug!("window {id:#x} restacked above unknown sibling {s:#x}; putting it on top");
-                    self.stack.len()
+            Some(s) => {
+                match self.position_of(s) {
+                    Some(i) => i + 1,
+                    None => {
+                        log::debug!("window {id:#x} restacked above unknown sibling {s:#x}; putting it on top");
+                        self.stack.len()
+                    }
                 }
-            },
+            }
         };
         self.stack.insert(at, id);
     }
@@ -315,7 +344,9 @@ impl WindowModel {
 
     /// `_NET_WM_WINDOW_OPACITY` was set, changed or deleted (`None`).
     pub fn handle_opacity(&mut self, id: WindowId, opacity: Option<u32>) {
-        let Some(w) = self.windows.get_mut(&id) else { return };
+        let Some(w) = self.windows.get_mut(&id) else {
+            return;
+        };
         if w.info.opacity != opacity {
             w.info.opacity = opacity;
             self.damage_window_extents(id);
@@ -325,7 +356,9 @@ impl WindowModel {
     /// The bounding shape changed; rects are relative to the window origin (inside the
     /// border), as the SHAPE extension reports them. `None`: no longer shaped.
     pub fn handle_shape(&mut self, id: WindowId, bounding: Option<Vec<Rect>>) {
-        let Some(w) = self.windows.get_mut(&id) else { return };
+        let Some(w) = self.windows.get_mut(&id) else {
+            return;
+        };
         let bw = w.info.geometry.border_width as i32;
         w.bounding_shape = bounding.map(|rs| rs.iter().map(|r| r.translate(bw, bw)).collect());
         self.damage_window_extents(id);
@@ -334,7 +367,9 @@ impl WindowModel {
     /// New contents damage; rects are relative to the window origin (inside the border), as
     /// DAMAGE reports them for a window.
     pub fn handle_damage(&mut self, id: WindowId, rects: &[Rect]) {
-        let Some(w) = self.windows.get_mut(&id) else { return };
+        let Some(w) = self.windows.get_mut(&id) else {
+            return;
+        };
         if !w.is_visible() {
             return;
         }

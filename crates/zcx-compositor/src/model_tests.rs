@@ -3,11 +3,19 @@
 use super::*;
 
 fn info(id: WindowId, x: i32, y: i32, w: u32, h: u32) -> WindowInfo {
-    WindowInfo { id, geometry: Geometry::new(x, y, w, h, 0), depth: 24, ..WindowInfo::default() }
+    WindowInfo {
+        id,
+        geometry: Geometry::new(x, y, w, h, 0),
+        depth: 24,
+        ..WindowInfo::default()
+    }
 }
 
 fn mapped(id: WindowId, x: i32, y: i32, w: u32, h: u32) -> WindowInfo {
-    WindowInfo { mapped: true, ..info(id, x, y, w, h) }
+    WindowInfo {
+        mapped: true,
+        ..info(id, x, y, w, h)
+    }
 }
 
 fn model_with(infos: Vec<WindowInfo>) -> WindowModel {
@@ -18,12 +26,21 @@ fn model_with(infos: Vec<WindowInfo>) -> WindowModel {
 }
 
 fn configure(id: WindowId, g: Geometry, above: Option<WindowId>) -> Configure {
-    Configure { id, geometry: g, above_sibling: above, override_redirect: false }
+    Configure {
+        id,
+        geometry: g,
+        above_sibling: above,
+        override_redirect: false,
+    }
 }
 
 #[test]
 fn existing_windows_keep_query_tree_order_and_need_pixmaps_when_mapped() {
-    let m = model_with(vec![mapped(1, 0, 0, 10, 10), info(2, 5, 5, 10, 10), mapped(3, 0, 0, 1, 1)]);
+    let m = model_with(vec![
+        mapped(1, 0, 0, 10, 10),
+        info(2, 5, 5, 10, 10),
+        mapped(3, 0, 0, 1, 1),
+    ]);
     assert_eq!(m.stacking_ids(), &[1, 2, 3]);
     assert!(m.get(1).is_some_and(|w| w.needs_pixmap && w.is_visible()));
     assert!(m.get(2).is_some_and(|w| !w.needs_pixmap && !w.is_visible()));
@@ -41,7 +58,10 @@ fn create_goes_on_top_unmapped_and_map_damages_extents() {
     let mut m = model_with(vec![mapped(1, 0, 0, 10, 10)]);
     m.handle_create(mapped(2, 20, 30, 40, 50));
     assert_eq!(m.stacking_ids(), &[1, 2]);
-    assert!(m.take_screen_damage().is_empty(), "an unmapped window damages nothing");
+    assert!(
+        m.take_screen_damage().is_empty(),
+        "an unmapped window damages nothing"
+    );
     m.handle_map(2);
     let w = m.get(2).expect("tracked");
     assert!(w.needs_pixmap);
@@ -60,7 +80,10 @@ fn unmap_and_destroy_damage_the_old_extents() {
     assert_eq!(m.stacking_ids(), &[1]);
     m.handle_destroy(2);
     m.handle_map(99);
-    assert!(m.take_screen_damage().is_empty(), "events for unknown windows are ignored");
+    assert!(
+        m.take_screen_damage().is_empty(),
+        "events for unknown windows are ignored"
+    );
 }
 
 #[test]
@@ -69,14 +92,24 @@ fn configure_moves_damage_old_and_new_and_resize_renames_pixmap() {
     m.get_mut(1).expect("tracked").needs_pixmap = false;
     m.handle_configure(configure(1, Geometry::new(100, 0, 10, 10, 0), None));
     assert_eq!(m.take_screen_damage().area(), 200);
-    assert!(!m.get(1).is_some_and(|w| w.needs_pixmap), "a move keeps the pixmap");
+    assert!(
+        !m.get(1).is_some_and(|w| w.needs_pixmap),
+        "a move keeps the pixmap"
+    );
     m.handle_configure(configure(1, Geometry::new(100, 0, 20, 10, 0), None));
-    assert!(m.get(1).is_some_and(|w| w.needs_pixmap), "a resize needs a new pixmap");
+    assert!(
+        m.get(1).is_some_and(|w| w.needs_pixmap),
+        "a resize needs a new pixmap"
+    );
 }
 
 #[test]
 fn configure_restacks_above_sibling_or_to_the_bottom() {
-    let mut m = model_with(vec![info(1, 0, 0, 1, 1), info(2, 0, 0, 1, 1), info(3, 0, 0, 1, 1)]);
+    let mut m = model_with(vec![
+        info(1, 0, 0, 1, 1),
+        info(2, 0, 0, 1, 1),
+        info(3, 0, 0, 1, 1),
+    ]);
     let g = Geometry::new(0, 0, 1, 1, 0);
     m.handle_configure(configure(3, g, Some(1)));
     assert_eq!(m.stacking_ids(), &[1, 3, 2]);
@@ -109,7 +142,11 @@ fn reparent_into_a_frame_leaves_and_back_to_root_returns_on_top() {
 
 #[test]
 fn circulate_moves_to_top_or_bottom() {
-    let mut m = model_with(vec![info(1, 0, 0, 1, 1), info(2, 0, 0, 1, 1), info(3, 0, 0, 1, 1)]);
+    let mut m = model_with(vec![
+        info(1, 0, 0, 1, 1),
+        info(2, 0, 0, 1, 1),
+        info(3, 0, 0, 1, 1),
+    ]);
     m.handle_circulate(1, Place::Top);
     assert_eq!(m.stacking_ids(), &[2, 3, 1]);
     m.handle_circulate(1, Place::Bottom);
@@ -118,7 +155,10 @@ fn circulate_moves_to_top_or_bottom() {
 
 #[test]
 fn input_only_windows_are_tracked_for_stacking_but_never_visible() {
-    let mut m = model_with(vec![WindowInfo { input_only: true, ..mapped(1, 0, 0, 10, 10) }]);
+    let mut m = model_with(vec![WindowInfo {
+        input_only: true,
+        ..mapped(1, 0, 0, 10, 10)
+    }]);
     assert!(!m.get(1).is_some_and(Window::is_visible));
     m.handle_damage(1, &[Rect::new(0, 0, 5, 5)]);
     assert!(m.take_screen_damage().is_empty());
@@ -128,7 +168,10 @@ fn input_only_windows_are_tracked_for_stacking_but_never_visible() {
 fn opacity_set_changed_and_deleted() {
     let mut m = model_with(vec![info(1, 0, 0, 10, 10)]);
     m.handle_opacity(1, Some(0x8000_0000));
-    assert!(m.take_screen_damage().is_empty(), "unmapped: no damage, but remembered");
+    assert!(
+        m.take_screen_damage().is_empty(),
+        "unmapped: no damage, but remembered"
+    );
     m.handle_map(1);
     let w = m.get(1).expect("tracked");
     assert!(!w.is_opaque());
@@ -141,7 +184,11 @@ fn opacity_set_changed_and_deleted() {
 
 #[test]
 fn argb_windows_are_not_opaque() {
-    let m = model_with(vec![WindowInfo { argb: true, depth: 32, ..mapped(1, 0, 0, 4, 4) }]);
+    let m = model_with(vec![WindowInfo {
+        argb: true,
+        depth: 32,
+        ..mapped(1, 0, 0, 4, 4)
+    }]);
     assert!(!m.get(1).is_some_and(Window::is_opaque));
 }
 
@@ -154,15 +201,24 @@ fn damage_is_translated_by_border_and_position_and_clipped() {
     m.get_mut(1).expect("tracked").content_damage.clear();
     m.handle_damage(1, &[Rect::new(0, 0, 4, 4), Rect::new(25, 25, 100, 100)]);
     let w = m.get(1).expect("tracked");
-    assert_eq!(w.content_damage.rects(), &[Rect::new(2, 2, 4, 4), Rect::new(27, 27, 7, 7)]);
-    assert_eq!(m.take_screen_damage().rects(), &[Rect::new(12, 22, 4, 4), Rect::new(37, 47, 7, 7)]);
+    assert_eq!(
+        w.content_damage.rects(),
+        &[Rect::new(2, 2, 4, 4), Rect::new(27, 27, 7, 7)]
+    );
+    assert_eq!(
+        m.take_screen_damage().rects(),
+        &[Rect::new(12, 22, 4, 4), Rect::new(37, 47, 7, 7)]
+    );
 }
 
 #[test]
 fn screen_damage_is_clipped_to_the_screen_and_root_resize_damages_all() {
     let mut m = model_with(vec![mapped(1, 190, 90, 50, 50)]);
     m.handle_unmap(1);
-    assert_eq!(m.take_screen_damage().rects(), &[Rect::new(190, 90, 10, 10)]);
+    assert_eq!(
+        m.take_screen_damage().rects(),
+        &[Rect::new(190, 90, 10, 10)]
+    );
     m.handle_root_resize(300, 300);
     assert_eq!(m.take_screen_damage().rects(), &[Rect::new(0, 0, 300, 300)]);
 }
@@ -182,5 +238,8 @@ fn shape_is_stored_in_pixmap_coordinates() {
         ..mapped(1, 0, 0, 0, 0)
     }]);
     m.handle_shape(1, Some(vec![Rect::new(0, 0, 5, 5)]));
-    assert_eq!(m.get(1).and_then(|w| w.bounding_shape.clone()), Some(vec![Rect::new(1, 1, 5, 5)]));
+    assert_eq!(
+        m.get(1).and_then(|w| w.bounding_shape.clone()),
+        Some(vec![Rect::new(1, 1, 5, 5)])
+    );
 }

@@ -6,10 +6,12 @@
 //! buffer can be rewritten and the sync hook can answer truthfully.
 
 use x11rb::connection::Connection;
-use x11rb::wrapper::ConnectionExt as _;
 use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
 use x11rb::protocol::shm::ConnectionExt as _;
-use x11rb::protocol::xproto::{ConnectionExt as _, CreateGCAux, GcontextWrapper, ImageFormat, Window};
+use x11rb::protocol::xproto::{
+    ConnectionExt as _, CreateGCAux, GcontextWrapper, ImageFormat, Window,
+};
+use x11rb::wrapper::ConnectionExt as _;
 use zcx_x11::shm::{ShmAccess, ShmError, ShmSegment};
 
 use crate::gl::GlRenderer;
@@ -50,8 +52,15 @@ pub trait Presenter {
     fn present(&mut self, renderer: &GlRenderer, damage: &Region) -> Result<(), PresentError>;
 }
 
-fn overlay_gc<C: Connection>(conn: &C, overlay: Window) -> Result<GcontextWrapper<&C>, PresentError> {
-    Ok(GcontextWrapper::create_gc(conn, overlay, &CreateGCAux::new().graphics_exposures(0))?)
+fn overlay_gc<C: Connection>(
+    conn: &C,
+    overlay: Window,
+) -> Result<GcontextWrapper<&C>, PresentError> {
+    Ok(GcontextWrapper::create_gc(
+        conn,
+        overlay,
+        &CreateGCAux::new().graphics_exposures(0),
+    )?)
 }
 
 /// Read back damaged rectangles into one screen-sized MIT-SHM segment, ShmPutImage each.
@@ -66,11 +75,25 @@ pub struct ShmPutPresenter<'c, C: Connection> {
 }
 
 impl<'c, C: Connection> ShmPutPresenter<'c, C> {
-    pub fn new(conn: &'c C, overlay: Window, depth: u8, width: u32, height: u32) -> Result<Self, PresentError> {
+    pub fn new(
+        conn: &'c C,
+        overlay: Window,
+        depth: u8,
+        width: u32,
+        height: u32,
+    ) -> Result<Self, PresentError> {
         let size_bytes = width as usize * height as usize * 4;
         let segment = ShmSegment::new(conn, size_bytes.max(4), ShmAccess::ServerReadOnly)?;
         let gc = overlay_gc(conn, overlay)?;
-        Ok(Self { conn, gc, segment, overlay, depth, width, height })
+        Ok(Self {
+            conn,
+            gc,
+            segment,
+            overlay,
+            depth,
+            width,
+            height,
+        })
     }
 }
 
@@ -82,7 +105,11 @@ impl<C: Connection> Presenter for ShmPutPresenter<'_, C> {
     fn present(&mut self, renderer: &GlRenderer, damage: &Region) -> Result<(), PresentError> {
         let stride = self.width as usize * 4;
         let screen = Rect::new(0, 0, self.width, self.height);
-        let rects: Vec<Rect> = damage.rects().iter().filter_map(|r| r.intersect(&screen)).collect();
+        let rects: Vec<Rect> = damage
+            .rects()
+            .iter()
+            .filter_map(|r| r.intersect(&screen))
+            .collect();
         for r in &rects {
             let offset = r.y as usize * stride + r.x as usize * 4;
             renderer.read_back(*r, self.segment.as_mut_slice(), offset, stride);
@@ -125,7 +152,13 @@ pub struct PutImagePresenter<'c, C: Connection> {
 impl<'c, C: Connection> PutImagePresenter<'c, C> {
     pub fn new(conn: &'c C, overlay: Window, depth: u8) -> Result<Self, PresentError> {
         let gc = overlay_gc(conn, overlay)?;
-        Ok(Self { conn, gc, overlay, depth, buffer: Vec::new() })
+        Ok(Self {
+            conn,
+            gc,
+            overlay,
+            depth,
+            buffer: Vec::new(),
+        })
     }
 }
 
@@ -136,7 +169,11 @@ impl<C: Connection> Presenter for PutImagePresenter<'_, C> {
 
     fn present(&mut self, renderer: &GlRenderer, damage: &Region) -> Result<(), PresentError> {
         // Request header is 24 bytes; keep a margin.
-        let max_bytes = self.conn.maximum_request_bytes().saturating_sub(64).max(4096);
+        let max_bytes = self
+            .conn
+            .maximum_request_bytes()
+            .saturating_sub(64)
+            .max(4096);
         for r in damage.rects() {
             let stride = r.width as usize * 4;
             self.buffer.resize(stride * r.height as usize, 0);

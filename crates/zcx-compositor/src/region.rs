@@ -12,7 +12,12 @@ pub struct Rect {
 
 impl Rect {
     pub const fn new(x: i32, y: i32, width: u32, height: u32) -> Self {
-        Self { x, y, width, height }
+        Self {
+            x,
+            y,
+            width,
+            height,
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -84,16 +89,34 @@ impl Rect {
     }
 
     pub fn translate(&self, dx: i32, dy: i32) -> Rect {
-        Rect { x: self.x.saturating_add(dx), y: self.y.saturating_add(dy), ..*self }
+        Rect {
+            x: self.x.saturating_add(dx),
+            y: self.y.saturating_add(dy),
+            ..*self
+        }
     }
 
     /// `self` minus `cut`: up to four disjoint pieces (top, bottom, left, right bands).
     pub fn subtract(&self, cut: &Rect) -> Vec<Rect> {
         let Some(hole) = self.intersect(cut) else {
-            return if self.is_empty() { Vec::new() } else { vec![*self] };
+            return if self.is_empty() {
+                Vec::new()
+            } else {
+                vec![*self]
+            };
         };
-        let (x0, y0, x1, y1) = (i64::from(self.x), i64::from(self.y), self.right(), self.bottom());
-        let (hx0, hy0, hx1, hy1) = (i64::from(hole.x), i64::from(hole.y), hole.right(), hole.bottom());
+        let (x0, y0, x1, y1) = (
+            i64::from(self.x),
+            i64::from(self.y),
+            self.right(),
+            self.bottom(),
+        );
+        let (hx0, hy0, hx1, hy1) = (
+            i64::from(hole.x),
+            i64::from(hole.y),
+            hole.right(),
+            hole.bottom(),
+        );
         [
             Self::from_edges(x0, y0, x1, hy0),
             Self::from_edges(x0, hy1, x1, y1),
@@ -148,7 +171,9 @@ impl Region {
     }
 
     pub fn bounds(&self) -> Rect {
-        self.rects.iter().fold(Rect::default(), |acc, r| acc.union_bounds(r))
+        self.rects
+            .iter()
+            .fold(Rect::default(), |acc, r| acc.union_bounds(r))
     }
 
     /// Adds `r`, keeping the rectangles disjoint.
@@ -180,7 +205,11 @@ impl Region {
 
     /// Keeps only the part inside `clip`.
     pub fn intersect_rect(&mut self, clip: &Rect) {
-        self.rects = self.rects.iter().filter_map(|r| r.intersect(clip)).collect();
+        self.rects = self
+            .rects
+            .iter()
+            .filter_map(|r| r.intersect(clip))
+            .collect();
     }
 
     pub fn intersected(&self, clip: &Rect) -> Region {
@@ -203,9 +232,19 @@ mod tests {
     #[test]
     fn intersect_and_disjoint() {
         let a = Rect::new(0, 0, 10, 10);
-        assert_eq!(a.intersect(&Rect::new(5, 5, 10, 10)), Some(Rect::new(5, 5, 5, 5)));
-        assert_eq!(a.intersect(&Rect::new(10, 0, 5, 5)), None, "touching edges do not overlap");
-        assert_eq!(a.intersect(&Rect::new(-5, -5, 6, 6)), Some(Rect::new(0, 0, 1, 1)));
+        assert_eq!(
+            a.intersect(&Rect::new(5, 5, 10, 10)),
+            Some(Rect::new(5, 5, 5, 5))
+        );
+        assert_eq!(
+            a.intersect(&Rect::new(10, 0, 5, 5)),
+            None,
+            "touching edges do not overlap"
+        );
+        assert_eq!(
+            a.intersect(&Rect::new(-5, -5, 6, 6)),
+            Some(Rect::new(0, 0, 1, 1))
+        );
     }
 
     #[test]

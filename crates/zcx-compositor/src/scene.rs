@@ -51,7 +51,10 @@ impl Scene {
                 }
             })
             .collect();
-        Self { screen: model.screen(), items }
+        Self {
+            screen: model.screen(),
+            items,
+        }
     }
 }
 
@@ -62,9 +65,19 @@ pub enum DrawOp {
     /// Fill with the root background colour (0x00RRGGBB).
     Fill { dst: Rect, rgb: u32 },
     /// Copy an opaque window's pixels unchanged (a blit, no shader pass).
-    Copy { window: WindowId, src: Rect, dst: Rect },
+    Copy {
+        window: WindowId,
+        src: Rect,
+        dst: Rect,
+    },
     /// Blend a translucent window over what is below: premultiplied-alpha "over".
-    Blend { window: WindowId, src: Rect, dst: Rect, opacity: f32, argb: bool },
+    Blend {
+        window: WindowId,
+        src: Rect,
+        dst: Rect,
+        opacity: f32,
+        argb: bool,
+    },
 }
 
 /// Operations in painting order, plus the damage they repaint (what must be presented).
@@ -88,7 +101,11 @@ impl DrawList {
                 for r in remaining.intersected(part).rects() {
                     let src = r.translate(-item.extents.x, -item.extents.y);
                     top_down.push(if item.opaque {
-                        DrawOp::Copy { window: item.window, src, dst: *r }
+                        DrawOp::Copy {
+                            window: item.window,
+                            src,
+                            dst: *r,
+                        }
                     } else {
                         DrawOp::Blend {
                             window: item.window,
@@ -106,8 +123,14 @@ impl DrawList {
                 }
             }
         }
-        let mut ops: Vec<DrawOp> =
-            remaining.rects().iter().map(|&dst| DrawOp::Fill { dst, rgb: background_rgb }).collect();
+        let mut ops: Vec<DrawOp> = remaining
+            .rects()
+            .iter()
+            .map(|&dst| DrawOp::Fill {
+                dst,
+                rgb: background_rgb,
+            })
+            .collect();
         ops.extend(top_down.into_iter().rev());
         Self { ops, damage }
     }
@@ -131,7 +154,13 @@ mod tests {
     }
 
     fn win(id: WindowId, x: i32, y: i32, w: u32, h: u32) -> WindowInfo {
-        WindowInfo { id, geometry: Geometry::new(x, y, w, h, 0), mapped: true, depth: 24, ..Default::default() }
+        WindowInfo {
+            id,
+            geometry: Geometry::new(x, y, w, h, 0),
+            mapped: true,
+            depth: 24,
+            ..Default::default()
+        }
     }
 
     fn full() -> Region {
@@ -141,16 +170,28 @@ mod tests {
     #[test]
     fn empty_screen_is_one_background_fill() {
         let list = DrawList::build(&Scene::from_model(&model(vec![])), &full(), BG);
-        assert_eq!(list.ops, vec![DrawOp::Fill { dst: Rect::new(0, 0, 100, 100), rgb: BG }]);
+        assert_eq!(
+            list.ops,
+            vec![DrawOp::Fill {
+                dst: Rect::new(0, 0, 100, 100),
+                rgb: BG
+            }]
+        );
     }
 
     #[test]
     fn scene_skips_unmapped_and_input_only() {
         let mut hidden = win(2, 0, 0, 5, 5);
         hidden.mapped = false;
-        let input_only = WindowInfo { input_only: true, ..win(3, 0, 0, 5, 5) };
+        let input_only = WindowInfo {
+            input_only: true,
+            ..win(3, 0, 0, 5, 5)
+        };
         let scene = Scene::from_model(&model(vec![win(1, 0, 0, 5, 5), hidden, input_only]));
-        assert_eq!(scene.items.iter().map(|i| i.window).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(
+            scene.items.iter().map(|i| i.window).collect::<Vec<_>>(),
+            vec![1]
+        );
     }
 
     #[test]
@@ -159,7 +200,11 @@ mod tests {
         let list = DrawList::build(&scene, &full(), BG);
         assert_eq!(
             list.ops,
-            vec![DrawOp::Copy { window: 2, src: Rect::new(0, 0, 100, 100), dst: Rect::new(0, 0, 100, 100) }]
+            vec![DrawOp::Copy {
+                window: 2,
+                src: Rect::new(0, 0, 100, 100),
+                dst: Rect::new(0, 0, 100, 100)
+            }]
         );
     }
 
@@ -171,41 +216,75 @@ mod tests {
         assert_eq!(
             list.ops,
             vec![
-                DrawOp::Fill { dst: Rect::new(0, 30, 10, 5), rgb: BG },
-                DrawOp::Copy { window: 1, src: Rect::new(0, 10, 10, 5), dst: Rect::new(10, 30, 10, 5) },
+                DrawOp::Fill {
+                    dst: Rect::new(0, 30, 10, 5),
+                    rgb: BG
+                },
+                DrawOp::Copy {
+                    window: 1,
+                    src: Rect::new(0, 10, 10, 5),
+                    dst: Rect::new(10, 30, 10, 5)
+                },
             ]
         );
     }
 
     #[test]
     fn translucent_window_is_blended_after_what_is_below() {
-        let top = WindowInfo { opacity: Some(0x8000_0000), ..win(2, 0, 0, 10, 10) };
+        let top = WindowInfo {
+            opacity: Some(0x8000_0000),
+            ..win(2, 0, 0, 10, 10)
+        };
         let scene = Scene::from_model(&model(vec![win(1, 0, 0, 10, 10), top]));
         let list = DrawList::build(&scene, &Region::from_rect(Rect::new(0, 0, 10, 10)), BG);
         assert!(matches!(list.ops[0], DrawOp::Copy { window: 1, .. }));
-        assert!(matches!(list.ops[1], DrawOp::Blend { window: 2, opacity, argb: false, .. } if (opacity - 0.5).abs() < 0.01));
+        assert!(
+            matches!(list.ops[1], DrawOp::Blend { window: 2, opacity, argb: false, .. } if (opacity - 0.5).abs() < 0.01)
+        );
         assert_eq!(list.ops.len(), 2);
     }
 
     #[test]
     fn argb_window_over_background_fills_first() {
-        let top = WindowInfo { argb: true, depth: 32, ..win(1, 0, 0, 10, 10) };
+        let top = WindowInfo {
+            argb: true,
+            depth: 32,
+            ..win(1, 0, 0, 10, 10)
+        };
         let scene = Scene::from_model(&model(vec![top]));
         let list = DrawList::build(&scene, &Region::from_rect(Rect::new(0, 0, 10, 10)), BG);
         assert!(matches!(list.ops[0], DrawOp::Fill { .. }));
-        assert!(matches!(list.ops[1], DrawOp::Blend { window: 1, argb: true, .. }));
+        assert!(matches!(
+            list.ops[1],
+            DrawOp::Blend {
+                window: 1,
+                argb: true,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn shaped_window_leaves_the_background_outside_its_shape() {
         let mut m = model(vec![win(1, 10, 10, 20, 20)]);
         m.handle_shape(1, Some(vec![Rect::new(0, 0, 10, 20)]));
-        let list = DrawList::build(&Scene::from_model(&m), &Region::from_rect(Rect::new(10, 10, 20, 20)), BG);
+        let list = DrawList::build(
+            &Scene::from_model(&m),
+            &Region::from_rect(Rect::new(10, 10, 20, 20)),
+            BG,
+        );
         assert_eq!(
             list.ops,
             vec![
-                DrawOp::Fill { dst: Rect::new(20, 10, 10, 20), rgb: BG },
-                DrawOp::Copy { window: 1, src: Rect::new(0, 0, 10, 20), dst: Rect::new(10, 10, 10, 20) },
+                DrawOp::Fill {
+                    dst: Rect::new(20, 10, 10, 20),
+                    rgb: BG
+                },
+                DrawOp::Copy {
+                    window: 1,
+                    src: Rect::new(0, 0, 10, 20),
+                    dst: Rect::new(10, 10, 10, 20)
+                },
             ]
         );
     }

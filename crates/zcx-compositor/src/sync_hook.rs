@@ -18,7 +18,13 @@ pub const ATOM_NAME: &str = "_ZCX_SYNC";
 const RESEND_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Sends the compositor's answer to one request.
-pub fn answer<C: Connection>(conn: &C, atom: u32, reply_to: Window, token: u32, frames: u32) -> Result<(), ConnectionError> {
+pub fn answer<C: Connection>(
+    conn: &C,
+    atom: u32,
+    reply_to: Window,
+    token: u32,
+    frames: u32,
+) -> Result<(), ConnectionError> {
     let ev = ClientMessageEvent::new(32, reply_to, atom, [token, frames, 0, 0, 0]);
     conn.send_event(false, reply_to, EventMask::NO_EVENT, ev)?;
     Ok(())
@@ -63,7 +69,19 @@ pub fn wait_for_compositor<C: Connection>(
     let root = conn.setup().roots[screen_num].root;
     let atom = conn.intern_atom(false, ATOM_NAME.as_bytes())?.reply()?.atom;
     let window = conn.generate_id()?;
-    conn.create_window(0, window, root, -1, -1, 1, 1, 0, WindowClass::INPUT_ONLY, 0, &CreateWindowAux::new())?;
+    conn.create_window(
+        0,
+        window,
+        root,
+        -1,
+        -1,
+        1,
+        1,
+        0,
+        WindowClass::INPUT_ONLY,
+        0,
+        &CreateWindowAux::new(),
+    )?;
     let token = std::process::id() ^ window;
     let ev = ClientMessageEvent::new(32, root, atom, [window, token, 0, 0, 0]);
     let deadline = Instant::now() + timeout;
@@ -77,7 +95,9 @@ pub fn wait_for_compositor<C: Connection>(
             resend_at = Instant::now() + RESEND_INTERVAL;
         }
         match conn.poll_for_event()? {
-            Some(Event::ClientMessage(m)) if m.type_ == atom && m.window == window && m.data.as_data32()[0] == token => {
+            Some(Event::ClientMessage(m))
+                if m.type_ == atom && m.window == window && m.data.as_data32()[0] == token =>
+            {
                 break Ok(m.data.as_data32()[1]);
             }
             Some(other) => others.push(other),

@@ -4,13 +4,14 @@
 
 use x11rb::connection::Connection;
 use x11rb::errors::{ConnectionError, ReplyError};
+use x11rb::protocol::composite::ConnectionExt as _;
 use x11rb::protocol::damage::{ConnectionExt as _, DamageWrapper, ReportLevel};
 use x11rb::protocol::shape::{self, ConnectionExt as _};
 use x11rb::protocol::xfixes::{self, ConnectionExt as _};
 use x11rb::protocol::xproto::{
-    AtomEnum, ChangeWindowAttributesAux, ConnectionExt as _, EventMask, MapState, PixmapWrapper, Window, WindowClass,
+    AtomEnum, ChangeWindowAttributesAux, ConnectionExt as _, EventMask, MapState, PixmapWrapper,
+    Window, WindowClass,
 };
-use x11rb::protocol::composite::ConnectionExt as _;
 
 use crate::model::{Geometry, WindowInfo};
 use crate::region::Rect;
@@ -26,24 +27,52 @@ impl Atoms {
     pub fn intern<C: Connection>(conn: &C) -> Result<Self, ReplyError> {
         let o = conn.intern_atom(false, b"_NET_WM_WINDOW_OPACITY")?;
         let s = conn.intern_atom(false, crate::sync_hook::ATOM_NAME.as_bytes())?;
-        Ok(Self { net_wm_window_opacity: o.reply()?.atom, zcx_sync: s.reply()?.atom })
+        Ok(Self {
+            net_wm_window_opacity: o.reply()?.atom,
+            zcx_sync: s.reply()?.atom,
+        })
     }
 }
 
 /// Reads `_NET_WM_WINDOW_OPACITY`; absent or malformed means `None`.
-pub fn read_opacity<C: Connection>(conn: &C, atoms: &Atoms, window: Window) -> Result<Option<u32>, ConnectionError> {
-    let cookie = conn.get_property(false, window, atoms.net_wm_window_opacity, AtomEnum::CARDINAL, 0, 1)?;
-    Ok(cookie.reply().ok().and_then(|r| r.value32().and_then(|mut v| v.next())))
+pub fn read_opacity<C: Connection>(
+    conn: &C,
+    atoms: &Atoms,
+    window: Window,
+) -> Result<Option<u32>, ConnectionError> {
+    let cookie = conn.get_property(
+        false,
+        window,
+        atoms.net_wm_window_opacity,
+        AtomEnum::CARDINAL,
+        0,
+        1,
+    )?;
+    Ok(cookie
+        .reply()
+        .ok()
+        .and_then(|r| r.value32().and_then(|mut v| v.next())))
 }
 
 /// Queries attributes, geometry and opacity of `ids` (pipelined). Windows that vanished
 /// meanwhile are left out.
-pub fn query_infos<C: Connection>(conn: &C, atoms: &Atoms, ids: &[Window]) -> Result<Vec<WindowInfo>, ConnectionError> {
+pub fn query_infos<C: Connection>(
+    conn: &C,
+    atoms: &Atoms,
+    ids: &[Window],
+) -> Result<Vec<WindowInfo>, ConnectionError> {
     let mut cookies = Vec::with_capacity(ids.len());
     for &id in ids {
         let a = conn.get_window_attributes(id)?;
         let g = conn.get_geometry(id)?;
-        let o = conn.get_property(false, id, atoms.net_wm_window_opacity, AtomEnum::CARDINAL, 0, 1)?;
+        let o = conn.get_property(
+            false,
+            id,
+            atoms.net_wm_window_opacity,
+            AtomEnum::CARDINAL,
+            0,
+            1,
+        )?;
         cookies.push((id, a, g, o));
     }
     let mut infos = Vec::with_capacity(ids.len());
@@ -52,10 +81,19 @@ pub fn query_infos<C: Connection>(conn: &C, atoms: &Atoms, ids: &[Window]) -> Re
             log::debug!("window {id:#x} vanished before it could be queried");
             continue;
         };
-        let opacity = o.reply().ok().and_then(|r| r.value32().and_then(|mut v| v.next()));
+        let opacity = o
+            .reply()
+            .ok()
+            .and_then(|r| r.value32().and_then(|mut v| v.next()));
         infos.push(WindowInfo {
             id,
-            geometry: Geometry::new(g.x.into(), g.y.into(), g.width.into(), g.height.into(), g.border_width.into()),
+            geometry: Geometry::new(
+                g.x.into(),
+                g.y.into(),
+                g.width.into(),
+                g.height.into(),
+                g.border_width.into(),
+            ),
             mapped: a.map_state != MapState::UNMAPPED,
             override_redirect: a.override_redirect,
             input_only: a.class == WindowClass::INPUT_ONLY,
@@ -81,7 +119,10 @@ impl<'c, C: Connection> WindowResources<'c, C> {
         let aux = ChangeWindowAttributesAux::new().event_mask(EventMask::PROPERTY_CHANGE);
         conn.change_window_attributes(info.id, &aux)?;
         if info.input_only {
-            return Ok(Self { pixmap: None, damage: None });
+            return Ok(Self {
+                pixmap: None,
+                damage: None,
+            });
         }
         conn.shape_select_input(info.id, true)?;
         let damage = match DamageWrapper::create(conn, info.id, ReportLevel::NON_EMPTY) {
@@ -92,7 +133,10 @@ impl<'c, C: Connection> WindowResources<'c, C> {
                 None
             }
         };
-        Ok(Self { pixmap: None, damage })
+        Ok(Self {
+            pixmap: None,
+            damage,
+        })
     }
 
     /// NameWindowPixmap again (after map or resize); the old pixmap is freed afterwards.
@@ -113,7 +157,10 @@ impl<'c, C: Connection> WindowResources<'c, C> {
             }
             Err(ReplyError::ConnectionError(e)) => Err(e),
             Err(ReplyError::X11Error(e)) => {
-                log::debug!("NameWindowPixmap({window:#x}): {:?} (window unmapped or gone)", e.error_kind);
+                log::debug!(
+                    "NameWindowPixmap({window:#x}): {:?} (window unmapped or gone)",
+                    e.error_kind
+                );
                 self.pixmap = None;
                 Ok(false)
             }
@@ -138,16 +185,25 @@ pub fn fetch_damage<C: Connection>(
         match cookie.reply() {
             Ok(r) => out.push((window, r.rectangles.iter().map(to_rect).collect())),
             Err(ReplyError::ConnectionError(e)) => return Err(e),
-            Err(ReplyError::X11Error(e)) => log::debug!("damage of {window:#x}: {:?}", e.error_kind),
+            Err(ReplyError::X11Error(e)) => {
+                log::debug!("damage of {window:#x}: {:?}", e.error_kind)
+            }
         }
     }
     Ok(out)
 }
 
 /// The bounding shape of `window` (window-origin coordinates), `None` when unshaped.
-pub fn bounding_shape<C: Connection>(conn: &C, window: Window) -> Result<Option<Vec<Rect>>, ConnectionError> {
-    let reply = conn.shape_get_rectangles(window, shape::SK::BOUNDING)?.reply();
-    Ok(reply.ok().map(|r| r.rectangles.iter().map(to_rect).collect()))
+pub fn bounding_shape<C: Connection>(
+    conn: &C,
+    window: Window,
+) -> Result<Option<Vec<Rect>>, ConnectionError> {
+    let reply = conn
+        .shape_get_rectangles(window, shape::SK::BOUNDING)?
+        .reply();
+    Ok(reply
+        .ok()
+        .map(|r| r.rectangles.iter().map(to_rect).collect()))
 }
 
 pub fn to_rect(r: &x11rb::protocol::xproto::Rectangle) -> Rect {

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use common::{expect_pixel, expect_window, CompositorProcess, BACKGROUND, TIMEOUT};
 use x11rb::connection::Connection;
-use x11rb::protocol::xproto::{ChangeWindowAttributesAux, ConfigureWindowAux, ConnectionExt as _, EventMask, StackMode};
+use x11rb::protocol::xproto::{
+    ChangeWindowAttributesAux, ConfigureWindowAux, ConnectionExt as _, EventMask, StackMode,
+};
 use x11rb::protocol::Event;
 use zcx_testkit::{get_pixel, have_tool, poll_until, skipped, TestWindow, Xvfb};
 
@@ -18,7 +20,10 @@ const GREEN: u32 = 0x0000_ff00;
 const BLUE: u32 = 0x0000_00ff;
 
 fn xvfb() -> Xvfb {
-    Xvfb::builder().size(320, 240, 24).start().expect("starting Xvfb")
+    Xvfb::builder()
+        .size(320, 240, 24)
+        .start()
+        .expect("starting Xvfb")
 }
 
 #[test]
@@ -54,10 +59,15 @@ fn stacking_and_restacking() {
     let _b = TestWindow::new(&conn, screen, 50, 50, 100, 100, BLUE);
     expect_pixel(&conn, screen, 75, 75, BLUE);
     expect_pixel(&conn, screen, 25, 25, RED);
-    conn.configure_window(a.id(), &ConfigureWindowAux::new().stack_mode(StackMode::ABOVE)).expect("raise");
+    conn.configure_window(
+        a.id(),
+        &ConfigureWindowAux::new().stack_mode(StackMode::ABOVE),
+    )
+    .expect("raise");
     expect_pixel(&conn, screen, 75, 75, RED);
     expect_pixel(&conn, screen, 125, 125, BLUE);
-    conn.configure_window(a.id(), &ConfigureWindowAux::new().x(200).y(100)).expect("move");
+    conn.configure_window(a.id(), &ConfigureWindowAux::new().x(200).y(100))
+        .expect("move");
     expect_pixel(&conn, screen, 25, 25, BACKGROUND);
     expect_pixel(&conn, screen, 205, 105, RED);
 }
@@ -70,11 +80,18 @@ fn refuses_beside_another_manager_with_exit_code_2() {
     let started = Instant::now();
     let mut second = CompositorProcess::spawn(&x, &[]);
     let status = common::wait_exit(&mut second);
-    assert!(started.elapsed() < Duration::from_secs(2), "refusal took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "refusal took {:?}",
+        started.elapsed()
+    );
     assert_eq!(status.code(), Some(2));
     let out = second.wait_with_output().expect("stderr");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("another compositing manager"), "stderr: {stderr}");
+    assert!(
+        stderr.contains("another compositing manager"),
+        "stderr: {stderr}"
+    );
     assert_eq!(stderr.lines().count(), 1, "one clear message: {stderr}");
 }
 
@@ -117,7 +134,10 @@ fn clicks_reach_the_window_below_the_overlay() {
     let (conn, screen) = x.connect();
     let w = TestWindow::new(&conn, screen, 100, 100, 80, 60, BLUE);
     let aux = ChangeWindowAttributesAux::new().event_mask(EventMask::BUTTON_PRESS);
-    conn.change_window_attributes(w.id(), &aux).expect("select").check().expect("select ButtonPress");
+    conn.change_window_attributes(w.id(), &aux)
+        .expect("select")
+        .check()
+        .expect("select ButtonPress");
     let _c = CompositorProcess::start(&x, &conn, screen, &[]);
     expect_pixel(&conn, screen, 140, 130, BLUE);
     let status = Command::new("xdotool")
@@ -126,8 +146,10 @@ fn clicks_reach_the_window_below_the_overlay() {
         .status()
         .expect("running xdotool");
     assert!(status.success());
-    poll_until(TIMEOUT, "a ButtonPress on the test window", || match conn.poll_for_event() {
-        Ok(Some(Event::ButtonPress(e))) if e.event == w.id() => Some(()),
-        _ => None,
+    poll_until(TIMEOUT, "a ButtonPress on the test window", || {
+        match conn.poll_for_event() {
+            Ok(Some(Event::ButtonPress(e))) if e.event == w.id() => Some(()),
+            _ => None,
+        }
     });
 }

@@ -42,7 +42,9 @@ pub struct GlContext {
 
 impl std::fmt::Debug for GlContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GlContext").field("renderer", &self.renderer()).finish()
+        f.debug_struct("GlContext")
+            .field("renderer", &self.renderer())
+            .finish()
     }
 }
 
@@ -51,7 +53,10 @@ impl GlContext {
     ///
     /// # Safety
     /// `raw_xcb` must be a live `xcb_connection_t` that outlives the returned context.
-    pub unsafe fn new(raw_xcb: NonNull<std::ffi::c_void>, screen_num: usize) -> Result<Self, GlError> {
+    pub unsafe fn new(
+        raw_xcb: NonNull<std::ffi::c_void>,
+        screen_num: usize,
+    ) -> Result<Self, GlError> {
         let handle = RawDisplayHandle::Xcb(XcbDisplayHandle::new(Some(raw_xcb), screen_num as i32));
         // SAFETY: the caller guarantees the connection is valid and outlives the display.
         let display = unsafe { egl::display::Display::new(handle) }.map_err(GlError::Display)?;
@@ -69,7 +74,8 @@ impl GlContext {
             .with_profile(GlProfile::Core)
             .build(None);
         // SAFETY: config comes from this display; no window handle is involved.
-        let not_current = unsafe { display.create_context(&config, &attrs) }.map_err(GlError::Context)?;
+        let not_current =
+            unsafe { display.create_context(&config, &attrs) }.map_err(GlError::Context)?;
         let (context, surface) = match not_current.make_current_surfaceless() {
             Ok(c) => (c, None),
             Err(e) => {
@@ -79,18 +85,32 @@ impl GlContext {
                 let not_current =
                     unsafe { display.create_context(&config, &attrs) }.map_err(GlError::Context)?;
                 let one = NonZeroU32::MIN;
-                let sattrs = glutin::surface::SurfaceAttributesBuilder::<glutin::surface::PbufferSurface>::new()
-                    .build(one, one);
+                let sattrs = glutin::surface::SurfaceAttributesBuilder::<
+                    glutin::surface::PbufferSurface,
+                >::new()
+                .build(one, one);
                 // SAFETY: config belongs to this display.
-                let surface =
-                    unsafe { display.create_pbuffer_surface(&config, &sattrs) }.map_err(GlError::Context)?;
-                (not_current.make_current(&surface).map_err(GlError::MakeCurrent)?, Some(surface))
+                let surface = unsafe { display.create_pbuffer_surface(&config, &sattrs) }
+                    .map_err(GlError::Context)?;
+                (
+                    not_current
+                        .make_current(&surface)
+                        .map_err(GlError::MakeCurrent)?,
+                    Some(surface),
+                )
             }
         };
         // SAFETY: the context is current on this thread; EGL returns valid function pointers
         // (or null, which glow treats as missing).
-        let gl = unsafe { glow::Context::from_loader_function_cstr(|name: &CStr| display.get_proc_address(name)) };
-        let ctx = Self { gl: Rc::new(gl), _surface: surface, _context: context, display };
+        let gl = unsafe {
+            glow::Context::from_loader_function_cstr(|name: &CStr| display.get_proc_address(name))
+        };
+        let ctx = Self {
+            gl: Rc::new(gl),
+            _surface: surface,
+            _context: context,
+            display,
+        };
         log::info!("OpenGL: {}", ctx.renderer());
         Ok(ctx)
     }
@@ -98,7 +118,11 @@ impl GlContext {
     pub fn renderer(&self) -> String {
         // SAFETY: querying strings of a current context.
         unsafe {
-            format!("{} / {}", self.gl.get_parameter_string(glow::RENDERER), self.gl.get_parameter_string(glow::VERSION))
+            format!(
+                "{} / {}",
+                self.gl.get_parameter_string(glow::RENDERER),
+                self.gl.get_parameter_string(glow::VERSION)
+            )
         }
     }
 

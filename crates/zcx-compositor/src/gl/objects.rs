@@ -28,8 +28,19 @@ impl Texture {
             ] {
                 gl.tex_parameter_i32(glow::TEXTURE_2D, p, v as i32);
             }
-            gl.tex_storage_2d(glow::TEXTURE_2D, 1, glow::RGBA8, width as i32, height as i32);
-            Ok(Self { gl: gl.clone(), id, width, height })
+            gl.tex_storage_2d(
+                glow::TEXTURE_2D,
+                1,
+                glow::RGBA8,
+                width as i32,
+                height as i32,
+            );
+            Ok(Self {
+                gl: gl.clone(),
+                id,
+                width,
+                height,
+            })
         }
     }
 }
@@ -53,12 +64,20 @@ impl Framebuffer {
         unsafe {
             let id = gl.create_framebuffer().map_err(GlError::Object)?;
             gl.bind_framebuffer(glow::FRAMEBUFFER, Some(id));
-            gl.framebuffer_texture_2d(glow::FRAMEBUFFER, glow::COLOR_ATTACHMENT0, glow::TEXTURE_2D, Some(texture.id), 0);
+            gl.framebuffer_texture_2d(
+                glow::FRAMEBUFFER,
+                glow::COLOR_ATTACHMENT0,
+                glow::TEXTURE_2D,
+                Some(texture.id),
+                0,
+            );
             let status = gl.check_framebuffer_status(glow::FRAMEBUFFER);
             gl.bind_framebuffer(glow::FRAMEBUFFER, None);
             let fb = Self { gl: gl.clone(), id };
             if status != glow::FRAMEBUFFER_COMPLETE {
-                return Err(GlError::Object(format!("framebuffer incomplete: {status:#x}")));
+                return Err(GlError::Object(format!(
+                    "framebuffer incomplete: {status:#x}"
+                )));
             }
             Ok(fb)
         }
@@ -79,7 +98,12 @@ pub struct Program {
 }
 
 impl Program {
-    pub fn new(gl: &Rc<glow::Context>, name: &'static str, vert: &str, frag: &str) -> Result<Self, GlError> {
+    pub fn new(
+        gl: &Rc<glow::Context>,
+        name: &'static str,
+        vert: &str,
+        frag: &str,
+    ) -> Result<Self, GlError> {
         // SAFETY: compiling and linking sources on the current context; shader objects are
         // deleted after linking whatever happens.
         unsafe {
@@ -104,7 +128,10 @@ impl Program {
                 gl.delete_shader(s);
             }
             if !gl.get_program_link_status(id) {
-                return Err(GlError::Shader { name, log: gl.get_program_info_log(id) });
+                return Err(GlError::Shader {
+                    name,
+                    log: gl.get_program_info_log(id),
+                });
             }
             Ok(program)
         }

@@ -67,7 +67,15 @@ impl GlRenderer {
             }
         };
         let vao = VertexArray::new(gl)?;
-        Ok(Self { gl: gl.clone(), windows: HashMap::new(), target_fbo, target, blend, uniforms, vao })
+        Ok(Self {
+            gl: gl.clone(),
+            windows: HashMap::new(),
+            target_fbo,
+            target,
+            blend,
+            uniforms,
+            vao,
+        })
     }
 
     pub fn size(&self) -> (u32, u32) {
@@ -75,8 +83,17 @@ impl GlRenderer {
     }
 
     /// Makes sure `window` has a texture of `width`×`height` (reallocated on resize).
-    pub fn ensure_window(&mut self, window: WindowId, width: u32, height: u32) -> Result<(), GlError> {
-        if self.windows.get(&window).is_some_and(|t| (t.texture.width, t.texture.height) == (width, height)) {
+    pub fn ensure_window(
+        &mut self,
+        window: WindowId,
+        width: u32,
+        height: u32,
+    ) -> Result<(), GlError> {
+        if self
+            .windows
+            .get(&window)
+            .is_some_and(|t| (t.texture.width, t.texture.height) == (width, height))
+        {
             return Ok(());
         }
         self.windows.remove(&window);
@@ -102,11 +119,18 @@ impl GlRenderer {
     /// Uploads X ZPixmap bytes (32 bpp, BGRA byte order) of `rect` (window pixmap
     /// coordinates) whose rows are `stride_bytes` apart.
     pub fn upload(&self, window: WindowId, rect: Rect, data: &[u8], stride_bytes: usize) {
-        let Some(t) = self.windows.get(&window) else { return };
-        let Some(r) = rect.intersect(&Rect::new(0, 0, t.texture.width, t.texture.height)) else { return };
+        let Some(t) = self.windows.get(&window) else {
+            return;
+        };
+        let Some(r) = rect.intersect(&Rect::new(0, 0, t.texture.width, t.texture.height)) else {
+            return;
+        };
         let needed = stride_bytes * (r.height as usize - 1) + r.width as usize * 4;
         if data.len() < needed || stride_bytes % 4 != 0 {
-            log::warn!("upload of {r:?} for window {window:#x}: {} bytes is too short", data.len());
+            log::warn!(
+                "upload of {r:?} for window {window:#x}: {} bytes is too short",
+                data.len()
+            );
             return;
         }
         // SAFETY: the slice holds every row the unpack parameters address (checked above).
@@ -141,7 +165,13 @@ impl GlRenderer {
             match *op {
                 DrawOp::Fill { dst, rgb } => self.fill(dst, rgb),
                 DrawOp::Copy { window, src, dst } => self.copy(window, src, dst),
-                DrawOp::Blend { window, src, dst, opacity, argb } => self.blend(window, src, dst, opacity, argb),
+                DrawOp::Blend {
+                    window,
+                    src,
+                    dst,
+                    opacity,
+                    argb,
+                } => self.blend(window, src, dst, opacity, argb),
             }
         }
         // SAFETY: restoring default state.
@@ -156,7 +186,8 @@ impl GlRenderer {
         // SAFETY: scissored clear of the bound draw framebuffer.
         unsafe {
             self.gl.enable(glow::SCISSOR_TEST);
-            self.gl.scissor(dst.x, dst.y, dst.width as i32, dst.height as i32);
+            self.gl
+                .scissor(dst.x, dst.y, dst.width as i32, dst.height as i32);
             self.gl.clear_color(c(16), c(8), c(0), 1.0);
             self.gl.clear(glow::COLOR_BUFFER_BIT);
             self.gl.disable(glow::SCISSOR_TEST);
@@ -171,13 +202,27 @@ impl GlRenderer {
         let (w, h) = (src.width as i32, src.height as i32);
         // SAFETY: blit between framebuffers owned by this renderer.
         unsafe {
-            self.gl.bind_framebuffer(glow::READ_FRAMEBUFFER, Some(t.fbo.id));
-            self.gl.blit_framebuffer(sx, sy, sx + w, sy + h, dx, dy, dx + w, dy + h, glow::COLOR_BUFFER_BIT, glow::NEAREST);
+            self.gl
+                .bind_framebuffer(glow::READ_FRAMEBUFFER, Some(t.fbo.id));
+            self.gl.blit_framebuffer(
+                sx,
+                sy,
+                sx + w,
+                sy + h,
+                dx,
+                dy,
+                dx + w,
+                dy + h,
+                glow::COLOR_BUFFER_BIT,
+                glow::NEAREST,
+            );
         }
     }
 
     fn blend(&self, window: WindowId, src: Rect, dst: Rect, opacity: f32, argb: bool) {
-        let Some(t) = self.windows.get(&window) else { return };
+        let Some(t) = self.windows.get(&window) else {
+            return;
+        };
         let gl = &self.gl;
         let u = &self.uniforms;
         let rect = |r: Rect| [r.x as f32, r.y as f32, r.width as f32, r.height as f32];
@@ -187,8 +232,16 @@ impl GlRenderer {
             gl.bind_vertex_array(Some(self.vao.id));
             gl.active_texture(glow::TEXTURE0);
             gl.bind_texture(glow::TEXTURE_2D, Some(t.texture.id));
-            gl.uniform_2_f32(u.screen_size.as_ref(), self.target.width as f32, self.target.height as f32);
-            gl.uniform_2_f32(u.texture_size.as_ref(), t.texture.width as f32, t.texture.height as f32);
+            gl.uniform_2_f32(
+                u.screen_size.as_ref(),
+                self.target.width as f32,
+                self.target.height as f32,
+            );
+            gl.uniform_2_f32(
+                u.texture_size.as_ref(),
+                t.texture.width as f32,
+                t.texture.height as f32,
+            );
             gl.uniform_4_f32_slice(u.dst.as_ref(), &rect(dst));
             gl.uniform_4_f32_slice(u.src.as_ref(), &rect(src));
             gl.uniform_1_f32(u.opacity.as_ref(), opacity);
@@ -203,10 +256,16 @@ impl GlRenderer {
     /// Reads `rect` of the composition target into `dst` (BGRA bytes, rows `stride_bytes`
     /// apart, `rect`'s top-left pixel at `offset_bytes`).
     pub fn read_back(&self, rect: Rect, dst: &mut [u8], offset_bytes: usize, stride_bytes: usize) {
-        let Some(r) = rect.intersect(&Rect::new(0, 0, self.target.width, self.target.height)) else { return };
+        let Some(r) = rect.intersect(&Rect::new(0, 0, self.target.width, self.target.height))
+        else {
+            return;
+        };
         let needed = offset_bytes + stride_bytes * (r.height as usize - 1) + r.width as usize * 4;
         if dst.len() < needed || stride_bytes % 4 != 0 {
-            log::warn!("read-back of {r:?}: destination of {} bytes is too short", dst.len());
+            log::warn!(
+                "read-back of {r:?}: destination of {} bytes is too short",
+                dst.len()
+            );
             return;
         }
         // SAFETY: the slice covers every row the pack parameters address (checked above).

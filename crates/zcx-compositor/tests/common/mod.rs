@@ -61,13 +61,24 @@ impl Drop for CompositorProcess {
 }
 
 pub fn wait_exit(child: &mut Child) -> ExitStatus {
-    poll_until(TIMEOUT, "zcx-compositor to exit", || child.try_wait().ok().flatten())
+    poll_until(TIMEOUT, "zcx-compositor to exit", || {
+        child.try_wait().ok().flatten()
+    })
 }
 
 pub fn selection_owner<C: Connection>(conn: &C, screen: usize) -> u32 {
     let atom = format!("_NET_WM_CM_S{screen}");
-    let atom = conn.intern_atom(false, atom.as_bytes()).expect("intern").reply().expect("atom").atom;
-    conn.get_selection_owner(atom).expect("request").reply().expect("reply").owner
+    let atom = conn
+        .intern_atom(false, atom.as_bytes())
+        .expect("intern")
+        .reply()
+        .expect("atom")
+        .atom;
+    conn.get_selection_owner(atom)
+        .expect("request")
+        .reply()
+        .expect("reply")
+        .owner
 }
 
 /// Waits until the compositor has painted everything sent before this call.
@@ -92,11 +103,27 @@ pub fn expect_pixel<C: Connection>(conn: &C, screen: usize, x: i16, y: i16, want
 }
 
 /// Checks the pixels just inside and just outside each edge of a window at x,y of w×h.
-pub fn expect_window<C: Connection>(conn: &C, screen: usize, (x, y, w, h): (i16, i16, i16, i16), inside: u32, outside: u32) {
-    for (px, py) in [(x, y), (x + w - 1, y), (x, y + h - 1), (x + w - 1, y + h - 1)] {
+pub fn expect_window<C: Connection>(
+    conn: &C,
+    screen: usize,
+    (x, y, w, h): (i16, i16, i16, i16),
+    inside: u32,
+    outside: u32,
+) {
+    for (px, py) in [
+        (x, y),
+        (x + w - 1, y),
+        (x, y + h - 1),
+        (x + w - 1, y + h - 1),
+    ] {
         expect_pixel(conn, screen, px, py, inside);
     }
-    for (px, py) in [(x - 1, y), (x + w, y + h - 1), (x, y - 1), (x + w - 1, y + h)] {
+    for (px, py) in [
+        (x - 1, y),
+        (x + w, y + h - 1),
+        (x, y - 1),
+        (x + w - 1, y + h),
+    ] {
         expect_pixel(conn, screen, px, py, outside);
     }
 }
