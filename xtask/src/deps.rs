@@ -13,6 +13,8 @@ pub const PACKAGES: &[&str] = &[
     "x11-utils",
     "x11-xserver-utils",
     "x11-apps",
+    "picom",
+    "xcompmgr",
     "xterm",
     "xdotool",
     "mesa-utils",

@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use crate::cmd::{cargo_step, target_dir};
-use crate::runner::{RunSpec, Session, MODES};
+use crate::runner::{RunSpec, Session};
 
 #[derive(Parser)]
 #[command(
@@ -36,14 +36,18 @@ enum Cmd {
     Deps,
     /// deps, then cargo fmt --check, clippy -D warnings, and cargo test --workspace.
     Test,
-    /// Run every transfer mode once and print a comparison table.
+    /// Build in release mode and run `zcx demo`: put-image and shm-pixmap side by side under
+    /// zcx-compositor, screenshot, report and comparison table.
     Demo {
-        /// Measured frames per mode.
-        #[arg(long, default_value_t = 150)]
-        frames: u32,
-        /// Warm-up frames per mode (reported apart).
-        #[arg(long, default_value_t = 30)]
-        warmup: u32,
+        /// Seconds to observe.
+        #[arg(long, default_value_t = 20.0)]
+        duration: f64,
+        /// Report directory (default: target/zcx-report/<timestamp>).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Run without a compositor.
+        #[arg(long)]
+        no_compositor: bool,
     },
     /// Repeated interleaved runs of every mode; medians, ratios, raw JSON kept.
     Bench {
@@ -73,7 +77,11 @@ fn main() -> Result<()> {
     match cli.command {
         Cmd::Deps => deps::ensure(),
         Cmd::Test => test(),
-        Cmd::Demo { frames, warmup } => demo(interrupted, RunSpec { frames, warmup }),
+        Cmd::Demo {
+            duration,
+            out,
+            no_compositor,
+        } => demo(duration, out, no_compositor),
         Cmd::Bench {
             reps,
             frames,
@@ -104,22 +112,29 @@ fn test() -> Result<()> {
     cargo_step("cargo test", &["test", "--workspace"])
 }
 
-fn demo(interrupted: Arc<AtomicBool>, spec: RunSpec) -> Result<()> {
+fn demo(duration: f64, out: Option<std::path::PathBuf>, no_compositor: bool) -> Result<()> {
     deps::ensure()?;
-    let session = Session::start(interrupted)?;
-    let out_dir = target_dir().join("zcx-demo");
-    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
-    let rows = MODES
-        .iter()
-        .map(|mode| session.run_mode(mode, spec, &out_dir, ""))
-        .collect::<Result<Vec<_>>>()?;
-    println!(
-        "\n{} frames (+{} warm-up) per mode on {}",
-        spec.frames,
-        spec.warmup,
-        session.display()
-    );
-    print!("{}", table::render(&rows));
-    println!("JSON and logs: {}", out_dir.display());
-    Ok(())
+    cargo_step(
+        "cargo build --release (zcx, zcx-producer, zcx-compositor)",
+        &[
+            "build",
+            "--release",
+            "-p",
+            "zcx-bench",
+            "-p",
+            "zcx-producer",
+            "-p",
+            "zcx-compositor",
+        ],
+    )?;
+    let mut cmd = std::process::Command::new(target_dir().join("release").join("zcx"));
+    cmd.args(["demo", "--duration", &duration.to_string()]);
+    if let Some(out) = out {
+        cmd.arg("--out").arg(out);
+    }
+    if no_compositor {
+        cmd.arg("--no-compositor");
+    }
+    // zcx demo reaps its own children on Ctrl-C (it gets the signal too) and still reports.
+    cmd::run_step("zcx demo", &mut cmd)
 }

@@ -1,0 +1,187 @@
+//! The `zcx` binary: command line, logging, and exit statuses over the `zcx_bench` library.
+
+mod cmd_ipc;
+
+use clap::{Parser, Subcommand};
+
+/// Zero-copy frame transport in X11, measured: probe, demo, bench, ipc.
+#[derive(Debug, Parser)]
+#[command(name = "zcx", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// More log output (-v info, -vv debug); RUST_LOG also works.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// One frame at a time between two processes: socket writes of four sizes vs a shared memfd.
+    Ipc(cmd_ipc::IpcCli),
+    /// What this display supports: extensions, shared pixmaps, DRI3, GL, modes and importers.
+    Probe {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+        /// X display (default: $DISPLAY).
+        #[arg(long)]
+        display: Option<String>,
+    },
+    /// Watch producer windows on the screen: delivered fps, latency, dropped and torn frames.
+    Observe {
+        /// X display (default: $DISPLAY).
+        #[arg(long)]
+        display: Option<String>,
+        /// Seconds to observe.
+        #[arg(long, default_value_t = 5.0)]
+        duration: f64,
+        /// Sampling rounds per second (each reads two 8x1 rows per window).
+        #[arg(long, default_value_t = 250)]
+        rate: u32,
+        /// Write the observation (every frame seen) as JSON here.
+        #[arg(long, value_name = "FILE")]
+        json: Option<std::path::PathBuf>,
+    },
+    /// put-image and shm-pixmap side by side under zcx-compositor: screenshot, report, table.
+    Demo {
+        /// Seconds to observe.
+        #[arg(long, default_value_t = 20.0)]
+        duration: f64,
+        /// Report directory (default: target/zcx-report/<timestamp>).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Run without a compositor (e.g. when another one already runs).
+        #[arg(long)]
+        no_compositor: bool,
+        /// X display (default: $DISPLAY, else a private Xvfb at 3840x2160x24).
+        #[arg(long)]
+        display: Option<String>,
+    },
+    /// The receiving process of `zcx ipc` (started by it).
+    #[command(name = "__ipc-peer", hide = true)]
+    IpcPeer(zcx_bench::ipc::PeerArgs),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let level = ["warn", "info", "debug", "trace"][usize::from(cli.verbose.min(3))];
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(level)).init();
+    let result = match &cli.command {
+        Command::Ipc(args) => cmd_ipc::run(args),
+        Command::Probe { json, display } => probe(*json, display.as_deref()),
+        Command::Observe {
+            display,
+            duration,
+            rate,
+            json,
+        } => observe(display.as_deref(), *duration, *rate, json.as_deref()),
+        Command::Demo {
+            duration,
+            out,
+            no_compositor,
+            display,
+        } => demo(*duration, out.clone(), *no_compositor, display.clone()),
+        Command::IpcPeer(args) => zcx_bench::ipc::run_peer(args).map_err(anyhow::Error::from),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("zcx: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn probe(json: bool, display: Option<&str>) -> anyhow::Result<()> {
+    let report = zcx_bench::probe::probe_display(display)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", zcx_bench::probe::render_text(&report));
+    }
+    Ok(())
+}
+
+fn observe(
+    display: Option<&str>,
+    duration_s: f64,
+    rate: u32,
+    json: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let c = zcx_x11::connect(display)?;
+    let config = zcx_bench::observer::ObserverConfig {
+        samples_per_s: rate,
+        duration: std::time::Duration::try_from_secs_f64(duration_s)
+            .context("--duration must be a positive number of seconds")?,
+        ..Default::default()
+    };
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let obs = zcx_bench::observer::observe(&c.conn, c.screen_num, &config, &stop);
+    println!(
+        "{:.1} s, {:.0} rounds/s, observer CPU {:.2}% of a core",
+        obs.duration_s, obs.rounds_per_s, obs.observer_cpu_percent
+    );
+    if obs.windows.is_empty() {
+        println!("no viewable window with WM_CLASS zcx-producer");
+    }
+    for w in &obs.windows {
+        let s = &w.summary;
+        let lat = s
+            .latency_ms
+            .map_or("-".into(), |p| format!("{:.1}/{:.1}", p.p50, p.p99));
+        println!(
+            "window {:#x} at {},{} {}x{}: {} frames, {} fps, latency p50/p99 {lat} ms, \
+             dropped {}, torn {}, samples without stamp {}/{}",
+            w.window,
+            w.geometry.x,
+            w.geometry.y,
+            w.geometry.width,
+            w.geometry.height,
+            s.distinct_frames,
+            s.delivered_fps.map_or("-".into(), |f| format!("{f:.1}")),
+            s.dropped_frames,
+            s.torn_frames,
+            s.samples_without_stamp,
+            s.samples
+        );
+    }
+    if let Some(path) = json {
+        std::fs::write(path, serde_json::to_string_pretty(&obs)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn demo(
+    duration_s: f64,
+    out: Option<std::path::PathBuf>,
+    no_compositor: bool,
+    display: Option<String>,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, std::sync::Arc::clone(&stop))
+            .context("installing signal handlers")?;
+    }
+    let exe = std::env::current_exe().context("locating zcx")?;
+    // target/<profile>/zcx -> target
+    let target_dir = exe.parent().and_then(|p| p.parent()).map_or_else(
+        || std::path::PathBuf::from("target"),
+        std::path::Path::to_path_buf,
+    );
+    let opts = zcx_bench::demo::DemoOptions {
+        duration: std::time::Duration::try_from_secs_f64(duration_s)
+            .context("--duration must be a positive number of seconds")?,
+        out,
+        no_compositor,
+        display,
+        size: (3840, 2160),
+        target_dir,
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    zcx_bench::demo::run(&opts, stop)?;
+    Ok(())
+}

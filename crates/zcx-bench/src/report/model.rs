@@ -1,0 +1,157 @@
+//! The report's data: the fixed `report.json` schema (versioned by [`SCHEMA`]), the machine it
+//! ran on, and one [`Run`] per producer mode × compositor × repetition.
+
+use serde::{Deserialize, Serialize};
+
+use crate::observer::{ObservedFrame, WindowSummary};
+use crate::stats::Percentiles;
+
+/// The schema name written into every report; bump when a key changes meaning.
+pub const SCHEMA: &str = "zcx-report/1";
+
+/// Where the figures were measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    pub cpu_model: String,
+    pub cores: usize,
+    pub kernel: String,
+    pub x_vendor: String,
+    pub x_release: u32,
+    pub gl_renderer: Option<String>,
+}
+
+impl Machine {
+    /// This machine's CPU and kernel, with the X server and renderer the caller probed.
+    pub fn detect(x_vendor: String, x_release: u32, gl_renderer: Option<String>) -> Machine {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu_model = cpuinfo
+            .lines()
+            .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')))
+            .map_or_else(|| "unknown".to_owned(), |(_, v)| v.trim().to_owned());
+        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .map_or_else(|_| "unknown".to_owned(), |s| s.trim().to_owned());
+        Machine {
+            cpu_model,
+            cores: std::thread::available_parallelism().map_or(1, usize::from),
+            kernel,
+            x_vendor,
+            x_release,
+            gl_renderer,
+        }
+    }
+}
+
+/// What the producer reported about itself (a subset of its `--summary-json` keys).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProducerFigures {
+    pub mode: String,
+    pub frames: u64,
+    pub fps: Option<f64>,
+    pub render_ms: Option<Percentiles>,
+    pub submit_ms: Option<Percentiles>,
+    pub complete_ms: Option<Percentiles>,
+    pub client_cpu_ms_per_frame: Option<f64>,
+    pub server_cpu_ms_per_frame: Option<f64>,
+    pub client_ctx_switches_per_frame: Option<f64>,
+    pub server_ctx_switches_per_frame: Option<f64>,
+    pub socket_bytes_per_frame: Option<f64>,
+}
+
+/// One producer in one configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    /// `<mode> / <compositor>` (plus `#rep` when repeated).
+    pub name: String,
+    pub mode: String,
+    pub compositor: String,
+    pub rep: u32,
+    pub producer: Option<ProducerFigures>,
+    /// The compositor's `--stats-json` object, as written (absent when it wrote none).
+    pub compositor_stats: Option<serde_json::Value>,
+    /// Compositor CPU per composited frame, from its stats or from /proc.
+    pub compositor_cpu_ms_per_frame: Option<f64>,
+    /// What the screen observer saw of this producer's window.
+    pub screen: Option<WindowSummary>,
+    /// Frames seen on screen (these go to `frames.csv`, not `report.json`).
+    #[serde(skip)]
+    pub frames: Vec<ObservedFrame>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub created_unix_s: u64,
+    pub command: String,
+    pub machine: Machine,
+    pub observer_cpu_percent: Option<f64>,
+    pub runs: Vec<Run>,
+    /// Plain statements about the result (including where it contradicts expectations).
+    pub notes: Vec<String>,
+}
+
+impl Report {
+    pub fn new(command: String, machine: Machine) -> Report {
+        Report {
+            schema: SCHEMA.to_owned(),
+            created_unix_s: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            command,
+            machine,
+            observer_cpu_percent: None,
+            runs: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// The run of `mode` used as the baseline for ratios (`put-image`), if any.
+    pub fn baseline(&self, compositor: &str) -> Option<&Run> {
+        self.runs
+            .iter()
+            .find(|r| r.mode == "put-image" && r.compositor == compositor)
+    }
+
+    /// Adds the notes that compare the shared path with the socket path, saying plainly
+    /// when the measurement contradicts the expectation (≥3.5× less CPU, zero socket bytes).
+    pub fn add_comparison_notes(&mut self) {
+        let mut notes = Vec::new();
+        for run in self.runs.iter().filter(|r| r.mode != "put-image") {
+            let (Some(base), Some(p)) = (self.baseline(&run.compositor), run.producer.as_ref())
+            else {
+                continue;
+            };
+            let Some(b) = base.producer.as_ref() else {
+                continue;
+            };
+            let cpu = |f: &ProducerFigures| {
+                Some(f.client_cpu_ms_per_frame? + f.server_cpu_ms_per_frame.unwrap_or(0.0))
+            };
+            if let (Some(cb), Some(cr)) = (cpu(b), cpu(p)) {
+                let ratio = cb / cr.max(1e-9);
+                let verdict = if ratio >= 3.5 {
+                    "as expected (≥ 3.5×)"
+                } else {
+                    "LESS than the 3.5× expected"
+                };
+                notes.push(format!(
+                    "{}: {ratio:.1}× less client+X-server CPU per frame than put-image ({cr:.2} vs {cb:.2} ms) — {verdict}",
+                    run.name
+                ));
+            }
+            if let Some(bytes) = p.socket_bytes_per_frame {
+                let pixel_free = bytes < 1024.0;
+                notes.push(format!(
+                    "{}: {bytes:.0} bytes per frame through the X socket ({})",
+                    run.name,
+                    if pixel_free {
+                        "requests only, no pixels"
+                    } else {
+                        "pixels DID cross the socket"
+                    }
+                ));
+            }
+        }
+        self.notes.extend(notes);
+    }
+}

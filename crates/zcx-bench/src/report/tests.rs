@@ -1,0 +1,195 @@
+//! Report generation from recorded data, checked against the fixed schema.
+
+use super::*;
+use crate::observer::{ObservedFrame, Track};
+use crate::stats::Percentiles;
+
+fn recorded_run(mode: &str, cpu: f64, socket: f64, fps_interval_ms: u64) -> Run {
+    let mut track = Track::default();
+    let mut frames = Vec::new();
+    for i in 0..30u64 {
+        let stamp = zcx_x11::stamp::Stamp {
+            frame: i,
+            monotonic_ns: i * fps_interval_ms * 1_000_000,
+        };
+        let seen = stamp.monotonic_ns + 7_000_000 + i * 10_000;
+        track.add(&crate::observer::Sample {
+            observed_ns: seen,
+            top: Ok(stamp),
+            bottom: Ok(stamp),
+        });
+        frames.push(ObservedFrame {
+            frame: i,
+            first_seen_ns: seen,
+            stamp_ns: stamp.monotonic_ns,
+            latency_ms: (seen - stamp.monotonic_ns) as f64 / 1e6,
+            torn: false,
+        });
+    }
+    Run {
+        name: format!("{mode} / none"),
+        mode: mode.to_owned(),
+        compositor: "none".to_owned(),
+        rep: 0,
+        producer: Some(ProducerFigures {
+            mode: mode.to_owned(),
+            frames: 30,
+            fps: Some(60.0),
+            render_ms: Some(Percentiles { p50: 2.0, p99: 3.0 }),
+            client_cpu_ms_per_frame: Some(cpu),
+            server_cpu_ms_per_frame: Some(cpu * 3.0),
+            client_ctx_switches_per_frame: Some(90.0),
+            server_ctx_switches_per_frame: Some(88.0),
+            socket_bytes_per_frame: Some(socket),
+            ..Default::default()
+        }),
+        compositor_stats: None,
+        compositor_cpu_ms_per_frame: Some(1.5),
+        screen: Some(track.summary()),
+        frames,
+    }
+}
+
+fn recorded_report() -> Report {
+    let machine = Machine {
+        cpu_model: "Test CPU".into(),
+        cores: 2,
+        kernel: "6.1.0".into(),
+        x_vendor: "The X.Org Foundation".into(),
+        x_release: 12101007,
+        gl_renderer: Some("llvmpipe".into()),
+    };
+    let mut r = Report::new("zcx demo --duration 3".into(), machine);
+    r.runs
+        .push(recorded_run("put-image", 6.0, 33_177_648.0, 25));
+    r.runs.push(recorded_run("shm-pixmap", 1.0, 64.0, 16));
+    r.observer_cpu_percent = Some(2.0);
+    r.add_comparison_notes();
+    r
+}
+
+fn keys(v: &serde_json::Value) -> Vec<String> {
+    let mut k: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
+    k.sort();
+    k
+}
+
+#[test]
+fn report_json_has_the_fixed_schema() {
+    let v = serde_json::to_value(recorded_report()).unwrap();
+    assert_eq!(v["schema"], model::SCHEMA);
+    assert_eq!(
+        keys(&v),
+        [
+            "command",
+            "created_unix_s",
+            "machine",
+            "notes",
+            "observer_cpu_percent",
+            "runs",
+            "schema"
+        ]
+    );
+    assert_eq!(
+        keys(&v["machine"]),
+        [
+            "cores",
+            "cpu_model",
+            "gl_renderer",
+            "kernel",
+            "x_release",
+            "x_vendor"
+        ]
+    );
+    let run = &v["runs"][0];
+    assert_eq!(
+        keys(run),
+        [
+            "compositor",
+            "compositor_cpu_ms_per_frame",
+            "compositor_stats",
+            "mode",
+            "name",
+            "producer",
+            "rep",
+            "screen"
+        ]
+    );
+    assert_eq!(
+        keys(&run["screen"]),
+        [
+            "delivered_fps",
+            "distinct_frames",
+            "dropped_frames",
+            "first_frame",
+            "last_frame",
+            "latency_ms",
+            "samples",
+            "samples_without_stamp",
+            "torn_frames",
+            "torn_samples"
+        ]
+    );
+    assert_eq!(run["screen"]["distinct_frames"], 30);
+    // Round trip: what we write, we can read back.
+    let back: Report = serde_json::from_value(v).unwrap();
+    assert_eq!(back.runs.len(), 2);
+}
+
+#[test]
+fn comparison_notes_state_the_ratio_and_socket_bytes() {
+    let r = recorded_report();
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("6.0× less") && n.contains("as expected")),
+        "{:?}",
+        r.notes
+    );
+    assert!(r
+        .notes
+        .iter()
+        .any(|n| n.contains("64 bytes") && n.contains("no pixels")));
+}
+
+#[test]
+fn writes_every_file() {
+    let dir = std::env::temp_dir().join(format!("zcx-report-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    write_report(&dir, &recorded_report()).unwrap();
+    let csv = std::fs::read_to_string(dir.join("frames.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("run,mode,compositor,rep,frame,first_seen_ns,stamp_ns,latency_ms,torn")
+    );
+    assert_eq!(lines.count(), 60);
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        md.contains("| shm-pixmap / none |") && md.contains("0.17×"),
+        "{md}"
+    );
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    for (file, _) in charts::CHARTS {
+        assert!(html.contains(file));
+        let img = image::open(dir.join(file)).unwrap();
+        assert_eq!((img.width(), img.height()), (900, 520));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn empty_runs_still_draw_charts_saying_no_data() {
+    let dir = std::env::temp_dir().join(format!("zcx-report-empty-{}", std::process::id()));
+    let mut r = recorded_report();
+    r.runs.clear();
+    write_report(&dir, &r).unwrap();
+    assert!(dir.join("cpu_per_frame.png").is_file());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn csv_fields_with_commas_are_quoted() {
+    assert_eq!(csv_field("a,b"), "\"a,b\"");
+    assert_eq!(csv_field("plain"), "plain");
+}

@@ -1,0 +1,131 @@
+//! A measurement session shared by `zcx demo` and `zcx bench`: the display (given, or a
+//! private Xvfb), an optional compositor (zcx-compositor with the flags its `--help` offers,
+//! or a peer such as picom), producers in their own process groups with `--summary-json`,
+//! finding and placing their windows, and the root screenshot. Every child has a
+//! [`ChildGuard`], so all of them are stopped and reaped however the session ends.
+
+mod compositor;
+mod screenshot;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{ConfigureWindowAux, ConnectionExt as _};
+
+use crate::children::{sibling_binary, ChildGuard};
+use crate::observer::screen::{find_windows, FoundWindow};
+use crate::observer::PRODUCER_CLASS;
+use crate::report::ProducerFigures;
+use crate::xserver::PrivateXvfb;
+
+pub use compositor::{CompositorChoice, RunningCompositor};
+pub use screenshot::save_root_png;
+
+/// A producer run: its process, window and where its summary will be written.
+#[derive(Debug)]
+pub struct ProducerRun {
+    pub mode: String,
+    pub window: FoundWindow,
+    pub summary_path: PathBuf,
+    pub child: ChildGuard,
+}
+
+impl ProducerRun {
+    /// Stops the producer (SIGTERM: it writes its summary on the way out) and reads its
+    /// summary of the mode it ran.
+    pub fn finish(mut self) -> Option<ProducerFigures> {
+        self.child.stop();
+        let text = std::fs::read_to_string(&self.summary_path).ok()?;
+        let all: Vec<ProducerFigures> = serde_json::from_str(&text)
+            .map_err(|e| log::warn!("{}: {e}", self.summary_path.display()))
+            .ok()?;
+        all.into_iter().find(|s| s.mode == self.mode)
+    }
+}
+
+/// The display: given, or a private Xvfb that lives as long as this value.
+#[derive(Debug)]
+pub struct Display {
+    pub name: String,
+    pub private: Option<PrivateXvfb>,
+}
+
+impl Display {
+    /// `--display`, else `$DISPLAY`, else a private Xvfb of `size`.
+    pub fn open(requested: Option<&str>, size: (u32, u32)) -> anyhow::Result<Display> {
+        if let Some(d) = requested
+            .map(str::to_owned)
+            .or_else(|| std::env::var("DISPLAY").ok())
+        {
+            return Ok(Display {
+                name: d,
+                private: None,
+            });
+        }
+        let x = PrivateXvfb::start(size.0, size.1).context("starting a private Xvfb")?;
+        Ok(Display {
+            name: x.display().to_owned(),
+            private: Some(x),
+        })
+    }
+}
+
+/// Starts `zcx-producer --mode <mode>` and waits until its window is viewable; returns it
+/// once found (a window id not in `known`).
+pub fn start_producer(
+    conn: &impl Connection,
+    screen_num: usize,
+    display: &str,
+    mode: &str,
+    out_dir: &Path,
+    extra: &[String],
+) -> anyhow::Result<ProducerRun> {
+    let exe = sibling_binary("zcx-producer", "zcx-producer")?;
+    let root = conn.setup().roots[screen_num].root;
+    let known: Vec<u32> = find_windows(conn, root, PRODUCER_CLASS)
+        .iter()
+        .map(|w| w.id)
+        .collect();
+    let summary_path = out_dir.join(format!("producer-{mode}.json"));
+    let mut cmd = Command::new(exe);
+    cmd.args(["--mode", mode, "--display", display, "--summary-json"])
+        .arg(&summary_path)
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null());
+    let mut child = ChildGuard::spawn(&format!("zcx-producer {mode}"), cmd)?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(w) = find_windows(conn, root, PRODUCER_CLASS)
+            .into_iter()
+            .find(|w| !known.contains(&w.id))
+        {
+            return Ok(ProducerRun {
+                mode: mode.to_owned(),
+                window: w,
+                summary_path,
+                child,
+            });
+        }
+        if let Some(status) = child.try_exited() {
+            anyhow::bail!("zcx-producer --mode {mode} exited before showing a window: {status}");
+        }
+        if std::time::Instant::now() >= deadline {
+            anyhow::bail!("zcx-producer --mode {mode} showed no window within 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Moves a producer window so its left edge is at `x` (used to put windows side by side,
+/// unscaled, when no compositor layout does it). Without a window manager nobody objects.
+pub fn place_window(conn: &impl Connection, run: &mut ProducerRun, x: i32) -> anyhow::Result<()> {
+    conn.configure_window(run.window.id, &ConfigureWindowAux::new().x(x).y(0))?
+        .check()
+        .context("moving a producer window")?;
+    run.window.geometry.x = x;
+    Ok(())
+}

@@ -1,0 +1,28 @@
+//! Helpers shared by the integration tests: the workspace's other binaries, built on demand.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The directory `zcx` was built into (target/<profile>).
+pub fn bin_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_zcx"))
+        .parent()
+        .expect("zcx has a directory")
+        .to_path_buf()
+}
+
+/// `target/<profile>/<bin>` of workspace package `package`, built first when missing.
+pub fn workspace_bin(package: &str, bin: &str) -> PathBuf {
+    let path = bin_dir().join(bin);
+    if !path.is_file() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", package, "--bin", bin])
+            .status()
+            .expect("running cargo build");
+        assert!(status.success(), "cargo build -p {package} failed");
+    }
+    path
+}

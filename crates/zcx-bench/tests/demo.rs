@@ -1,0 +1,73 @@
+//! `zcx demo --duration 3` end to end, without DISPLAY: it starts its own Xvfb, the
+//! compositor and two producers, and writes the report files and a screenshot that shows both
+//! producer windows.
+
+mod common;
+
+use std::collections::HashSet;
+use std::process::Command;
+
+use zcx_testkit::{have_tool, skipped};
+
+const ZCX: &str = env!("CARGO_BIN_EXE_zcx");
+
+fn distinct_colors(img: &image::RgbImage, x0: u32, x1: u32) -> usize {
+    let mut seen = HashSet::new();
+    for y in (0..img.height()).step_by(7) {
+        for x in (x0..x1).step_by(7) {
+            seen.insert(img.get_pixel(x, y).0);
+        }
+    }
+    seen.len()
+}
+
+#[test]
+fn demo_end_to_end_writes_report_and_screenshot() {
+    if !have_tool("Xvfb") {
+        return skipped("Xvfb is not installed");
+    }
+    common::workspace_bin("zcx-producer", "zcx-producer");
+    common::workspace_bin("zcx-compositor", "zcx-compositor");
+    let dir = std::env::temp_dir().join(format!("zcx-demo-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new(ZCX)
+        .args(["demo", "--duration", "3", "--out"])
+        .arg(&dir)
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("put-image /") && stdout.contains("shm-pixmap /"),
+        "{stdout}"
+    );
+    for f in [
+        "report.json",
+        "report.md",
+        "frames.csv",
+        "index.html",
+        "screenshot.png",
+        "latency_cdf.png",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["schema"], "zcx-report/1");
+    assert_eq!(report["runs"].as_array().map(Vec::len), Some(2));
+    let shot = image::open(dir.join("screenshot.png")).unwrap().to_rgb8();
+    assert_eq!((shot.width(), shot.height()), (3840, 2160));
+    // Each half of the screen shows a test card (thousands of colours), not a flat background.
+    let half = shot.width() / 2;
+    assert!(distinct_colors(&shot, 0, half) > 200, "left half is empty");
+    assert!(
+        distinct_colors(&shot, half, shot.width()) > 200,
+        "right half is empty"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
