@@ -249,18 +249,7 @@ fn dri3_mode_says_why_it_is_unavailable() {
 fn window_destroyed_by_another_client_ends_with_a_summary() {
     let xvfb = Xvfb::builder().size(1280, 720, 24).start().expect("Xvfb");
     let json = temp_path("destroyed.json");
-    let producer = Producer::spawn(&[
-        "--display",
-        xvfb.display(),
-        "--size",
-        "640x360",
-        "--fps",
-        "30",
-        "--warmup",
-        "0",
-        "--summary-json",
-        json.to_str().unwrap(),
-    ]);
+    let producer = streaming(&xvfb, &json, "640x360", "30", &[]);
     let (conn, screen) = xvfb.connect();
     let window = find_producer_window(&conn, conn.setup().roots[screen].root);
     wait_for_stats(&conn, window);
@@ -279,6 +268,39 @@ fn window_destroyed_by_another_client_ends_with_a_summary() {
         stdout(&out)
     );
     assert!(summaries(&json)[0]["frames"].as_u64().unwrap() > 0);
+}
+
+/// Starts a producer that streams until stopped, without warm-up, writing its summaries to `json`.
+fn streaming(
+    xvfb: &Xvfb,
+    json: &std::path::Path,
+    size: &str,
+    fps: &str,
+    extra: &[&str],
+) -> Producer {
+    let mut args = vec![
+        "--display",
+        xvfb.display(),
+        "--size",
+        size,
+        "--fps",
+        fps,
+        "--warmup",
+        "0",
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["--summary-json", json.to_str().expect("UTF-8 temp path")]);
+    Producer::spawn(&args)
+}
+
+/// Sends a key with xdotool to `window` (`keydown` only when the press will close the window).
+fn xdotool(xvfb: &Xvfb, verb: &str, window: u32, key: &str) {
+    let status = std::process::Command::new("xdotool")
+        .args([verb, "--window", &window.to_string(), key])
+        .env("DISPLAY", xvfb.display())
+        .status()
+        .expect("xdotool");
+    assert!(status.success(), "xdotool {verb} {key} failed");
 }
 
 /// Waits until the producer has published statistics (it is streaming).
@@ -309,20 +331,7 @@ fn wait_for_stats<C: Connection>(conn: &C, window: u32) -> serde_json::Value {
 fn resize_by_another_client_then_sigterm_exits_cleanly() {
     let xvfb = Xvfb::builder().size(1280, 720, 24).start().expect("Xvfb");
     let json = temp_path("sigterm.json");
-    let producer = Producer::spawn(&[
-        "--display",
-        xvfb.display(),
-        "--size",
-        "640x360",
-        "--fps",
-        "60",
-        "--warmup",
-        "0",
-        "--mode",
-        "shm-put",
-        "--summary-json",
-        json.to_str().unwrap(),
-    ]);
+    let producer = streaming(&xvfb, &json, "640x360", "60", &["--mode", "shm-put"]);
     let (conn, screen) = xvfb.connect();
     let window = find_producer_window(&conn, conn.setup().roots[screen].root);
     let stats = wait_for_stats(&conn, window);
@@ -401,18 +410,7 @@ fn tcp_display_auto_falls_back_to_put_image_with_one_warning() {
 fn wm_delete_window_and_sigint_end_with_summaries() {
     let xvfb = Xvfb::builder().size(1280, 720, 24).start().expect("Xvfb");
     let json = temp_path("delete.json");
-    let producer = Producer::spawn(&[
-        "--display",
-        xvfb.display(),
-        "--size",
-        "320x200",
-        "--fps",
-        "60",
-        "--warmup",
-        "0",
-        "--summary-json",
-        json.to_str().unwrap(),
-    ]);
+    let producer = streaming(&xvfb, &json, "320x200", "60", &[]);
     let (conn, screen) = xvfb.connect();
     let window = find_producer_window(&conn, conn.setup().roots[screen].root);
     wait_for_stats(&conn, window);
@@ -436,18 +434,7 @@ fn wm_delete_window_and_sigint_end_with_summaries() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(summaries(&json)[0]["frames"].as_u64().unwrap() > 0);
 
-    let producer = Producer::spawn(&[
-        "--display",
-        xvfb.display(),
-        "--size",
-        "320x200",
-        "--fps",
-        "60",
-        "--warmup",
-        "0",
-        "--summary-json",
-        json.to_str().unwrap(),
-    ]);
+    let producer = streaming(&xvfb, &json, "320x200", "60", &[]);
     let window = find_producer_window(&conn, conn.setup().roots[screen].root);
     wait_for_stats(&conn, window);
     kill(Pid::from_raw(producer.pid()), Signal::SIGINT).unwrap();
@@ -469,39 +456,18 @@ fn m_key_cycles_modes_and_q_quits_with_every_summary() {
     }
     let xvfb = Xvfb::builder().size(1280, 720, 24).start().expect("Xvfb");
     let json = temp_path("keys.json");
-    let producer = Producer::spawn(&[
-        "--display",
-        xvfb.display(),
-        "--size",
-        "640x360",
-        "--fps",
-        "60",
-        "--warmup",
-        "0",
-        "--summary-json",
-        json.to_str().unwrap(),
-    ]);
+    let producer = streaming(&xvfb, &json, "640x360", "60", &[]);
     let (conn, screen) = xvfb.connect();
     let window = find_producer_window(&conn, conn.setup().roots[screen].root);
     assert_eq!(wait_for_stats(&conn, window)["mode"], "shm-pixmap");
-    let status = std::process::Command::new("xdotool")
-        .args(["key", "--window", &window.to_string(), "m"])
-        .env("DISPLAY", xvfb.display())
-        .status()
-        .expect("xdotool");
-    assert!(status.success());
+    xdotool(&xvfb, "key", window, "m");
     poll_until(
         Duration::from_secs(30),
         "the mode to change to shm-put",
         || (wait_for_stats(&conn, window)["mode"] == "shm-put").then_some(()),
     );
-    let status = std::process::Command::new("xdotool")
-        // Only the press: the window is gone before a release could be sent.
-        .args(["keydown", "--window", &window.to_string(), "q"])
-        .env("DISPLAY", xvfb.display())
-        .status()
-        .expect("xdotool");
-    assert!(status.success());
+    // Only the press: the window is gone before a release could be sent.
+    xdotool(&xvfb, "keydown", window, "q");
     let out = producer.finish(Duration::from_secs(30));
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let modes: Vec<_> = summaries(&json).iter().map(|s| s["mode"].clone()).collect();
