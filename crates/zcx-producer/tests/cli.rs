@@ -227,6 +227,18 @@ fn without_mit_shm_explicit_shm_modes_refuse_and_auto_falls_back() {
 }
 
 #[test]
+fn a_depth_16_server_is_a_clear_error() {
+    let xvfb = Xvfb::builder().size(640, 480, 16).start().expect("Xvfb");
+    let out = run(&["--display", xvfb.display(), "--frames", "3"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("run the X server at depth 24"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn dri3_mode_says_why_it_is_unavailable() {
     let xvfb = Xvfb::builder().size(640, 480, 24).start().expect("Xvfb");
     let out = run(&[

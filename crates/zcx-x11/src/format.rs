@@ -13,7 +13,7 @@ pub const BYTES_PER_PIXEL: usize = 4;
 pub enum FormatError {
     #[error("the X server has no depth-24 ZPixmap format at 32 bits per pixel (found {found}); zcx needs a 24/32 TrueColor server")]
     NoDepth24At32Bpp { found: String },
-    #[error("the screen has no depth-24 TrueColor visual with 0xff0000/0xff00/0xff masks")]
+    #[error("the screen has no depth-24 TrueColor visual with 0xff0000/0xff00/0xff masks; run the X server at depth 24 (for Xvfb: -screen 0 WxHx24)")]
     NoTrueColorVisual,
     #[error("the X server's image byte order ({server:?}) differs from this machine's; zcx does not convert pixels")]
     ByteOrder { server: ImageOrder },
