@@ -227,6 +227,27 @@ fn without_mit_shm_explicit_shm_modes_refuse_and_auto_falls_back() {
 }
 
 #[test]
+fn a_server_killed_mid_stream_is_a_clear_error_not_a_hang() {
+    for mode in ["put-image", "shm-pixmap"] {
+        let xvfb = Xvfb::builder().size(1280, 720, 24).start().expect("Xvfb");
+        let json = temp_path(&format!("killed-{mode}.json"));
+        let producer = streaming(&xvfb, &json, "1280x720", "0", &["--mode", mode]);
+        let (conn, screen) = xvfb.connect();
+        let window = find_producer_window(&conn, conn.setup().roots[screen].root);
+        wait_for_stats(&conn, window);
+        kill(Pid::from_raw(xvfb.pid() as i32), Signal::SIGKILL).unwrap();
+        let out = producer.finish(Duration::from_secs(30));
+        let _ = std::fs::remove_file(&json);
+        assert_eq!(out.status.code(), Some(1), "{mode}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("X connection failed"),
+            "{mode}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
 fn a_depth_16_server_is_a_clear_error() {
     let xvfb = Xvfb::builder().size(640, 480, 16).start().expect("Xvfb");
     let out = run(&["--display", xvfb.display(), "--frames", "3"]);
