@@ -45,9 +45,12 @@ enum Command {
     },
     /// put-image and shm-pixmap side by side under zcx-compositor: screenshot, report, table.
     Demo {
-        /// Seconds to observe.
+        /// Seconds of the measured phase (unscaled windows, observed on the screen).
         #[arg(long, default_value_t = 20.0)]
         duration: f64,
+        /// Seconds of the side-by-side phase with the HUD that ends in the screenshot.
+        #[arg(long, default_value_t = 4.0)]
+        showcase: f64,
         /// Report directory (default: target/zcx-report/<timestamp>).
         #[arg(long)]
         out: Option<std::path::PathBuf>,
@@ -78,10 +81,16 @@ fn main() -> std::process::ExitCode {
         } => observe(display.as_deref(), *duration, *rate, json.as_deref()),
         Command::Demo {
             duration,
+            showcase,
             out,
             no_compositor,
             display,
-        } => demo(*duration, out.clone(), *no_compositor, display.clone()),
+        } => demo(
+            [*duration, *showcase],
+            out.clone(),
+            *no_compositor,
+            display.clone(),
+        ),
         Command::IpcPeer(args) => zcx_bench::ipc::run_peer(args).map_err(anyhow::Error::from),
     };
     match result {
@@ -155,7 +164,7 @@ fn observe(
 }
 
 fn demo(
-    duration_s: f64,
+    [duration_s, showcase_s]: [f64; 2],
     out: Option<std::path::PathBuf>,
     no_compositor: bool,
     display: Option<String>,
@@ -175,6 +184,8 @@ fn demo(
     let opts = zcx_bench::demo::DemoOptions {
         duration: std::time::Duration::try_from_secs_f64(duration_s)
             .context("--duration must be a positive number of seconds")?,
+        showcase: std::time::Duration::try_from_secs_f64(showcase_s)
+            .context("--showcase must be a positive number of seconds")?,
         out,
         no_compositor,
         display,
@@ -182,6 +193,6 @@ fn demo(
         target_dir,
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };
-    zcx_bench::demo::run(&opts, stop)?;
+    zcx_bench::demo::run(&opts, &stop)?;
     Ok(())
 }
