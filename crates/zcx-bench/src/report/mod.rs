@@ -106,7 +106,7 @@ pub fn table(report: &Report) -> String {
             Some(f.client_cpu_ms_per_frame? + f.server_cpu_ms_per_frame.unwrap_or(0.0))
         };
         let ratio = report
-            .baseline(&r.compositor)
+            .baseline(&r.compositor, r.rep)
             .and_then(|b| cpu(b.producer.as_ref()?))
             .zip(cpu(&p))
             .map(|(b, c)| format!("{:.2}×", c / b.max(1e-9)));

@@ -67,6 +67,7 @@ impl ProducerRun {
             mode,
             compositor_stats: None,
             compositor_cpu_ms_per_frame: None,
+            compositor_cpu_percent: None,
         }
     }
 }
