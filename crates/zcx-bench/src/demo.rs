@@ -91,7 +91,7 @@ pub fn run(opts: &DemoOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
     let measured_cpu = compositor.as_ref().and_then(RunningCompositor::cpu_ms);
     let measured_stats = compositor.and_then(|c| c.finish_within(EXIT_WAIT, stop));
     let shot = dir.join("screenshot.png");
-    let showcase = if opts.no_compositor {
+    let showcase = if opts.no_compositor || stop.load(Ordering::Relaxed) {
         take_screenshot(&c.conn, c.screen_num, &shot, &mut report);
         None
     } else {
