@@ -6,7 +6,7 @@
 //! compositor's own composited fps. Then the report and the comparison table. Ctrl-C ends the
 //! current phase early and still writes what was measured.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -50,6 +50,25 @@ struct Showcase {
     seconds: f64,
 }
 
+/// What the measured phase gave.
+struct Measured {
+    obs: Observation,
+    /// zcx-compositor's `--stats-json`.
+    stats: Option<serde_json::Value>,
+    /// The compositor's CPU from /proc over its life.
+    cpu_ms: Option<f64>,
+}
+
+/// What every step of the demo shares.
+struct Demo<'a> {
+    conn: &'a ZcxConnection,
+    screen_num: usize,
+    display: &'a str,
+    dir: &'a Path,
+    opts: &'a DemoOptions,
+    stop: &'a AtomicBool,
+}
+
 /// Runs the demo; returns the report directory.
 pub fn run(opts: &DemoOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
     let display = Display::open(opts.display.as_deref(), opts.size)?;
@@ -60,6 +79,14 @@ pub fn run(opts: &DemoOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
         .clone()
         .unwrap_or_else(|| report::default_dir(&opts.target_dir, report.created_unix_s));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let demo = Demo {
+        conn: &c.conn,
+        screen_num: c.screen_num,
+        display: &display.name,
+        dir: &dir,
+        opts,
+        stop,
+    };
     let choice = if opts.no_compositor {
         CompositorChoice::None
     } else {
@@ -67,53 +94,16 @@ pub fn run(opts: &DemoOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
             import: "auto".into(),
         }
     };
-    let producers = start_producers(&c.conn, c.screen_num, &display.name, &dir, opts, stop)?;
-    let look = ZcxLook {
-        side_by_side: false,
-        hud: false,
-        duration: Some(SETTLE + opts.duration),
-    };
-    let mut compositor = RunningCompositor::start(&choice, &display.name, &dir, "measured", look)?;
-    if let Some(comp) = compositor.as_mut() {
-        comp.check_started(SETTLE)?;
-    }
-    println!(
-        "measuring {} unscaled producers on {} for {:?}…",
-        producers.len(),
-        display.name,
-        opts.duration
-    );
-    let config = ObserverConfig {
-        duration: opts.duration,
-        ..Default::default()
-    };
-    let obs = observe(&c.conn, c.screen_num, &config, stop);
-    let measured_cpu = compositor.as_ref().and_then(RunningCompositor::cpu_ms);
-    let measured_stats = compositor.and_then(|c| c.finish_within(EXIT_WAIT, stop));
-    let shot = dir.join("screenshot.png");
+    let producers = demo.start_producers()?;
+    let measured = demo.measure(&choice, producers.len())?;
     let showcase = if opts.no_compositor || stop.load(Ordering::Relaxed) {
-        take_screenshot(&c.conn, c.screen_num, &shot, &mut report);
+        demo.take_screenshot(&mut report);
         None
     } else {
-        Some(showcase(
-            &c.conn,
-            c.screen_num,
-            &display.name,
-            &dir,
-            opts,
-            stop,
-            &mut report,
-        ))
+        Some(demo.showcase(&mut report))
     };
-    fill_report(
-        &mut report,
-        producers,
-        &obs,
-        &choice,
-        measured_stats,
-        measured_cpu,
-    );
-    describe_phases(&mut report, &obs, showcase.as_ref(), stop);
+    fill_report(&mut report, producers, &choice, &measured);
+    describe_phases(&mut report, &measured.obs, showcase.as_ref(), stop);
     report::write_report(&dir, &report)?;
     print_report(&report, &dir);
     drop(display);
@@ -135,88 +125,97 @@ fn new_report(
     ))
 }
 
-/// The producers of [`DEMO_MODES`], unscaled, the n-th at x = n × width / 2. Their warm-up
-/// follows the duration (a second of it per frame, 3 to 30) so that a short demo still
-/// measures the slow socket path.
-fn start_producers(
-    conn: &ZcxConnection,
-    screen_num: usize,
-    display: &str,
-    dir: &std::path::Path,
-    opts: &DemoOptions,
-    stop: &AtomicBool,
-) -> anyhow::Result<Vec<ProducerRun>> {
-    let warmup = (opts.duration.as_secs() as u32).clamp(3, 30);
-    let extra = [
-        "--size".to_owned(),
-        format!("{}x{}", opts.size.0, opts.size.1),
-        "--warmup".to_owned(),
-        warmup.to_string(),
-    ];
-    let width = i32::from(conn.setup().roots[screen_num].width_in_pixels);
-    let mut producers = Vec::new();
-    for (i, mode) in DEMO_MODES.iter().enumerate() {
-        let spec = ProducerSpec {
-            display,
-            mode,
-            out_dir: dir,
-            tag: "",
-            extra: &extra,
-        };
-        let mut p = session::start_producer(conn, screen_num, &spec, stop)?;
-        session::place_window(conn, &mut p, i as i32 * width / 2)?;
-        producers.push(p);
-    }
-    Ok(producers)
-}
-
-/// Restarts zcx-compositor side by side with the HUD, waits `opts.showcase` and takes the
-/// screenshot; its statistics give the composited (on-screen) rate of this phase.
-fn showcase(
-    conn: &ZcxConnection,
-    screen_num: usize,
-    display: &str,
-    dir: &std::path::Path,
-    opts: &DemoOptions,
-    stop: &AtomicBool,
-    report: &mut Report,
-) -> Showcase {
-    let choice = CompositorChoice::Zcx {
-        import: "auto".into(),
-    };
-    // It outlives the wait by EXIT_WAIT so the screenshot catches it still compositing.
-    let look = ZcxLook {
-        side_by_side: true,
-        hud: true,
-        duration: Some(opts.showcase + EXIT_WAIT / 3),
-    };
-    let started = std::time::Instant::now();
-    let comp = match RunningCompositor::start(&choice, display, dir, "side-by-side", look) {
-        Ok(comp) => comp,
-        Err(e) => {
-            report
-                .notes
-                .push(format!("the side-by-side phase did not start: {e:#}"));
-            None
+impl Demo<'_> {
+    /// The producers of [`DEMO_MODES`], unscaled, the n-th at x = n × width / 2. Their warm-up
+    /// follows the duration (a second of it per frame, 3 to 30) so that a short demo still
+    /// measures the slow socket path.
+    fn start_producers(&self) -> anyhow::Result<Vec<ProducerRun>> {
+        let (w, h) = self.opts.size;
+        let warmup = (self.opts.duration.as_secs() as u32).clamp(3, 30);
+        let extra = [
+            "--size".to_owned(),
+            format!("{w}x{h}"),
+            "--warmup".to_owned(),
+            warmup.to_string(),
+        ];
+        let width = i32::from(self.conn.setup().roots[self.screen_num].width_in_pixels);
+        let mut producers = Vec::new();
+        for (i, mode) in DEMO_MODES.iter().enumerate() {
+            let spec = ProducerSpec {
+                display: self.display,
+                mode,
+                out_dir: self.dir,
+                tag: "",
+                extra: &extra,
+            };
+            let mut p = session::start_producer(self.conn, self.screen_num, &spec, self.stop)?;
+            session::place_window(self.conn, &mut p, i as i32 * width / 2)?;
+            producers.push(p);
         }
-    };
-    session::wait_unless_stopped(opts.showcase, stop);
-    take_screenshot(conn, screen_num, &dir.join("screenshot.png"), report);
-    let seconds = started.elapsed().as_secs_f64();
-    Showcase {
-        stats: comp.and_then(|c| c.finish_within(EXIT_WAIT, stop)),
-        seconds,
+        Ok(producers)
     }
-}
 
-fn take_screenshot(
-    conn: &ZcxConnection,
-    screen_num: usize,
-    path: &std::path::Path,
-    report: &mut Report,
-) {
-    if let Err(e) = session::save_root_png(conn, screen_num, path) {
-        report.notes.push(format!("no screenshot: {e:#}"));
+    /// The measured phase: `choice` with `--layout normal --no-hud` (stamps readable), the
+    /// observer for the duration, then the compositor's exit by its `--duration`.
+    fn measure(&self, choice: &CompositorChoice, producers: usize) -> anyhow::Result<Measured> {
+        let look = ZcxLook {
+            side_by_side: false,
+            hud: false,
+            duration: Some(SETTLE + self.opts.duration),
+        };
+        let mut compositor =
+            RunningCompositor::start(choice, self.display, self.dir, "measured", look)?;
+        if let Some(comp) = compositor.as_mut() {
+            comp.check_started(SETTLE)?;
+        }
+        println!(
+            "measuring {producers} unscaled producers on {} for {:?}…",
+            self.display, self.opts.duration
+        );
+        let config = ObserverConfig {
+            duration: self.opts.duration,
+            ..Default::default()
+        };
+        let obs = observe(self.conn, self.screen_num, &config, self.stop);
+        let cpu_ms = compositor.as_ref().and_then(RunningCompositor::cpu_ms);
+        let stats = compositor.and_then(|c| c.finish_within(EXIT_WAIT, self.stop));
+        Ok(Measured { obs, stats, cpu_ms })
+    }
+
+    /// Restarts zcx-compositor side by side with the HUD, waits `--showcase` and takes the
+    /// screenshot; its statistics give the composited (on-screen) rate of this phase.
+    fn showcase(&self, report: &mut Report) -> Showcase {
+        let choice = CompositorChoice::Zcx {
+            import: "auto".into(),
+        };
+        // It outlives the wait so the screenshot catches it still compositing.
+        let look = ZcxLook {
+            side_by_side: true,
+            hud: true,
+            duration: Some(self.opts.showcase + EXIT_WAIT / 3),
+        };
+        let started = std::time::Instant::now();
+        let comp = RunningCompositor::start(&choice, self.display, self.dir, "side-by-side", look)
+            .unwrap_or_else(|e| {
+                report
+                    .notes
+                    .push(format!("the side-by-side phase did not start: {e:#}"));
+                None
+            });
+        session::wait_unless_stopped(self.opts.showcase, self.stop);
+        self.take_screenshot(report);
+        let seconds = started.elapsed().as_secs_f64();
+        Showcase {
+            stats: comp.and_then(|c| c.finish_within(EXIT_WAIT, self.stop)),
+            seconds,
+        }
+    }
+
+    fn take_screenshot(&self, report: &mut Report) {
+        let path = self.dir.join("screenshot.png");
+        if let Err(e) = session::save_root_png(self.conn, self.screen_num, &path) {
+            report.notes.push(format!("no screenshot: {e:#}"));
+        }
     }
 }
 
@@ -226,11 +225,10 @@ fn take_screenshot(
 fn fill_report(
     report: &mut Report,
     producers: Vec<ProducerRun>,
-    obs: &Observation,
     choice: &CompositorChoice,
-    stats: Option<serde_json::Value>,
-    cpu_ms: Option<f64>,
+    measured: &Measured,
 ) {
+    let Measured { obs, stats, cpu_ms } = measured;
     report.observer_cpu_percent = Some(obs.observer_cpu_percent);
     let name = choice.name();
     for p in producers {
