@@ -23,6 +23,7 @@ pub struct CellSummary {
     pub compositor_cpu_percent: Option<f64>,
     /// This mode's client + X server CPU per frame over put-image's, same compositor and rep.
     pub cpu_vs_put_image: Option<f64>,
+    pub socket_bytes_per_frame: Option<f64>,
 }
 
 /// Client + X server CPU per frame.
@@ -73,9 +74,37 @@ pub fn summarize(runs: &[Run]) -> Vec<CellSummary> {
                 compositor_cpu_ms_per_frame: med(&cell, |r| r.compositor_cpu_ms_per_frame),
                 compositor_cpu_percent: med(&cell, |r| r.compositor_cpu_percent),
                 cpu_vs_put_image: med(&cell, ratio),
+                socket_bytes_per_frame: med(&cell, |r| r.producer.as_ref()?.socket_bytes_per_frame),
             }
         })
         .collect()
+}
+
+/// The comparison with `put-image` per cell, on the medians, saying plainly where the
+/// measurement contradicts the expectation (≥ 3.5× less CPU, no pixels through the socket).
+pub fn comparison_notes(runs: &[Run]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for c in summarize(runs).iter().filter(|c| c.mode != "put-image") {
+        let cell = format!("{} / {}", c.mode, c.compositor);
+        if let Some(r) = c.cpu_vs_put_image.filter(|r| *r > 0.0) {
+            let verdict = if 1.0 / r >= 3.5 {
+                "as expected (≥ 3.5×)"
+            } else {
+                "LESS than the 3.5× expected"
+            };
+            notes.push(format!(
+                "{cell}: {:.1}× less client+X-server CPU per frame than put-image (median over {} repetitions) — {verdict}",
+                1.0 / r,
+                c.reps
+            ));
+        }
+        if let Some(b) = c.socket_bytes_per_frame.filter(|b| *b >= 1024.0) {
+            notes.push(format!(
+                "{cell}: {b:.0} bytes per frame through the X socket: pixels DID cross the socket"
+            ));
+        }
+    }
+    notes
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {
@@ -147,6 +176,12 @@ mod tests {
         assert_eq!(cells[1].cpu_ms_per_frame, Some(2.0));
         assert_eq!(cells[1].cpu_vs_put_image, Some(0.1));
         assert_eq!(cells[0].compositor_cpu_percent, Some(20.0));
+        let notes = comparison_notes(&runs);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("10.0× less") && notes[0].contains("as expected"),
+            "{notes:?}"
+        );
         let t = table(&runs);
         assert!(
             t.contains("| none | shm-pixmap | 3 |") && t.contains("0.10×"),

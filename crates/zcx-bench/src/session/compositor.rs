@@ -92,8 +92,9 @@ pub struct RunningCompositor {
 }
 
 impl RunningCompositor {
-    /// Starts `choice` on `display`; `None` for no compositor. zcx-compositor writes its
-    /// statistics to `<out_dir>/compositor-<tag>.json`.
+    /// Starts `choice` on `display`; `None` for no compositor. Its stderr goes to
+    /// `<out_dir>/compositor-<tag>.log`; zcx-compositor writes its statistics to
+    /// `<out_dir>/compositor-<tag>.json`.
     pub fn start(
         choice: &CompositorChoice,
         display: &str,
@@ -125,7 +126,18 @@ impl RunningCompositor {
             // A stale file from an earlier run must not pass for this run's figures.
             let _ = std::fs::remove_file(p);
         }
-        cmd.stdin(Stdio::null()).stdout(Stdio::null());
+        // Its messages go to a log beside the report, not over the progress bar.
+        let log_path = out_dir.join(format!("compositor-{tag}.log"));
+        let stderr = std::fs::File::create(&log_path).map_or_else(
+            |e| {
+                log::warn!("{}: {e}", log_path.display());
+                Stdio::null()
+            },
+            Stdio::from,
+        );
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr);
         let child = ChildGuard::spawn(&name, cmd)?;
         let counters = ProcCounters::open(child.pid() as i32);
         let cpu_start = counters.as_ref().and_then(|c| c.sample()).map(|s| s.cpu);
