@@ -172,7 +172,13 @@ fn html(report: &Report) -> String {
     for (file, title) in charts::CHARTS {
         let _ = writeln!(s, "<figure style=\"display:inline-block\"><img src=\"{file}\" alt=\"{title}\"><figcaption>{title}</figcaption></figure>");
     }
-    s.push_str("<p><a href=\"report.json\">report.json</a> · <a href=\"frames.csv\">frames.csv</a> · <a href=\"report.md\">report.md</a></p>\n");
+    // Repeated runs come from `zcx bench`, which writes the medians into summary.md.
+    let summary = if report.runs.iter().any(|r| r.rep > 0) {
+        " · <a href=\"summary.md\">summary.md (medians over repetitions)</a>"
+    } else {
+        ""
+    };
+    let _ = writeln!(s, "<p><a href=\"report.json\">report.json</a> · <a href=\"frames.csv\">frames.csv</a> · <a href=\"report.md\">report.md</a>{summary}</p>");
     s.push_str("<figure><img src=\"screenshot.png\" alt=\"screenshot (when the demo took one)\" style=\"width:1800px\"></figure>\n</body></html>\n");
     s
 }
