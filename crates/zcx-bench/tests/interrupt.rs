@@ -1,7 +1,8 @@
 //! Ctrl-C in the middle of `zcx demo` and `zcx bench`: SIGINT to `zcx` alone (its children
 //! live in their own process groups, as with a terminal's Ctrl-C they would not get it from
 //! the terminal) ends the run cleanly: exit status 0, the report of what was measured, and
-//! no child left running (Xvfb, compositor, producers).
+//! no child left running (Xvfb, compositor, producers). And when `zcx` is killed outright
+//! (SIGKILL: nothing can unwind), the kernel takes its children along (PR_SET_PDEATHSIG).
 
 mod common;
 
@@ -153,4 +154,36 @@ fn ctrl_c_during_bench_writes_the_cells_measured_and_reaps_every_child() {
         "{report}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn sigkill_of_zcx_takes_its_children_along() {
+    if !have_everything() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("zcx-int-kill-{}", std::process::id()));
+    let mut zcx = start(&["demo", "--duration", "60"], &dir);
+    let pid = zcx.id();
+    let mut seen: Vec<u32> = Vec::new();
+    let ready = wait_for(Duration::from_secs(90), || {
+        seen = procs::descendants(pid);
+        seen.len() >= 4
+    });
+    assert!(ready, "children never all started: {seen:?}");
+    zcx.kill().unwrap();
+    zcx.wait().unwrap();
+    let gone = wait_for(Duration::from_secs(20), || {
+        seen.iter().all(|&p| !procs::running(p))
+    });
+    let survivors: Vec<String> = seen
+        .iter()
+        .filter(|&&p| procs::running(p))
+        .map(|&p| format!("{p} {}", procs::comm(p)))
+        .collect();
+    for &p in &seen {
+        // Clean up after a failure; these are this test's own grandchildren.
+        let _ = kill(Pid::from_raw(-(p as i32)), Signal::SIGKILL);
+    }
+    assert!(gone, "still running after SIGKILL of zcx: {survivors:?}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
