@@ -2,7 +2,10 @@
 //! its own process group and has one owner, [`ChildGuard`], whose Drop sends SIGTERM to the
 //! group, waits up to a grace period, then SIGKILLs the group and reaps the child, on every
 //! exit path (errors, panics and Ctrl-C included, since the main loop turns signals into a
-//! flag and unwinds normally). Also finds the sibling binaries next to `zcx`.
+//! flag and unwinds normally). A child also gets SIGKILL from the kernel when `zcx` itself dies
+//! without unwinding (SIGKILL, a crash): PR_SET_PDEATHSIG, which follows the *thread* that
+//! spawned it, so guards are made and dropped on one thread. Also finds the sibling binaries
+//! next to `zcx`.
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -41,9 +44,23 @@ pub struct ChildGuard {
 }
 
 impl ChildGuard {
-    /// Spawns `cmd` as the leader of a new process group.
+    /// Spawns `cmd` as the leader of a new process group, to be killed if this thread dies.
     pub fn spawn(name: &str, mut cmd: Command) -> Result<ChildGuard, ChildError> {
         cmd.process_group(0);
+        let parent = nix::unistd::getpid();
+        // SAFETY: runs in the forked child before exec; prctl(2) and getppid(2) are
+        // async-signal-safe system calls, and the error path allocates nothing (an io::Error
+        // from an errno). If the parent died before prctl took effect, getppid no longer
+        // names it and the child gives up instead of outliving it.
+        unsafe {
+            cmd.pre_exec(move || {
+                nix::sys::prctl::set_pdeathsig(Signal::SIGKILL)?;
+                if nix::unistd::getppid() != parent {
+                    return Err(nix::errno::Errno::ESRCH.into());
+                }
+                Ok(())
+            });
+        }
         log::debug!("starting {name}: {cmd:?}");
         let child = cmd.spawn().map_err(|source| ChildError::Spawn {
             name: name.to_owned(),

@@ -2,6 +2,7 @@
 //! experiment, the display probe, the screen observer, the report, and the demo/bench
 //! orchestration of an X server, compositors and producers.
 
+pub mod bench;
 pub mod children;
 pub mod demo;
 pub mod ipc;

@@ -1,5 +1,6 @@
 //! The `zcx` binary: command line, logging, and exit statuses over the `zcx_bench` library.
 
+mod cmd_bench;
 mod cmd_ipc;
 
 use clap::{Parser, Subcommand};
@@ -45,9 +46,12 @@ enum Command {
     },
     /// put-image and shm-pixmap side by side under zcx-compositor: screenshot, report, table.
     Demo {
-        /// Seconds to observe.
+        /// Seconds of the measured phase (unscaled windows, observed on the screen).
         #[arg(long, default_value_t = 20.0)]
         duration: f64,
+        /// Seconds of the side-by-side phase with the HUD that ends in the screenshot.
+        #[arg(long, default_value_t = 4.0)]
+        showcase: f64,
         /// Report directory (default: target/zcx-report/<timestamp>).
         #[arg(long)]
         out: Option<std::path::PathBuf>,
@@ -58,6 +62,9 @@ enum Command {
         #[arg(long)]
         display: Option<String>,
     },
+    /// Producer modes × compositors (zcx per importer, picom, xcompmgr, none), repeated and
+    /// interleaved: on-screen fps and latency, CPU, ratios against put-image.
+    Bench(cmd_bench::BenchCli),
     /// The receiving process of `zcx ipc` (started by it).
     #[command(name = "__ipc-peer", hide = true)]
     IpcPeer(zcx_bench::ipc::PeerArgs),
@@ -78,10 +85,19 @@ fn main() -> std::process::ExitCode {
         } => observe(display.as_deref(), *duration, *rate, json.as_deref()),
         Command::Demo {
             duration,
+            showcase,
             out,
             no_compositor,
             display,
-        } => demo(*duration, out.clone(), *no_compositor, display.clone()),
+        } => demo(
+            [*duration, *showcase],
+            out.clone(),
+            *no_compositor,
+            display.clone(),
+        ),
+        Command::Bench(args) => {
+            stop_flag().and_then(|stop| cmd_bench::run(args, &stop, target_dir()))
+        }
         Command::IpcPeer(args) => zcx_bench::ipc::run_peer(args).map_err(anyhow::Error::from),
     };
     match result {
@@ -155,33 +171,45 @@ fn observe(
 }
 
 fn demo(
-    duration_s: f64,
+    [duration_s, showcase_s]: [f64; 2],
     out: Option<std::path::PathBuf>,
     no_compositor: bool,
     display: Option<String>,
 ) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let stop = stop_flag()?;
+    let opts = zcx_bench::demo::DemoOptions {
+        duration: std::time::Duration::try_from_secs_f64(duration_s)
+            .context("--duration must be a positive number of seconds")?,
+        showcase: std::time::Duration::try_from_secs_f64(showcase_s)
+            .context("--showcase must be a positive number of seconds")?,
+        out,
+        no_compositor,
+        display,
+        size: (3840, 2160),
+        target_dir: target_dir(),
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    zcx_bench::demo::run(&opts, &stop)?;
+    Ok(())
+}
+
+/// A flag set by SIGINT and SIGTERM: the long commands poll it, end early, write what they
+/// measured and stop their children.
+fn stop_flag() -> anyhow::Result<std::sync::Arc<std::sync::atomic::AtomicBool>> {
     use anyhow::Context as _;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, std::sync::Arc::clone(&stop))
             .context("installing signal handlers")?;
     }
-    let exe = std::env::current_exe().context("locating zcx")?;
-    // target/<profile>/zcx -> target
-    let target_dir = exe.parent().and_then(|p| p.parent()).map_or_else(
-        || std::path::PathBuf::from("target"),
-        std::path::Path::to_path_buf,
-    );
-    let opts = zcx_bench::demo::DemoOptions {
-        duration: std::time::Duration::try_from_secs_f64(duration_s)
-            .context("--duration must be a positive number of seconds")?,
-        out,
-        no_compositor,
-        display,
-        size: (3840, 2160),
-        target_dir,
-        command: std::env::args().collect::<Vec<_>>().join(" "),
-    };
-    zcx_bench::demo::run(&opts, stop)?;
-    Ok(())
+    Ok(stop)
+}
+
+/// The target directory `zcx` runs from (target/<profile>/zcx -> target).
+fn target_dir() -> std::path::PathBuf {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.parent()?.to_path_buf()))
+        .unwrap_or_else(|| std::path::PathBuf::from("target"))
 }

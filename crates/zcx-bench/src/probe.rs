@@ -223,6 +223,13 @@ pub fn render_text(r: &DisplayReport) -> String {
         v(r.server.xfixes),
         v(r.server.randr)
     );
+    render_gl_and_paths(s_, r);
+    s
+}
+
+/// The GL renderer, its import extensions, and which modes and importers work.
+fn render_gl_and_paths(s_: &mut String, r: &DisplayReport) {
+    use std::fmt::Write as _;
     let _ = writeln!(
         s_,
         "GL renderer  {} ({})",
@@ -243,7 +250,6 @@ pub fn render_text(r: &DisplayReport) -> String {
             let _ = writeln!(s_, "  {:<14} {state}", a.name);
         }
     }
-    s
 }
 
 #[cfg(test)]

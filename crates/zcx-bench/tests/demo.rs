@@ -1,6 +1,6 @@
 //! `zcx demo --duration 3` end to end, without DISPLAY: it starts its own Xvfb, the
-//! compositor and two producers, and writes the report files and a screenshot that shows both
-//! producer windows.
+//! compositor and two producers, and writes the report files (with the compositor's own
+//! statistics) and a side-by-side screenshot that shows both producer windows.
 
 mod common;
 
@@ -60,6 +60,13 @@ fn demo_end_to_end_writes_report_and_screenshot() {
         serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["schema"], "zcx-report/1");
     assert_eq!(report["runs"].as_array().map(Vec::len), Some(2));
+    // The compositor's own statistics (its --stats-json) are in the report, and the notes say
+    // that the scaled phase had no per-window on-screen measurement.
+    let stats = &report["runs"][0]["compositor_stats"];
+    assert!(stats["fps"].is_number(), "no compositor stats: {stats}");
+    assert!(dir.join("compositor-side-by-side.json").is_file());
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("NOT measured"), "{notes}");
     let shot = image::open(dir.join("screenshot.png")).unwrap().to_rgb8();
     assert_eq!((shot.width(), shot.height()), (3840, 2160));
     // Each half of the screen shows a test card (thousands of colours), not a flat background.

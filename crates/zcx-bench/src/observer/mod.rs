@@ -87,31 +87,14 @@ pub fn observe(
     let period = Duration::from_secs_f64(1.0 / f64::from(config.samples_per_s.max(1)));
     let start = Instant::now();
     let cpu_start = thread_cpu_time();
-    let mut windows: BTreeMap<u32, (WindowGeometry, Track)> = BTreeMap::new();
+    let mut windows = Tracked::new();
     let (mut next_scan, mut next_round, mut rounds) = (start, start, 0u64);
     while !stop.load(Ordering::Relaxed) && start.elapsed() < config.duration {
         if Instant::now() >= next_scan {
-            for w in find_windows(conn, root, PRODUCER_CLASS) {
-                windows
-                    .entry(w.id)
-                    .or_insert_with(|| (w.geometry, Track::default()))
-                    .0 = w.geometry;
-            }
+            rescan(conn, root, &mut windows);
             next_scan += config.rescan;
         }
-        for (geometry, track) in windows.values_mut() {
-            let rows = sample_rows(&mut reader, geometry);
-            let observed_ns = monotonic_now_ns();
-            let (top, bottom) = rows.unwrap_or((
-                Err(zcx_x11::stamp::StampError::NoRows),
-                Err(zcx_x11::stamp::StampError::NoRows),
-            ));
-            track.add(&Sample {
-                observed_ns,
-                top,
-                bottom,
-            });
-        }
+        sample_round(&mut reader, &mut windows);
         rounds += 1;
         next_round += period;
         // A GetImage waits behind whatever the X server is doing (a 4K blit takes ms), so a
@@ -141,5 +124,34 @@ pub fn observe(
                 frames: track.frames().to_vec(),
             })
             .collect(),
+    }
+}
+
+type Tracked = BTreeMap<u32, (WindowGeometry, Track)>;
+
+/// Adds new producer windows and follows moved ones.
+fn rescan(conn: &impl Connection, root: u32, windows: &mut Tracked) {
+    for w in find_windows(conn, root, PRODUCER_CLASS) {
+        windows
+            .entry(w.id)
+            .or_insert_with(|| (w.geometry, Track::default()))
+            .0 = w.geometry;
+    }
+}
+
+/// One sample of every tracked window's stamp rows.
+fn sample_round(reader: &mut impl screen::RowReader, windows: &mut Tracked) {
+    for (geometry, track) in windows.values_mut() {
+        let rows = sample_rows(reader, geometry);
+        let observed_ns = monotonic_now_ns();
+        let (top, bottom) = rows.unwrap_or((
+            Err(zcx_x11::stamp::StampError::NoRows),
+            Err(zcx_x11::stamp::StampError::NoRows),
+        ));
+        track.add(&Sample {
+            observed_ns,
+            top,
+            bottom,
+        });
     }
 }

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::sync::Once;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -232,34 +233,7 @@ fn bar_chart(
         .y_desc(y_desc)
         .label_style((FAMILY, 12))
         .draw()?;
-    let labels: Vec<&str> = values
-        .first()
-        .map(|v| v.iter().map(|s| s.0).collect())
-        .unwrap_or_default();
-    for (k, label) in labels.iter().enumerate() {
-        let c = color(k + 1);
-        let rects = values.iter().enumerate().map(|(i, v)| {
-            let base: f64 = if stacked {
-                v[..k].iter().map(|s| s.1).sum()
-            } else {
-                0.0
-            };
-            let (x0, x1) = if stacked {
-                (i as f64 + 0.2, i as f64 + 0.8)
-            } else {
-                let w = 0.6 / labels.len() as f64;
-                (
-                    i as f64 + 0.2 + w * k as f64,
-                    i as f64 + 0.2 + w * (k + 1) as f64,
-                )
-            };
-            Rectangle::new([(x0, base), (x1, base + v[k].1)], c.filled())
-        });
-        chart
-            .draw_series(rects)?
-            .label(*label)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
-    }
+    draw_bars(&mut chart, &values, stacked)?;
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
@@ -296,4 +270,44 @@ fn cpu_per_frame(area: &Area<'_>, runs: &[Run]) -> DrawResult {
             ("compositor", r.compositor_cpu_ms_per_frame.unwrap_or(0.0)),
         ]
     })
+}
+
+type BarChart<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// One series per segment label: side by side per run, or stacked.
+fn draw_bars(
+    chart: &mut BarChart<'_, '_>,
+    values: &[Vec<(&str, f64)>],
+    stacked: bool,
+) -> DrawResult {
+    let labels: Vec<&str> = values
+        .first()
+        .map(|v| v.iter().map(|s| s.0).collect())
+        .unwrap_or_default();
+    for (k, label) in labels.iter().enumerate() {
+        let c = color(k + 1);
+        let rects = values.iter().enumerate().map(|(i, v)| {
+            let base: f64 = if stacked {
+                v[..k].iter().map(|s| s.1).sum()
+            } else {
+                0.0
+            };
+            let (x0, x1) = if stacked {
+                (i as f64 + 0.2, i as f64 + 0.8)
+            } else {
+                let w = 0.6 / labels.len() as f64;
+                (
+                    i as f64 + 0.2 + w * k as f64,
+                    i as f64 + 0.2 + w * (k + 1) as f64,
+                )
+            };
+            Rectangle::new([(x0, base), (x1, base + v[k].1)], c.filled())
+        });
+        chart
+            .draw_series(rects)?
+            .label(*label)
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], c.filled()));
+    }
+    Ok(())
 }

@@ -106,7 +106,7 @@ pub fn table(report: &Report) -> String {
             Some(f.client_cpu_ms_per_frame? + f.server_cpu_ms_per_frame.unwrap_or(0.0))
         };
         let ratio = report
-            .baseline(&r.compositor)
+            .baseline(&r.compositor, r.rep)
             .and_then(|b| cpu(b.producer.as_ref()?))
             .zip(cpu(&p))
             .map(|(b, c)| format!("{:.2}×", c / b.max(1e-9)));
@@ -172,7 +172,13 @@ fn html(report: &Report) -> String {
     for (file, title) in charts::CHARTS {
         let _ = writeln!(s, "<figure style=\"display:inline-block\"><img src=\"{file}\" alt=\"{title}\"><figcaption>{title}</figcaption></figure>");
     }
-    s.push_str("<p><a href=\"report.json\">report.json</a> · <a href=\"frames.csv\">frames.csv</a> · <a href=\"report.md\">report.md</a></p>\n");
+    // Repeated runs come from `zcx bench`, which writes the medians into summary.md.
+    let summary = if report.runs.iter().any(|r| r.rep > 0) {
+        " · <a href=\"summary.md\">summary.md (medians over repetitions)</a>"
+    } else {
+        ""
+    };
+    let _ = writeln!(s, "<p><a href=\"report.json\">report.json</a> · <a href=\"frames.csv\">frames.csv</a> · <a href=\"report.md\">report.md</a>{summary}</p>");
     s.push_str("<figure><img src=\"screenshot.png\" alt=\"screenshot (when the demo took one)\" style=\"width:1800px\"></figure>\n</body></html>\n");
     s
 }

@@ -68,8 +68,12 @@ pub struct Run {
     pub producer: Option<ProducerFigures>,
     /// The compositor's `--stats-json` object, as written (absent when it wrote none).
     pub compositor_stats: Option<serde_json::Value>,
-    /// Compositor CPU per composited frame, from its stats or from /proc.
+    /// Compositor CPU per composited frame: from zcx-compositor's stats, or for peers from
+    /// /proc over the observation divided by the frames seen on screen.
     pub compositor_cpu_ms_per_frame: Option<f64>,
+    /// Compositor CPU over the observation in percent of one core (/proc), when measured.
+    #[serde(default)]
+    pub compositor_cpu_percent: Option<f64>,
     /// What the screen observer saw of this producer's window.
     pub screen: Option<WindowSummary>,
     /// Frames seen on screen (these go to `frames.csv`, not `report.json`).
@@ -105,11 +109,17 @@ impl Report {
         }
     }
 
-    /// The run of `mode` used as the baseline for ratios (`put-image`), if any.
-    pub fn baseline(&self, compositor: &str) -> Option<&Run> {
-        self.runs
-            .iter()
-            .find(|r| r.mode == "put-image" && r.compositor == compositor)
+    /// The `put-image` run under the same compositor used as the baseline for ratios: the
+    /// one of the same repetition when there is one, else any.
+    pub fn baseline(&self, compositor: &str, rep: u32) -> Option<&Run> {
+        let candidates = || {
+            self.runs
+                .iter()
+                .filter(move |r| r.mode == "put-image" && r.compositor == compositor)
+        };
+        candidates()
+            .find(|r| r.rep == rep)
+            .or_else(|| candidates().next())
     }
 
     /// Adds the notes that compare the shared path with the socket path, saying plainly
@@ -117,8 +127,10 @@ impl Report {
     pub fn add_comparison_notes(&mut self) {
         let mut notes = Vec::new();
         for run in self.runs.iter().filter(|r| r.mode != "put-image") {
-            let (Some(base), Some(p)) = (self.baseline(&run.compositor), run.producer.as_ref())
-            else {
+            let (Some(base), Some(p)) = (
+                self.baseline(&run.compositor, run.rep),
+                run.producer.as_ref(),
+            ) else {
                 continue;
             };
             let Some(b) = base.producer.as_ref() else {

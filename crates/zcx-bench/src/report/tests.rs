@@ -44,6 +44,7 @@ fn recorded_run(mode: &str, cpu: f64, socket: f64, fps_interval_ms: u64) -> Run 
             ..Default::default()
         }),
         compositor_stats: None,
+        compositor_cpu_percent: None,
         compositor_cpu_ms_per_frame: Some(1.5),
         screen: Some(track.summary()),
         frames,
@@ -107,6 +108,7 @@ fn report_json_has_the_fixed_schema() {
         [
             "compositor",
             "compositor_cpu_ms_per_frame",
+            "compositor_cpu_percent",
             "compositor_stats",
             "mode",
             "name",

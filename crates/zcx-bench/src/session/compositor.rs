@@ -1,7 +1,10 @@
 //! Which compositor runs during a measurement, and running it: zcx-compositor (per importer,
-//! with `--layout side-by-side`, `--hud`, `--stats-json` and `--duration` when its `--help`
-//! offers them, a logged note otherwise), the peers picom (glx, xrender) and xcompmgr when
-//! installed, or none. The compositor's CPU comes from /proc through its pid.
+//! `--layout normal|side-by-side`, `--hud`/`--no-hud`, `--stats-json` for its own figures), the
+//! peers picom (glx, xrender, each with `--config /dev/null`) and xcompmgr when installed, or
+//! none. Every compositor's CPU is also sampled from /proc through its pid, the only source
+//! for peers. zcx-compositor is given `--duration` and left to exit by itself: while damage
+//! keeps arriving its loop does not look at signals, so SIGTERM would end in SIGKILL and no
+//! `--stats-json`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -10,7 +13,7 @@ use std::time::Duration;
 use zcx_x11::metrics::ProcCounters;
 
 use crate::children::{sibling_binary, ChildGuard};
-use crate::tools::{run_capture, which};
+use crate::tools::which;
 
 /// A compositor configuration of the matrix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +36,22 @@ impl CompositorChoice {
         }
     }
 
+    /// Parses a name as [`CompositorChoice::name`] writes it (`zcx` alone means `zcx:auto`).
+    pub fn parse(s: &str) -> Option<CompositorChoice> {
+        Some(match s {
+            "none" => CompositorChoice::None,
+            "zcx" => CompositorChoice::Zcx {
+                import: "auto".into(),
+            },
+            "picom-glx" => CompositorChoice::PicomGlx,
+            "picom-xrender" => CompositorChoice::PicomXrender,
+            "xcompmgr" => CompositorChoice::Xcompmgr,
+            _ => CompositorChoice::Zcx {
+                import: s.strip_prefix("zcx:")?.to_owned(),
+            },
+        })
+    }
+
     /// Why this choice cannot run here (a peer that is not installed), with the fix.
     pub fn missing(&self) -> Option<String> {
         let need = |prog: &str, pkg: &str| {
@@ -51,90 +70,74 @@ impl CompositorChoice {
     }
 }
 
+/// How zcx-compositor should draw (peers ignore it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZcxLook {
+    /// `--layout side-by-side` (scaled columns) instead of `normal` (unscaled, readable stamps).
+    pub side_by_side: bool,
+    /// `--hud` instead of `--no-hud` (the HUD covers the top stamp row).
+    pub hud: bool,
+    /// `--duration`: zcx-compositor exits by itself (writing its statistics) after this.
+    pub duration: Option<Duration>,
+}
+
 /// A running compositor.
 #[derive(Debug)]
 pub struct RunningCompositor {
     pub child: ChildGuard,
+    /// zcx-compositor's `--stats-json` file (written when it exits).
     pub stats_path: Option<PathBuf>,
     counters: Option<ProcCounters>,
     cpu_start: Option<Duration>,
-    /// What the binary did not support (logged and put in the report's notes).
-    pub notes: Vec<String>,
 }
 
 impl RunningCompositor {
-    /// Starts `choice` on `display`; `None` for no compositor.
+    /// Starts `choice` on `display`; `None` for no compositor. Its stderr goes to
+    /// `<out_dir>/compositor-<tag>.log`; zcx-compositor writes its statistics to
+    /// `<out_dir>/compositor-<tag>.json`.
     pub fn start(
         choice: &CompositorChoice,
         display: &str,
         out_dir: &Path,
-        side_by_side: bool,
+        tag: &str,
+        look: ZcxLook,
     ) -> anyhow::Result<Option<RunningCompositor>> {
-        let mut notes = Vec::new();
         let mut stats_path = None;
         let (name, mut cmd) = match choice {
             CompositorChoice::None => return Ok(None),
             CompositorChoice::Zcx { import } => {
-                let exe = sibling_binary("zcx-compositor", "zcx-compositor")?;
-                let help = run_capture(
-                    &exe.to_string_lossy(),
-                    &["--help"],
-                    None,
-                    Duration::from_secs(10),
-                    false,
-                )
-                .unwrap_or_default();
-                let mut cmd = Command::new(&exe);
-                cmd.args(["--display", display, "--import", import]);
-                let mut flag = |f: &str, args: &[&str], why: &str| {
-                    if help.contains(f) {
-                        cmd.args(args);
-                        true
-                    } else {
-                        notes.push(format!("zcx-compositor in this tree has no {f} yet: {why}"));
-                        false
-                    }
-                };
-                if side_by_side {
-                    flag(
-                        "--layout",
-                        &["--layout", "side-by-side"],
-                        "windows are placed side by side unscaled instead",
-                    );
-                    flag("--hud", &["--hud"], "no HUD in the screenshot");
-                }
-                let path = out_dir.join(format!("compositor-{import}.json"));
-                let p = path.to_string_lossy().into_owned();
-                if flag(
-                    "--stats-json",
-                    &["--stats-json", &p],
-                    "compositor CPU comes from /proc only",
-                ) {
-                    stats_path = Some(path);
-                }
+                let path = out_dir.join(format!("compositor-{tag}.json"));
+                let cmd = zcx_command(display, import, look, &path)?;
+                stats_path = Some(path);
                 ("zcx-compositor".to_owned(), cmd)
             }
-            CompositorChoice::PicomGlx | CompositorChoice::PicomXrender => {
-                let backend = if *choice == CompositorChoice::PicomGlx {
-                    "glx"
-                } else {
-                    "xrender"
-                };
-                let mut cmd = Command::new("picom");
-                cmd.args(["--backend", backend, "--vsync", "--no-fading-openclose"]);
-                cmd.env("DISPLAY", display);
-                (format!("picom {backend}"), cmd)
-            }
+            CompositorChoice::PicomGlx => ("picom glx".to_owned(), picom_command(display, "glx")),
+            CompositorChoice::PicomXrender => (
+                "picom xrender".to_owned(),
+                picom_command(display, "xrender"),
+            ),
             CompositorChoice::Xcompmgr => {
                 let mut cmd = Command::new("xcompmgr");
                 cmd.env("DISPLAY", display);
                 ("xcompmgr".to_owned(), cmd)
             }
         };
-        for n in &notes {
-            log::warn!("{n}");
+        if let Some(p) = &stats_path {
+            // A stale file from an earlier run must not pass for this run's figures.
+            let _ = std::fs::remove_file(p);
         }
-        cmd.stdin(Stdio::null()).stdout(Stdio::null());
+        // Its messages go to a log beside the report, not over the progress bar.
+        let log_path = out_dir.join(format!("compositor-{tag}.log"));
+        let stderr = std::fs::File::create(&log_path).map_or_else(
+            |e| {
+                log::warn!("{}: {e}", log_path.display());
+                Stdio::null()
+            },
+            Stdio::from,
+        );
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr);
         let child = ChildGuard::spawn(&name, cmd)?;
         let counters = ProcCounters::open(child.pid() as i32);
         let cpu_start = counters.as_ref().and_then(|c| c.sample()).map(|s| s.cpu);
@@ -143,7 +146,6 @@ impl RunningCompositor {
             stats_path,
             counters,
             cpu_start,
-            notes,
         }))
     }
 
@@ -161,16 +163,65 @@ impl RunningCompositor {
         Ok(())
     }
 
-    /// CPU the compositor used since it started.
+    /// CPU the compositor used since it started (from /proc).
     pub fn cpu_ms(&self) -> Option<f64> {
         let now = self.counters.as_ref()?.sample()?.cpu;
         Some(now.saturating_sub(self.cpu_start?).as_secs_f64() * 1e3)
     }
 
+    /// Waits up to `timeout` (less when `stop` is set) for the compositor to exit by itself
+    /// (its `--duration`), then stops it; returns its stats JSON when it wrote one.
+    pub fn finish_within(
+        mut self,
+        timeout: Duration,
+        stop: &std::sync::atomic::AtomicBool,
+    ) -> Option<serde_json::Value> {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline
+            && !stop.load(std::sync::atomic::Ordering::Relaxed)
+            && self.child.wait_timeout(Duration::from_millis(50)).is_none()
+        {}
+        self.finish()
+    }
+
     /// Stops it and returns its stats JSON when it wrote one.
     pub fn finish(mut self) -> Option<serde_json::Value> {
         self.child.stop();
-        let text = std::fs::read_to_string(self.stats_path.as_ref()?).ok()?;
+        let path = self.stats_path.as_ref()?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| log::warn!("{}: {e}", path.display()))
+            .ok()?;
         serde_json::from_str(&text).ok()
     }
+}
+
+fn zcx_command(
+    display: &str,
+    import: &str,
+    look: ZcxLook,
+    stats: &Path,
+) -> anyhow::Result<Command> {
+    let exe = sibling_binary("zcx-compositor", "zcx-compositor")?;
+    let mut cmd = Command::new(exe);
+    cmd.args(["--display", display, "--import", import, "--layout"])
+        .arg(if look.side_by_side {
+            "side-by-side"
+        } else {
+            "normal"
+        })
+        .arg(if look.hud { "--hud" } else { "--no-hud" })
+        .arg("--stats-json")
+        .arg(stats);
+    if let Some(d) = look.duration {
+        cmd.arg("--duration").arg(format!("{:.3}", d.as_secs_f64()));
+    }
+    Ok(cmd)
+}
+
+/// picom with no configuration file (so a user's picom.conf cannot change what is measured).
+fn picom_command(display: &str, backend: &str) -> Command {
+    let mut cmd = Command::new("picom");
+    cmd.args(["--backend", backend, "--config", "/dev/null"]);
+    cmd.env("DISPLAY", display);
+    cmd
 }

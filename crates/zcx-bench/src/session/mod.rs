@@ -1,15 +1,17 @@
 //! A measurement session shared by `zcx demo` and `zcx bench`: the display (given, or a
-//! private Xvfb), an optional compositor (zcx-compositor with the flags its `--help` offers,
-//! or a peer such as picom), producers in their own process groups with `--summary-json`,
-//! finding and placing their windows, and the root screenshot. Every child has a
-//! [`ChildGuard`], so all of them are stopped and reaped however the session ends.
+//! private Xvfb), an optional compositor (zcx-compositor with its layout, HUD and
+//! `--stats-json`, or a peer such as picom), producers in their own process groups with
+//! `--summary-json`, finding and placing their windows, turning what was measured into report
+//! runs, and the root screenshot. Every child has a [`ChildGuard`], so all of them are stopped
+//! and reaped however the session ends (Ctrl-C included: waits here poll the stop flag).
 
 mod compositor;
 mod screenshot;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use x11rb::connection::Connection;
@@ -17,11 +19,11 @@ use x11rb::protocol::xproto::{ConfigureWindowAux, ConnectionExt as _};
 
 use crate::children::{sibling_binary, ChildGuard};
 use crate::observer::screen::{find_windows, FoundWindow};
-use crate::observer::PRODUCER_CLASS;
-use crate::report::ProducerFigures;
+use crate::observer::{Observation, PRODUCER_CLASS};
+use crate::report::{ProducerFigures, Run};
 use crate::xserver::PrivateXvfb;
 
-pub use compositor::{CompositorChoice, RunningCompositor};
+pub use compositor::{CompositorChoice, RunningCompositor, ZcxLook};
 pub use screenshot::save_root_png;
 
 /// A producer run: its process, window and where its summary will be written.
@@ -44,6 +46,44 @@ impl ProducerRun {
             .ok()?;
         all.into_iter().find(|s| s.mode == self.mode)
     }
+
+    /// Stops the producer and makes its report run: its own figures and what `obs` saw of
+    /// its window on the screen.
+    pub fn into_run(self, obs: Option<&Observation>, compositor: &str, rep: u32) -> Run {
+        let seen = obs.and_then(|o| o.windows.iter().find(|w| w.window == self.window.id));
+        let mode = self.mode.clone();
+        let name = if rep == 0 {
+            format!("{mode} / {compositor}")
+        } else {
+            format!("{mode} / {compositor} #{rep}")
+        };
+        Run {
+            name,
+            compositor: compositor.to_owned(),
+            rep,
+            screen: seen.map(|w| w.summary.clone()),
+            frames: seen.map(|w| w.frames.clone()).unwrap_or_default(),
+            producer: self.finish(),
+            mode,
+            compositor_stats: None,
+            compositor_cpu_ms_per_frame: None,
+            compositor_cpu_percent: None,
+        }
+    }
+}
+
+/// Sleeps until `duration` has passed or `stop` is set; false when stopped.
+pub fn wait_unless_stopped(duration: Duration, stop: &AtomicBool) -> bool {
+    let deadline = Instant::now() + duration;
+    while Instant::now() < deadline {
+        if stop.load(Ordering::Relaxed) {
+            return false;
+        }
+        std::thread::sleep(
+            Duration::from_millis(20).min(deadline.saturating_duration_since(Instant::now())),
+        );
+    }
+    !stop.load(Ordering::Relaxed)
 }
 
 /// The display: given, or a private Xvfb that lives as long as this value.
@@ -73,23 +113,41 @@ impl Display {
     }
 }
 
+/// Where and how a producer starts.
+#[derive(Debug, Clone, Copy)]
+pub struct ProducerSpec<'a> {
+    pub display: &'a str,
+    pub mode: &'a str,
+    pub out_dir: &'a Path,
+    /// Names the summary file `producer-<mode><tag>.json`.
+    pub tag: &'a str,
+    /// More `zcx-producer` arguments (`--size`, `--fps`, `--warmup`).
+    pub extra: &'a [String],
+}
+
 /// Starts `zcx-producer --mode <mode>` and waits until its window is viewable; returns it
-/// once found (a window id not in `known`).
+/// once found (a window id not seen before). Fails when `stop` is set meanwhile.
 pub fn start_producer(
     conn: &impl Connection,
     screen_num: usize,
-    display: &str,
-    mode: &str,
-    out_dir: &Path,
-    extra: &[String],
+    spec: &ProducerSpec<'_>,
+    stop: &AtomicBool,
 ) -> anyhow::Result<ProducerRun> {
+    let ProducerSpec {
+        display,
+        mode,
+        out_dir,
+        tag,
+        extra,
+    } = *spec;
     let exe = sibling_binary("zcx-producer", "zcx-producer")?;
     let root = conn.setup().roots[screen_num].root;
     let known: Vec<u32> = find_windows(conn, root, PRODUCER_CLASS)
         .iter()
         .map(|w| w.id)
         .collect();
-    let summary_path = out_dir.join(format!("producer-{mode}.json"));
+    let summary_path = out_dir.join(format!("producer-{mode}{tag}.json"));
+    let _ = std::fs::remove_file(&summary_path);
     let mut cmd = Command::new(exe);
     cmd.args(["--mode", mode, "--display", display, "--summary-json"])
         .arg(&summary_path)
@@ -97,7 +155,7 @@ pub fn start_producer(
         .stdin(Stdio::null())
         .stdout(Stdio::null());
     let mut child = ChildGuard::spawn(&format!("zcx-producer {mode}"), cmd)?;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(w) = find_windows(conn, root, PRODUCER_CLASS)
             .into_iter()
@@ -113,7 +171,10 @@ pub fn start_producer(
         if let Some(status) = child.try_exited() {
             anyhow::bail!("zcx-producer --mode {mode} exited before showing a window: {status}");
         }
-        if std::time::Instant::now() >= deadline {
+        if stop.load(Ordering::Relaxed) {
+            anyhow::bail!("interrupted while zcx-producer --mode {mode} was starting");
+        }
+        if Instant::now() >= deadline {
             anyhow::bail!("zcx-producer --mode {mode} showed no window within 30 s");
         }
         std::thread::sleep(Duration::from_millis(50));

@@ -1,0 +1,75 @@
+//! `zcx bench` on a tiny matrix (320x180, one repetition, `none` and `zcx`, two modes) on its
+//! own Xvfb: every cell runs, the observer reads the unscaled windows, zcx-compositor's own
+//! statistics reach the report, and the medians table is printed and written.
+
+mod common;
+
+use std::process::Command;
+
+use zcx_testkit::{have_tool, skipped};
+
+const ZCX: &str = env!("CARGO_BIN_EXE_zcx");
+
+#[test]
+fn tiny_matrix_runs_every_cell_and_writes_the_report() {
+    if !have_tool("Xvfb") {
+        return skipped("Xvfb is not installed");
+    }
+    common::workspace_bin("zcx-producer", "zcx-producer");
+    common::workspace_bin("zcx-compositor", "zcx-compositor");
+    let dir = std::env::temp_dir().join(format!("zcx-bench-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new(ZCX)
+        .args([
+            "bench",
+            "--size",
+            "320x180",
+            "--reps",
+            "1",
+            "--duration",
+            "1",
+        ])
+        .args([
+            "--compositors",
+            "none,zcx",
+            "--modes",
+            "put-image,shm-pixmap",
+        ])
+        .arg("--out")
+        .arg(&dir)
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("| zcx:auto | shm-pixmap | 1 |"), "{stdout}");
+    for f in [
+        "report.json",
+        "report.md",
+        "summary.md",
+        "frames.csv",
+        "index.html",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    let runs = report["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 4, "{report}");
+    for r in runs {
+        // Unscaled windows: the observer saw frames on the screen in every cell.
+        assert!(
+            r["screen"]["distinct_frames"].as_u64() > Some(0),
+            "nothing seen on screen: {r}"
+        );
+        assert!(r["producer"]["frames"].as_u64() > Some(0), "{r}");
+        if r["compositor"] == "zcx:auto" {
+            assert!(r["compositor_stats"]["fps"].is_number(), "{r}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
