@@ -1,0 +1,341 @@
+//! The composite strategy (`--composite`): who produces each repainted pixel. With
+//! `server-copy` (the default) the parts of a draw list that are plain copies of an opaque,
+//! unscaled window with nothing drawn over them are copied by the X server itself (CopyArea
+//! from the window's named pixmap to the overlay: no import, no GL, no read-back, no present of
+//! those pixels), and GL composites only what needs it (translucency, ARGB, scaling, the HUD,
+//! the background); `gl` sends everything through GL. [`split`] is the pure decision;
+//! [`ServerCopier`] owns the X side. On a software renderer a 4K frame through GL costs
+//! import + upload + blit + read-back + ShmPutImage (~33 ms of work and several round trips);
+//! the server's CopyArea costs one ~5 ms blit in the X server (what xcompmgr does).
+
+use x11rb::connection::Connection;
+use x11rb::errors::{ConnectionError, ReplyOrIdError};
+use x11rb::protocol::xproto::{ConnectionExt as _, CreateGCAux, GcontextWrapper, Pixmap, Window};
+
+use crate::model::WindowId;
+use crate::region::{Rect, Region};
+use crate::scene::{DrawList, DrawOp};
+
+/// The `--composite` choices.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompositeMode {
+    /// The X server copies opaque unscaled uncovered window areas; GL does the rest.
+    #[default]
+    ServerCopy,
+    /// Everything through GL (import, draw, read back, present).
+    Gl,
+}
+
+impl CompositeMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ServerCopy => "server-copy",
+            Self::Gl => "gl",
+        }
+    }
+}
+
+/// One rectangle the X server copies from a window's pixmap (`src`, pixmap coordinates) to the
+/// overlay (`dst`, screen coordinates; same size).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerCopy {
+    pub window: WindowId,
+    pub src: Rect,
+    pub dst: Rect,
+}
+
+/// A draw list divided between the X server and GL; `gl.damage` excludes every server copy.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Split {
+    pub server: Vec<ServerCopy>,
+    pub gl: DrawList,
+}
+
+/// The screen rectangle an operation writes.
+fn op_dst(op: &DrawOp) -> Rect {
+    match *op {
+        DrawOp::Fill { dst, .. }
+        | DrawOp::Copy { dst, .. }
+        | DrawOp::Scale { dst, .. }
+        | DrawOp::Blend { dst, .. } => dst,
+        DrawOp::Hud { clip, .. } => clip,
+    }
+}
+
+/// Moves the parts of `Copy` operations that no later operation draws over (and whose window
+/// `copyable` accepts: it has a named pixmap of the overlay's depth) to the X server. What a
+/// later operation covers stays a GL copy, so blending over it still sees the right pixels.
+pub fn split(list: DrawList, copyable: impl Fn(WindowId) -> bool) -> Split {
+    let DrawList { ops, mut damage } = list;
+    let mut out = Split::default();
+    for (i, op) in ops.iter().enumerate() {
+        let DrawOp::Copy { window, src, dst } = *op else {
+            out.gl.ops.push(*op);
+            continue;
+        };
+        if !copyable(window) {
+            out.gl.ops.push(*op);
+            continue;
+        }
+        let mut free = Region::from_rect(dst);
+        for later in &ops[i + 1..] {
+            free.subtract_rect(&op_dst(later));
+        }
+        let (dx, dy) = (src.x - dst.x, src.y - dst.y);
+        for part in free.rects() {
+            out.server.push(ServerCopy {
+                window,
+                src: part.translate(dx, dy),
+                dst: *part,
+            });
+            damage.subtract_rect(part);
+        }
+        for covered in subtract_all(dst, free.rects()) {
+            out.gl.ops.push(DrawOp::Copy {
+                window,
+                src: covered.translate(dx, dy),
+                dst: covered,
+            });
+        }
+    }
+    out.gl.damage = damage;
+    out
+}
+
+/// `r` minus every rectangle of `cuts`, as disjoint rectangles.
+fn subtract_all(r: Rect, cuts: &[Rect]) -> Vec<Rect> {
+    let mut left = vec![r];
+    for c in cuts {
+        left = left.iter().flat_map(|p| p.subtract(c)).collect();
+    }
+    left
+}
+
+/// The pixmap rectangles of each window that executing `list` reads (what must be imported).
+pub fn needed_sources(
+    list: &DrawList,
+    pixmap_size: impl Fn(WindowId) -> (u32, u32),
+) -> Vec<(WindowId, Rect)> {
+    let mut out = Vec::new();
+    for op in &list.ops {
+        let (window, r) = match *op {
+            DrawOp::Copy { window, src, .. } => (window, src),
+            DrawOp::Scale { window, .. } => {
+                let (w, h) = pixmap_size(window);
+                (window, Rect::new(0, 0, w, h))
+            }
+            DrawOp::Blend { window, src, .. } => {
+                // Bilinear sampling may read one texel beyond the fractional rectangle.
+                let x0 = src.x.floor() as i32 - 1;
+                let y0 = src.y.floor() as i32 - 1;
+                let x1 = (src.x + src.width).ceil() as i32 + 1;
+                let y1 = (src.y + src.height).ceil() as i32 + 1;
+                let r = Rect::new(x0, y0, (x1 - x0).max(0) as u32, (y1 - y0).max(0) as u32);
+                (window, r)
+            }
+            DrawOp::Fill { .. } | DrawOp::Hud { .. } => continue,
+        };
+        out.push((window, r));
+    }
+    out
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerCopyError {
+    #[error("X connection failed: {0}")]
+    Connection(#[from] ConnectionError),
+    #[error("X request failed: {0}")]
+    Request(String),
+}
+
+impl From<ReplyOrIdError> for ServerCopyError {
+    fn from(e: ReplyOrIdError) -> Self {
+        match e {
+            ReplyOrIdError::ConnectionError(c) => Self::Connection(c),
+            other => Self::Request(other.to_string()),
+        }
+    }
+}
+
+/// Issues the server copies: CopyArea from named window pixmaps onto the overlay, with a GC
+/// that generates no exposures. Nothing waits: the requests are ordered before whatever the
+/// compositor sends next (the GL present, the sync hook's answer).
+pub struct ServerCopier<'c, C: Connection> {
+    conn: &'c C,
+    gc: GcontextWrapper<&'c C>,
+    overlay: Window,
+}
+
+impl<'c, C: Connection> ServerCopier<'c, C> {
+    pub fn new(conn: &'c C, overlay: Window) -> Result<Self, ServerCopyError> {
+        let gc =
+            GcontextWrapper::create_gc(conn, overlay, &CreateGCAux::new().graphics_exposures(0))?;
+        Ok(Self { conn, gc, overlay })
+    }
+
+    /// Copies each of `copies` whose window `pixmap` names; returns the pixels copied.
+    pub fn copy(
+        &self,
+        copies: &[ServerCopy],
+        pixmap: impl Fn(WindowId) -> Option<Pixmap>,
+    ) -> Result<u64, ServerCopyError> {
+        let mut pixels = 0;
+        for c in copies {
+            let Some(p) = pixmap(c.window) else {
+                continue;
+            };
+            self.conn.copy_area(
+                p,
+                self.overlay,
+                self.gc.gcontext(),
+                c.src.x as i16,
+                c.src.y as i16,
+                c.dst.x as i16,
+                c.dst.y as i16,
+                c.dst.width as u16,
+                c.dst.height as u16,
+            )?;
+            pixels += c.dst.area();
+        }
+        Ok(pixels)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::SrcRect;
+
+    fn copy(window: WindowId, src: Rect, dst: Rect) -> DrawOp {
+        DrawOp::Copy { window, src, dst }
+    }
+
+    #[test]
+    fn an_uncovered_copy_goes_to_the_server_whole() {
+        let dst = Rect::new(10, 20, 100, 50);
+        let list = DrawList {
+            ops: vec![copy(1, Rect::new(0, 0, 100, 50), dst)],
+            damage: Region::from_rect(dst),
+        };
+        let s = split(list, |_| true);
+        assert_eq!(
+            s.server,
+            vec![ServerCopy {
+                window: 1,
+                src: Rect::new(0, 0, 100, 50),
+                dst
+            }]
+        );
+        assert!(s.gl.ops.is_empty());
+        assert!(s.gl.damage.is_empty());
+    }
+
+    #[test]
+    fn what_a_hud_covers_stays_in_gl_with_matching_source() {
+        let dst = Rect::new(10, 20, 100, 50);
+        let hud = Rect::new(10, 20, 30, 10);
+        let list = DrawList {
+            ops: vec![
+                copy(1, Rect::new(0, 0, 100, 50), dst),
+                DrawOp::Hud {
+                    window: 1,
+                    clip: hud,
+                },
+            ],
+            damage: Region::from_rect(dst),
+        };
+        let s = split(list, |_| true);
+        assert_eq!(
+            s.server.iter().map(|c| c.dst.area()).sum::<u64>(),
+            100 * 50 - 300
+        );
+        for c in &s.server {
+            assert_eq!(c.src, c.dst.translate(-10, -20));
+            assert!(c.dst.intersect(&hud).is_none());
+        }
+        assert_eq!(
+            s.gl.ops,
+            vec![
+                copy(1, Rect::new(0, 0, 30, 10), hud),
+                DrawOp::Hud {
+                    window: 1,
+                    clip: hud
+                }
+            ]
+        );
+        assert_eq!(s.gl.damage.rects(), &[hud]);
+    }
+
+    #[test]
+    fn a_translucent_window_above_keeps_its_area_in_gl() {
+        let blend = DrawOp::Blend {
+            window: 2,
+            src: SrcRect::from(Rect::new(0, 0, 10, 10)),
+            dst: Rect::new(0, 0, 10, 10),
+            opacity: 0.5,
+            argb: false,
+            scaled: false,
+        };
+        let full = Rect::new(0, 0, 20, 10);
+        let list = DrawList {
+            ops: vec![copy(1, full, full), blend],
+            damage: Region::from_rect(full),
+        };
+        let s = split(list, |_| true);
+        assert_eq!(s.server.len(), 1);
+        assert_eq!(s.server[0].dst, Rect::new(10, 0, 10, 10));
+        assert_eq!(
+            s.gl.ops[0],
+            copy(1, Rect::new(0, 0, 10, 10), Rect::new(0, 0, 10, 10))
+        );
+        assert_eq!(s.gl.damage.rects(), &[Rect::new(0, 0, 10, 10)]);
+    }
+
+    #[test]
+    fn windows_that_are_not_copyable_stay_in_gl() {
+        let r = Rect::new(0, 0, 10, 10);
+        let list = DrawList {
+            ops: vec![copy(7, r, r)],
+            damage: Region::from_rect(r),
+        };
+        let s = split(list.clone(), |w| w != 7);
+        assert!(s.server.is_empty());
+        assert_eq!(s.gl, list);
+    }
+
+    #[test]
+    fn needed_sources_cover_copies_scales_and_blend_filter_margins() {
+        let list = DrawList {
+            ops: vec![
+                copy(1, Rect::new(5, 5, 10, 10), Rect::new(0, 0, 10, 10)),
+                DrawOp::Scale {
+                    window: 2,
+                    dst: Rect::new(0, 0, 5, 5),
+                },
+                DrawOp::Blend {
+                    window: 3,
+                    src: SrcRect {
+                        x: 1.5,
+                        y: 2.0,
+                        width: 3.0,
+                        height: 4.0,
+                    },
+                    dst: Rect::new(0, 0, 3, 4),
+                    opacity: 1.0,
+                    argb: true,
+                    scaled: true,
+                },
+            ],
+            damage: Region::new(),
+        };
+        let n = needed_sources(&list, |_| (40, 30));
+        assert_eq!(
+            n,
+            vec![
+                (1, Rect::new(5, 5, 10, 10)),
+                (2, Rect::new(0, 0, 40, 30)),
+                (3, Rect::new(0, 1, 6, 6)),
+            ]
+        );
+    }
+}
