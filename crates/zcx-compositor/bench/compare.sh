@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Compares compositors on one 4K window fed as fast as possible by
 # `zcx-producer --mode shm-pixmap --fps 0 --size 3840x2160` on its own Xvfb 3840x2160x24:
-# none, zcx-compositor per importer, picom --backend glx and --backend xrender (config
-# /dev/null), all in one run. Per configuration, over SECONDS after a WARMUP:
+# none, zcx-compositor (server-copy with and without the HUD, gl per importer), picom --backend
+# glx and --backend xrender (config /dev/null) and xcompmgr, all in one run. Per
+# configuration, over SECONDS after a WARMUP:
 #   repaints/s  repaints reaching the screen (Damage on the root, examples/screen_rate)
 #   zcx fps     frames zcx-compositor composited (its --stats-json); zcx-server-copy is the
 #               default strategy, zcx-gl-* composite every pixel with GL (--composite gl)
@@ -69,6 +70,7 @@ echo "display $DISP, load average before: $(cut -d' ' -f1-3 /proc/loadavg), outp
 printf "%-22s %10s %8s %10s %10s %8s\n" config repaints/s "zcx fps" "comp CPU" "ms/repaint" "X CPU"
 run_one none
 run_one zcx-server-copy "$REL/zcx-compositor" --display "$DISP" --composite server-copy --stats-json "$OUT/zcx-server-copy.json"
+run_one zcx-server-copy-nohud "$REL/zcx-compositor" --display "$DISP" --composite server-copy --no-hud --stats-json "$OUT/zcx-server-copy-nohud.json"
 for imp in shm-get-image get-image; do
   run_one "zcx-gl-$imp" "$REL/zcx-compositor" --display "$DISP" --composite gl --import "$imp" --stats-json "$OUT/zcx-gl-$imp.json"
 done
@@ -77,5 +79,10 @@ if command -v picom >/dev/null; then
   run_one picom-xrender env DISPLAY="$DISP" picom --backend xrender --config /dev/null
 else
   echo "skipped: picom is not installed"
+fi
+if command -v xcompmgr >/dev/null; then
+  run_one xcompmgr env DISPLAY="$DISP" xcompmgr
+else
+  echo "skipped: xcompmgr is not installed"
 fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

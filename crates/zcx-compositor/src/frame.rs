@@ -1,7 +1,7 @@
 //! One composited frame: rename stale pixmaps, fetch damage, update the HUD, build the draw
-//! list for the screen damage, divide it by the composite strategy (`composite::split`), queue
-//! the X server's copies first (the server blits while GL works), import only what the GL part
-//! reads, draw, read back and present the GL part, record the stage times and answer pending
+//! list for the screen damage, divide it by the composite strategy (`composite::split`), import
+//! only what the GL part reads, queue the X server's copies (the server blits while GL works),
+//! draw, read back and present the GL part, record the stage times and answer pending
 //! sync requests. Nothing happens (and no X traffic) when nothing changed.
 
 use std::collections::BTreeMap;
@@ -50,6 +50,9 @@ impl Compositor<'_> {
         );
         self.add_hud_ops(&mut list);
         let split = self.split(list);
+        // Import first: its replies then wait only for what was queued before, and the
+        // server's copies run while GL draws.
+        self.import_needed(&split.gl)?;
         if let Some(copier) = &self.copier {
             let resources = &self.resources;
             copier.copy(&split.server, |id| {
@@ -60,7 +63,6 @@ impl Compositor<'_> {
             })?;
             self.conn.flush()?;
         }
-        self.import_needed(&split.gl)?;
         let draw_started = Instant::now();
         if !split.gl.ops.is_empty() {
             self.renderer.execute(&split.gl);
