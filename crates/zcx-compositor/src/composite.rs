@@ -49,6 +49,9 @@ pub struct ServerCopy {
 pub struct Split {
     pub server: Vec<ServerCopy>,
     pub gl: DrawList,
+    /// HUD panel parts (window, clip) the X server composites over everything else
+    /// (`server_hud`), drawn after the copies and the GL present.
+    pub hud: Vec<(WindowId, Rect)>,
 }
 
 /// The screen rectangle an operation writes.
@@ -65,9 +68,23 @@ fn op_dst(op: &DrawOp) -> Rect {
 /// Moves the parts of `Copy` operations that no later operation draws over (and whose window
 /// `copyable` accepts: it has a named pixmap of the overlay's depth) to the X server. What a
 /// later operation covers stays a GL copy, so blending over it still sees the right pixels.
-pub fn split(list: DrawList, copyable: impl Fn(WindowId) -> bool) -> Split {
-    let DrawList { ops, mut damage } = list;
+/// With `hud_by_server`, HUD operations leave the GL list for [`Split::hud`] (composited on
+/// top by the server) and cover nothing.
+pub fn split(list: DrawList, copyable: impl Fn(WindowId) -> bool, hud_by_server: bool) -> Split {
+    let DrawList {
+        mut ops,
+        mut damage,
+    } = list;
     let mut out = Split::default();
+    if hud_by_server {
+        ops.retain(|op| match *op {
+            DrawOp::Hud { window, clip } => {
+                out.hud.push((window, clip));
+                false
+            }
+            _ => true,
+        });
+    }
     for (i, op) in ops.iter().enumerate() {
         let DrawOp::Copy { window, src, dst } = *op else {
             out.gl.ops.push(*op);
@@ -217,7 +234,7 @@ mod tests {
             ops: vec![copy(1, Rect::new(0, 0, 100, 50), dst)],
             damage: Region::from_rect(dst),
         };
-        let s = split(list, |_| true);
+        let s = split(list, |_| true, false);
         assert_eq!(
             s.server,
             vec![ServerCopy {
@@ -244,7 +261,7 @@ mod tests {
             ],
             damage: Region::from_rect(dst),
         };
-        let s = split(list, |_| true);
+        let s = split(list, |_| true, false);
         assert_eq!(
             s.server.iter().map(|c| c.dst.area()).sum::<u64>(),
             100 * 50 - 300
@@ -267,6 +284,27 @@ mod tests {
     }
 
     #[test]
+    fn a_server_hud_leaves_the_copy_whole_for_the_server() {
+        let dst = Rect::new(10, 20, 100, 50);
+        let hud = Rect::new(10, 20, 30, 10);
+        let list = DrawList {
+            ops: vec![
+                copy(1, Rect::new(0, 0, 100, 50), dst),
+                DrawOp::Hud {
+                    window: 1,
+                    clip: hud,
+                },
+            ],
+            damage: Region::from_rect(dst),
+        };
+        let s = split(list, |_| true, true);
+        assert_eq!(s.server.len(), 1);
+        assert_eq!(s.server[0].dst, dst);
+        assert!(s.gl.ops.is_empty() && s.gl.damage.is_empty());
+        assert_eq!(s.hud, vec![(1, hud)]);
+    }
+
+    #[test]
     fn a_translucent_window_above_keeps_its_area_in_gl() {
         let blend = DrawOp::Blend {
             window: 2,
@@ -281,7 +319,7 @@ mod tests {
             ops: vec![copy(1, full, full), blend],
             damage: Region::from_rect(full),
         };
-        let s = split(list, |_| true);
+        let s = split(list, |_| true, false);
         assert_eq!(s.server.len(), 1);
         assert_eq!(s.server[0].dst, Rect::new(10, 0, 10, 10));
         assert_eq!(
@@ -298,7 +336,7 @@ mod tests {
             ops: vec![copy(7, r, r)],
             damage: Region::from_rect(r),
         };
-        let s = split(list.clone(), |w| w != 7);
+        let s = split(list.clone(), |w| w != 7, false);
         assert!(s.server.is_empty());
         assert_eq!(s.gl, list);
     }

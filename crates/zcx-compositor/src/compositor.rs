@@ -24,6 +24,7 @@ use crate::layout::Layout;
 use crate::manager::{ManagerError, ManagerSession};
 use crate::model::{WindowId, WindowModel};
 use crate::present::{PresentError, Presenter, PutImagePresenter, ShmPutPresenter};
+use crate::server_hud::{ServerHud, ServerHudError};
 use crate::stats::CompositorStats;
 use crate::xwindows::{self, Atoms, WindowResources};
 
@@ -39,6 +40,8 @@ pub enum CompositorError {
     Present(#[from] PresentError),
     #[error(transparent)]
     ServerCopy(#[from] ServerCopyError),
+    #[error(transparent)]
+    ServerHud(#[from] ServerHudError),
     #[error("X connection failed: {0}")]
     Connection(#[from] ConnectionError),
     #[error("X request failed: {0}")]
@@ -105,6 +108,7 @@ pub struct Compositor<'c> {
     pub(crate) importer: Box<dyn PixmapImporter + 'c>,
     pub(crate) presenter: Box<dyn Presenter + 'c>,
     pub(crate) copier: Option<ServerCopier<'c, XCBConnection>>,
+    pub(crate) server_hud: Option<ServerHud<'c, XCBConnection>>,
     pub(crate) resources: HashMap<WindowId, WindowResources<'c, XCBConnection>>,
     pub(crate) scratch: RegionWrapper<&'c XCBConnection>,
     pub(crate) root_depth: u8,
@@ -156,6 +160,18 @@ impl<'c> Compositor<'c> {
             CompositeMode::ServerCopy => Some(ServerCopier::new(conn, session.overlay())?),
             CompositeMode::Gl => None,
         };
+        let server_hud = match options.composite {
+            CompositeMode::ServerCopy if options.hud => {
+                match ServerHud::new(conn, session.overlay()) {
+                    Ok(h) => Some(h),
+                    Err(e) => {
+                        log::warn!("HUD composited by GL: {e}");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
         log::info!(
             "composite: {} ({}), import: {}, present: {}",
             options.composite.name(),
@@ -178,6 +194,7 @@ impl<'c> Compositor<'c> {
             importer,
             presenter,
             copier,
+            server_hud,
             resources: HashMap::new(),
             scratch,
             root_depth: depth,

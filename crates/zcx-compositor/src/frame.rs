@@ -1,7 +1,8 @@
 //! One composited frame: rename stale pixmaps, fetch damage, update the HUD, build the draw
 //! list for the screen damage, divide it by the composite strategy (`composite::split`), import
 //! only what the GL part reads, queue the X server's copies (the server blits while GL works),
-//! draw, read back and present the GL part, record the stage times and answer pending
+//! draw, read back and present the GL part, composite the HUD in the server (`server_hud`),
+//! record the stage times and answer pending
 //! sync requests. Nothing happens (and no X traffic) when nothing changed.
 
 use std::collections::BTreeMap;
@@ -72,6 +73,10 @@ impl Compositor<'_> {
         if !split.gl.damage.is_empty() {
             self.presenter.present(&self.renderer, &split.gl.damage)?;
         }
+        if let Some(hud) = &mut self.server_hud {
+            let panels = &self.hud;
+            hud.draw(&self.renderer, &split.hud, |id| panels.visible(id))?;
+        }
         let t = FrameTimes {
             import: draw_started - started,
             draw: present_started - draw_started,
@@ -93,16 +98,21 @@ impl Compositor<'_> {
     fn split(&self, list: DrawList) -> Split {
         if self.options.composite != CompositeMode::ServerCopy || self.copier.is_none() {
             return Split {
-                server: Vec::new(),
                 gl: list,
+                ..Split::default()
             };
         }
-        composite::split(list, |id| {
-            self.model
-                .get(id)
-                .is_some_and(|w| w.info.depth == self.root_depth)
-                && self.resources.get(&id).is_some_and(|r| r.pixmap.is_some())
-        })
+        let hud_by_server = self.server_hud.is_some();
+        composite::split(
+            list,
+            |id| {
+                self.model
+                    .get(id)
+                    .is_some_and(|w| w.info.depth == self.root_depth)
+                    && self.resources.get(&id).is_some_and(|r| r.pixmap.is_some())
+            },
+            hud_by_server,
+        )
     }
 
     pub(crate) fn rename_pixmaps(&mut self) -> Result<(), CompositorError> {

@@ -126,10 +126,20 @@ fn side_by_side_scales_producers_into_columns_and_keeps_ordinary_windows() {
 
 #[test]
 fn hud_is_drawn_over_producers_only_and_survives_garbage_stats() {
+    hud_over_producers_only("server-copy");
+}
+
+/// The GL-composited HUD (`--composite gl`) looks the same as the server-composited one.
+#[test]
+fn gl_hud_is_drawn_over_producers_only_and_survives_garbage_stats() {
+    hud_over_producers_only("gl");
+}
+
+fn hud_over_producers_only(composite: &str) {
     let x = xvfb();
     let (conn, screen) = x.connect();
     let root = conn.setup().roots[screen].root;
-    let _c = CompositorProcess::start(&x, &conn, screen, &[]);
+    let _c = CompositorProcess::start(&x, &conn, screen, &["--composite", composite]);
     let producer = TestWindow::new(&conn, screen, 10, 10, 200, 100, RED);
     let ordinary = TestWindow::new(&conn, screen, 10, 130, 200, 100, RED);
     set_stats(&conn, producer.id(), STATS.as_bytes());
