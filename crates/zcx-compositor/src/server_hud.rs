@@ -184,6 +184,8 @@ impl<'c, C: Connection> ServerHud<'c, C> {
             return Ok(());
         };
         if !renderer.render_hud_panel(window, rect, &mut self.buffer) {
+            // Never composite a pixmap whose contents were not drawn.
+            self.panels.remove(&window);
             return Ok(());
         }
         self.conn.put_image(
