@@ -1,7 +1,7 @@
 //! Measures the compositor's transfer paths at the screen's size on $DISPLAY (run it without
 //! a compositor): clear + present of the whole screen with each present path, and a whole
 //! window import with each importer, and the server-copy strategy's CopyArea of a whole
-//! window pixmap. Prints medians and p90 in milliseconds.
+//! window pixmap and background fill. Prints medians and p90 in milliseconds.
 //!
 //! `Xvfb -screen 0 3840x2160x24 & DISPLAY=:N cargo run --release -p zcx-compositor --example present_bench`
 
@@ -135,5 +135,13 @@ fn main() -> anyhow::Result<()> {
         ms.push(t0.elapsed().as_secs_f64() * 1e3);
     }
     report("server-copy (CopyArea + round trip)", ms);
+    let mut ms = Vec::new();
+    for i in 0..RUNS {
+        let t0 = Instant::now();
+        copier.fill(&[(full, (i as u32 * 0x10_2030) & 0xff_ffff)])?;
+        conn.sync()?;
+        ms.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
+    report("server fill (PolyFillRectangle + round trip)", ms);
     Ok(())
 }

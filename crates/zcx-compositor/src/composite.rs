@@ -10,7 +10,10 @@
 
 use x11rb::connection::Connection;
 use x11rb::errors::{ConnectionError, ReplyOrIdError};
-use x11rb::protocol::xproto::{ConnectionExt as _, CreateGCAux, GcontextWrapper, Pixmap, Window};
+use x11rb::protocol::xproto::{
+    ChangeGCAux, ConnectionExt as _, CreateGCAux, GcontextWrapper, Pixmap, Rectangle, Screen,
+    VisualClass, Window,
+};
 
 use crate::model::WindowId;
 use crate::region::{Rect, Region};
@@ -35,6 +38,20 @@ impl CompositeMode {
     }
 }
 
+/// Whether a 0x00RRGGBB colour is also the pixel value on `screen`'s root visual (TrueColor
+/// with 8-bit red, green and blue masks in that order), so the server can fill with it.
+pub fn rgb_is_pixel(screen: &Screen) -> bool {
+    screen
+        .allowed_depths
+        .iter()
+        .flat_map(|d| &d.visuals)
+        .find(|v| v.visual_id == screen.root_visual)
+        .is_some_and(|v| {
+            v.class == VisualClass::TRUE_COLOR
+                && (v.red_mask, v.green_mask, v.blue_mask) == (0xff_0000, 0xff00, 0xff)
+        })
+}
+
 /// One rectangle the X server copies from a window's pixmap (`src`, pixmap coordinates) to the
 /// overlay (`dst`, screen coordinates; same size).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +69,8 @@ pub struct Split {
     /// HUD panel parts (window, clip) the X server composites over everything else
     /// (`server_hud`), drawn after the copies and the GL present.
     pub hud: Vec<(WindowId, Rect)>,
+    /// Background rectangles (dst, 0x00RRGGBB) the X server fills.
+    pub fills: Vec<(Rect, u32)>,
 }
 
 /// The screen rectangle an operation writes.
@@ -65,18 +84,28 @@ fn op_dst(op: &DrawOp) -> Rect {
     }
 }
 
+/// What the X server takes over besides copies of opaque windows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServerDoes {
+    /// HUD operations leave the GL list for [`Split::hud`] (composited on top by the server)
+    /// and cover nothing.
+    pub hud: bool,
+    /// Background fills no later operation draws over become [`Split::fills`]
+    /// (PolyFillRectangle; needs a visual whose pixel value is 0x00RRGGBB).
+    pub fills: bool,
+}
+
 /// Moves the parts of `Copy` operations that no later operation draws over (and whose window
-/// `copyable` accepts: it has a named pixmap of the overlay's depth) to the X server. What a
-/// later operation covers stays a GL copy, so blending over it still sees the right pixels.
-/// With `hud_by_server`, HUD operations leave the GL list for [`Split::hud`] (composited on
-/// top by the server) and cover nothing.
-pub fn split(list: DrawList, copyable: impl Fn(WindowId) -> bool, hud_by_server: bool) -> Split {
+/// `copyable` accepts: it has a named pixmap of the overlay's depth) to the X server, and
+/// likewise background fills and HUD operations as `does` allows. What a later operation
+/// covers stays in GL, so blending over it still sees the right pixels.
+pub fn split(list: DrawList, copyable: impl Fn(WindowId) -> bool, does: ServerDoes) -> Split {
     let DrawList {
         mut ops,
         mut damage,
     } = list;
     let mut out = Split::default();
-    if hud_by_server {
+    if does.hud {
         ops.retain(|op| match *op {
             DrawOp::Hud { window, clip } => {
                 out.hud.push((window, clip));
@@ -86,37 +115,49 @@ pub fn split(list: DrawList, copyable: impl Fn(WindowId) -> bool, hud_by_server:
         });
     }
     for (i, op) in ops.iter().enumerate() {
-        let DrawOp::Copy { window, src, dst } = *op else {
-            out.gl.ops.push(*op);
-            continue;
+        let by_server = match *op {
+            DrawOp::Copy { window, .. } => copyable(window),
+            DrawOp::Fill { .. } => does.fills,
+            _ => false,
         };
-        if !copyable(window) {
+        if !by_server {
             out.gl.ops.push(*op);
             continue;
         }
+        let dst = op_dst(op);
         let mut free = Region::from_rect(dst);
         for later in &ops[i + 1..] {
             free.subtract_rect(&op_dst(later));
         }
-        let (dx, dy) = (src.x - dst.x, src.y - dst.y);
         for part in free.rects() {
-            out.server.push(ServerCopy {
-                window,
-                src: part.translate(dx, dy),
-                dst: *part,
-            });
+            match restrict(op, *part) {
+                DrawOp::Copy { window, src, dst } => {
+                    out.server.push(ServerCopy { window, src, dst })
+                }
+                DrawOp::Fill { dst, rgb } => out.fills.push((dst, rgb)),
+                _ => {}
+            }
             damage.subtract_rect(part);
         }
         for covered in subtract_all(dst, free.rects()) {
-            out.gl.ops.push(DrawOp::Copy {
-                window,
-                src: covered.translate(dx, dy),
-                dst: covered,
-            });
+            out.gl.ops.push(restrict(op, covered));
         }
     }
     out.gl.damage = damage;
     out
+}
+
+/// `op` (a copy or a fill) limited to the screen rectangle `part` of its destination.
+fn restrict(op: &DrawOp, part: Rect) -> DrawOp {
+    match *op {
+        DrawOp::Copy { window, src, dst } => DrawOp::Copy {
+            window,
+            src: part.translate(src.x - dst.x, src.y - dst.y),
+            dst: part,
+        },
+        DrawOp::Fill { rgb, .. } => DrawOp::Fill { dst: part, rgb },
+        other => other,
+    }
 }
 
 /// `r` minus every rectangle of `cuts`, as disjoint rectangles.
@@ -190,6 +231,30 @@ impl<'c, C: Connection> ServerCopier<'c, C> {
         Ok(Self { conn, gc, overlay })
     }
 
+    /// Fills each (rectangle, 0x00RRGGBB) of `fills` on the overlay.
+    pub fn fill(&self, fills: &[(Rect, u32)]) -> Result<(), ServerCopyError> {
+        let mut colours: Vec<u32> = fills.iter().map(|f| f.1).collect();
+        colours.sort_unstable();
+        colours.dedup();
+        for rgb in colours {
+            let rects: Vec<Rectangle> = fills
+                .iter()
+                .filter(|f| f.1 == rgb)
+                .map(|(r, _)| Rectangle {
+                    x: r.x as i16,
+                    y: r.y as i16,
+                    width: r.width as u16,
+                    height: r.height as u16,
+                })
+                .collect();
+            let gc = self.gc.gcontext();
+            self.conn
+                .change_gc(gc, &ChangeGCAux::new().foreground(rgb))?;
+            self.conn.poly_fill_rectangle(self.overlay, gc, &rects)?;
+        }
+        Ok(())
+    }
+
     /// Copies each of `copies` whose window `pixmap` names; returns the pixels copied.
     pub fn copy(
         &self,
@@ -234,7 +299,7 @@ mod tests {
             ops: vec![copy(1, Rect::new(0, 0, 100, 50), dst)],
             damage: Region::from_rect(dst),
         };
-        let s = split(list, |_| true, false);
+        let s = split(list, |_| true, ServerDoes::default());
         assert_eq!(
             s.server,
             vec![ServerCopy {
@@ -261,7 +326,7 @@ mod tests {
             ],
             damage: Region::from_rect(dst),
         };
-        let s = split(list, |_| true, false);
+        let s = split(list, |_| true, ServerDoes::default());
         assert_eq!(
             s.server.iter().map(|c| c.dst.area()).sum::<u64>(),
             100 * 50 - 300
@@ -297,7 +362,14 @@ mod tests {
             ],
             damage: Region::from_rect(dst),
         };
-        let s = split(list, |_| true, true);
+        let s = split(
+            list,
+            |_| true,
+            ServerDoes {
+                hud: true,
+                fills: false,
+            },
+        );
         assert_eq!(s.server.len(), 1);
         assert_eq!(s.server[0].dst, dst);
         assert!(s.gl.ops.is_empty() && s.gl.damage.is_empty());
@@ -319,7 +391,7 @@ mod tests {
             ops: vec![copy(1, full, full), blend],
             damage: Region::from_rect(full),
         };
-        let s = split(list, |_| true, false);
+        let s = split(list, |_| true, ServerDoes::default());
         assert_eq!(s.server.len(), 1);
         assert_eq!(s.server[0].dst, Rect::new(10, 0, 10, 10));
         assert_eq!(
@@ -330,13 +402,42 @@ mod tests {
     }
 
     #[test]
+    fn uncovered_fills_go_to_the_server_and_covered_ones_stay_in_gl() {
+        let full = Rect::new(0, 0, 20, 10);
+        let left = Rect::new(0, 0, 10, 10);
+        let blend = DrawOp::Blend {
+            window: 2,
+            src: SrcRect::from(Rect::new(0, 0, 10, 10)),
+            dst: left,
+            opacity: 0.5,
+            argb: false,
+            scaled: false,
+        };
+        let list = DrawList {
+            ops: vec![DrawOp::Fill { dst: full, rgb: 7 }, blend],
+            damage: Region::from_rect(full),
+        };
+        let does = ServerDoes {
+            hud: true,
+            fills: true,
+        };
+        let s = split(list.clone(), |_| true, does);
+        assert_eq!(s.fills, vec![(Rect::new(10, 0, 10, 10), 7)]);
+        assert_eq!(s.gl.ops, vec![DrawOp::Fill { dst: left, rgb: 7 }, blend]);
+        assert_eq!(s.gl.damage.rects(), &[left]);
+        let gl_only = split(list.clone(), |_| true, ServerDoes::default());
+        assert!(gl_only.fills.is_empty());
+        assert_eq!(gl_only.gl, list);
+    }
+
+    #[test]
     fn windows_that_are_not_copyable_stay_in_gl() {
         let r = Rect::new(0, 0, 10, 10);
         let list = DrawList {
             ops: vec![copy(7, r, r)],
             damage: Region::from_rect(r),
         };
-        let s = split(list.clone(), |w| w != 7, false);
+        let s = split(list.clone(), |w| w != 7, ServerDoes::default());
         assert!(s.server.is_empty());
         assert_eq!(s.gl, list);
     }

@@ -17,7 +17,7 @@ use x11rb::protocol::xfixes::RegionWrapper;
 use x11rb::protocol::xproto::{ConnectionExt as _, Window};
 use x11rb::xcb_ffi::XCBConnection;
 
-use crate::composite::{CompositeMode, ServerCopier, ServerCopyError};
+use crate::composite::{self, CompositeMode, ServerCopier, ServerCopyError};
 use crate::gl::{GlContext, GlError, GlRenderer};
 use crate::import::{self, ImportError, ImportMode, PixmapImporter};
 use crate::layout::Layout;
@@ -112,6 +112,8 @@ pub struct Compositor<'c> {
     pub(crate) resources: HashMap<WindowId, WindowResources<'c, XCBConnection>>,
     pub(crate) scratch: RegionWrapper<&'c XCBConnection>,
     pub(crate) root_depth: u8,
+    /// The root visual's pixels are 0x00RRGGBB: background fills can go to the server.
+    pub(crate) fills_by_server: bool,
     _gl: GlContext,
     pub(crate) session: ManagerSession<'c, XCBConnection>,
     pub(crate) conn: &'c XCBConnection,
@@ -198,6 +200,7 @@ impl<'c> Compositor<'c> {
             resources: HashMap::new(),
             scratch,
             root_depth: depth,
+            fills_by_server: composite::rgb_is_pixel(screen),
             _gl: gl,
             session,
             conn,

@@ -56,6 +56,7 @@ impl Compositor<'_> {
         self.import_needed(&split.gl)?;
         if let Some(copier) = &self.copier {
             let resources = &self.resources;
+            copier.fill(&split.fills)?;
             copier.copy(&split.server, |id| {
                 resources
                     .get(&id)
@@ -102,7 +103,10 @@ impl Compositor<'_> {
                 ..Split::default()
             };
         }
-        let hud_by_server = self.server_hud.is_some();
+        let does = composite::ServerDoes {
+            hud: self.server_hud.is_some(),
+            fills: self.fills_by_server,
+        };
         composite::split(
             list,
             |id| {
@@ -111,7 +115,7 @@ impl Compositor<'_> {
                     .is_some_and(|w| w.info.depth == self.root_depth)
                     && self.resources.get(&id).is_some_and(|r| r.pixmap.is_some())
             },
-            hud_by_server,
+            does,
         )
     }
 
