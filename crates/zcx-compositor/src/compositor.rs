@@ -17,13 +17,14 @@ use x11rb::protocol::xfixes::RegionWrapper;
 use x11rb::protocol::xproto::{ConnectionExt as _, Window};
 use x11rb::xcb_ffi::XCBConnection;
 
-use crate::composite::{self, CompositeMode, ServerCopier, ServerCopyError};
+use crate::composite::CompositeMode;
 use crate::gl::{GlContext, GlError, GlRenderer};
 use crate::import::{self, ImportError, ImportMode, PixmapImporter};
 use crate::layout::Layout;
 use crate::manager::{ManagerError, ManagerSession};
 use crate::model::{WindowId, WindowModel};
 use crate::present::{PresentError, Presenter, PutImagePresenter, ShmPutPresenter};
+use crate::server_copy::{self, ServerCopier, ServerCopyError};
 use crate::server_hud::{ServerHud, ServerHudError};
 use crate::stats::CompositorStats;
 use crate::xwindows::{self, Atoms, WindowResources};
@@ -200,7 +201,7 @@ impl<'c> Compositor<'c> {
             resources: HashMap::new(),
             scratch,
             root_depth: depth,
-            fills_by_server: composite::rgb_is_pixel(screen),
+            fills_by_server: server_copy::rgb_is_pixel(screen),
             _gl: gl,
             session,
             conn,

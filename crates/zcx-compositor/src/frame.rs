@@ -42,7 +42,8 @@ impl Compositor<'_> {
         Ok(())
     }
 
-    /// Repaints `damage`: server copies, then import, GL draw and present of the rest.
+    /// Repaints `damage`: import what GL reads, queue the server's fills and copies, GL draw
+    /// and present of the rest, then the server-composited HUD on top.
     fn composite(&mut self, started: Instant, damage: &Region) -> Result<(), CompositorError> {
         let mut list = DrawList::build(
             &Scene::from_model(&self.model),

@@ -18,6 +18,7 @@ pub mod model;
 pub mod present;
 pub mod region;
 pub mod scene;
+pub mod server_copy;
 pub mod server_hud;
 pub mod stats;
 pub mod sync_hook;
