@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # Compares compositors on one 4K window fed as fast as possible by
 # `zcx-producer --mode shm-pixmap --fps 0 --size 3840x2160` on its own Xvfb 3840x2160x24:
-# none, zcx-compositor per importer, picom --backend glx and --backend xrender (config
-# /dev/null), all in one run. Per configuration, over SECONDS after a WARMUP:
+# none, zcx-compositor (server-copy with and without the HUD, gl per importer), picom --backend
+# glx and --backend xrender (config /dev/null) and xcompmgr, all in one run. Per
+# configuration, over SECONDS after a WARMUP:
 #   repaints/s  repaints reaching the screen (Damage on the root, examples/screen_rate)
-#   zcx fps     frames zcx-compositor composited (its --stats-json)
+#   zcx fps     frames zcx-compositor composited (its --stats-json); zcx-server-copy is the
+#               default strategy, zcx-gl-* composite every pixel with GL (--composite gl)
 #   comp CPU    compositor process CPU, % of one core and ms per screen repaint
 #   X CPU       Xvfb CPU, % of one core
 # Prints the load average, since other builds on the machine change everything.
 #
 #   cargo build --release -p zcx-producer -p zcx-compositor --examples --bins
-#   crates/zcx-compositor/bench/compare.sh [SECONDS] [WARMUP]
+#   crates/zcx-compositor/bench/compare.sh [SECONDS] [WARMUP] [ONLY]
+# ONLY (an extended regex, default: everything) selects configurations by name, e.g.
+#   compare.sh 8 2 'none|zcx-server-copy|picom-xrender'
 set -euo pipefail
 SECONDS_RUN=${1:-10}
 WARMUP=${2:-3}
+ONLY=${3:-.}
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 REL=$ROOT/target/release
 OUT=$(mktemp -d /tmp/zcx-compare.XXXXXX)
@@ -35,6 +40,7 @@ HZ=$(getconf CLK_TCK)
 run_one() { # name, command... (empty command: no compositor)
   local name=$1; shift
   local comp=""
+  [[ $name =~ $ONLY ]] || return 0
   if [ $# -gt 0 ]; then
     "$@" >"$OUT/$name.log" 2>&1 &
     comp=$!
@@ -63,13 +69,20 @@ run_one() { # name, command... (empty command: no compositor)
 echo "display $DISP, load average before: $(cut -d' ' -f1-3 /proc/loadavg), output in $OUT"
 printf "%-22s %10s %8s %10s %10s %8s\n" config repaints/s "zcx fps" "comp CPU" "ms/repaint" "X CPU"
 run_one none
+run_one zcx-server-copy "$REL/zcx-compositor" --display "$DISP" --composite server-copy --stats-json "$OUT/zcx-server-copy.json"
+run_one zcx-server-copy-nohud "$REL/zcx-compositor" --display "$DISP" --composite server-copy --no-hud --stats-json "$OUT/zcx-server-copy-nohud.json"
 for imp in shm-get-image get-image; do
-  run_one "zcx-$imp" "$REL/zcx-compositor" --display "$DISP" --import "$imp" --stats-json "$OUT/zcx-$imp.json"
+  run_one "zcx-gl-$imp" "$REL/zcx-compositor" --display "$DISP" --composite gl --import "$imp" --stats-json "$OUT/zcx-gl-$imp.json"
 done
 if command -v picom >/dev/null; then
   run_one picom-glx env DISPLAY="$DISP" picom --backend glx --config /dev/null
   run_one picom-xrender env DISPLAY="$DISP" picom --backend xrender --config /dev/null
 else
   echo "skipped: picom is not installed"
+fi
+if command -v xcompmgr >/dev/null; then
+  run_one xcompmgr env DISPLAY="$DISP" xcompmgr
+else
+  echo "skipped: xcompmgr is not installed"
 fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,6 +1,7 @@
 //! Measures the compositor's transfer paths at the screen's size on $DISPLAY (run it without
 //! a compositor): clear + present of the whole screen with each present path, and a whole
-//! window import with each importer. Prints medians and p90 in milliseconds.
+//! window import with each importer, and the server-copy strategy's CopyArea of a whole
+//! window pixmap and background fill. Prints medians and p90 in milliseconds.
 //!
 //! `Xvfb -screen 0 3840x2160x24 & DISPLAY=:N cargo run --release -p zcx-compositor --example present_bench`
 
@@ -11,11 +12,13 @@ use anyhow::Context as _;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConnectionExt as _, CreateWindowAux, PixmapWrapper, WindowClass};
 use x11rb::wrapper::ConnectionExt as _;
+use zcx_compositor::composite::ServerCopy;
 use zcx_compositor::gl::{GlContext, GlRenderer};
 use zcx_compositor::import::{GetImageImporter, ImportSource, PixmapImporter, ShmGetImageImporter};
 use zcx_compositor::present::{Presenter, PutImagePresenter, ShmPutPresenter};
 use zcx_compositor::region::{Rect, Region};
 use zcx_compositor::scene::{DrawList, DrawOp};
+use zcx_compositor::server_copy::ServerCopier;
 
 const RUNS: usize = 30;
 
@@ -81,6 +84,7 @@ fn main() -> anyhow::Result<()> {
             renderer.finish();
             let t1 = Instant::now();
             p.present(&renderer, &damage)?;
+            conn.sync()?;
             clear.push((t1 - t0).as_secs_f64() * 1e3);
             present.push(t1.elapsed().as_secs_f64() * 1e3);
         }
@@ -118,5 +122,27 @@ fn main() -> anyhow::Result<()> {
             ms,
         );
     }
+    let copier = ServerCopier::new(&conn, win)?;
+    let copy = [ServerCopy {
+        window: 1,
+        src: full,
+        dst: full,
+    }];
+    let mut ms = Vec::new();
+    for _ in 0..RUNS {
+        let t0 = Instant::now();
+        copier.copy(&copy, |_| Some(pixmap.pixmap()))?;
+        conn.sync()?;
+        ms.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
+    report("server-copy (CopyArea + round trip)", ms);
+    let mut ms = Vec::new();
+    for i in 0..RUNS {
+        let t0 = Instant::now();
+        copier.fill(&[(full, (i as u32 * 0x10_2030) & 0xff_ffff)])?;
+        conn.sync()?;
+        ms.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
+    report("server fill (PolyFillRectangle + round trip)", ms);
     Ok(())
 }

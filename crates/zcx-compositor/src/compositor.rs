@@ -17,14 +17,16 @@ use x11rb::protocol::xfixes::RegionWrapper;
 use x11rb::protocol::xproto::{ConnectionExt as _, Window};
 use x11rb::xcb_ffi::XCBConnection;
 
+use crate::composite::CompositeMode;
 use crate::gl::{GlContext, GlError, GlRenderer};
-use crate::import::{self, ImportError, ImportMode, ImportSource, PixmapImporter};
+use crate::import::{self, ImportError, ImportMode, PixmapImporter};
 use crate::layout::Layout;
 use crate::manager::{ManagerError, ManagerSession};
 use crate::model::{WindowId, WindowModel};
 use crate::present::{PresentError, Presenter, PutImagePresenter, ShmPutPresenter};
-use crate::scene::{DrawList, Scene};
-use crate::stats::{CompositorStats, FrameTimes};
+use crate::server_copy::{self, ServerCopier, ServerCopyError};
+use crate::server_hud::{ServerHud, ServerHudError};
+use crate::stats::CompositorStats;
 use crate::xwindows::{self, Atoms, WindowResources};
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +39,10 @@ pub enum CompositorError {
     Import(#[from] ImportError),
     #[error(transparent)]
     Present(#[from] PresentError),
+    #[error(transparent)]
+    ServerCopy(#[from] ServerCopyError),
+    #[error(transparent)]
+    ServerHud(#[from] ServerHudError),
     #[error("X connection failed: {0}")]
     Connection(#[from] ConnectionError),
     #[error("X request failed: {0}")]
@@ -77,6 +83,8 @@ pub struct Options {
     pub layout: Layout,
     /// Draw the HUD over producer windows.
     pub hud: bool,
+    /// Who produces the repainted pixels (`composite`).
+    pub composite: CompositeMode,
 }
 
 /// Why the event loop ended; every one of them is a clean exit.
@@ -100,8 +108,13 @@ pub struct Compositor<'c> {
     pub(crate) renderer: GlRenderer,
     pub(crate) importer: Box<dyn PixmapImporter + 'c>,
     pub(crate) presenter: Box<dyn Presenter + 'c>,
+    pub(crate) copier: Option<ServerCopier<'c, XCBConnection>>,
+    pub(crate) server_hud: Option<ServerHud<'c, XCBConnection>>,
     pub(crate) resources: HashMap<WindowId, WindowResources<'c, XCBConnection>>,
-    scratch: RegionWrapper<&'c XCBConnection>,
+    pub(crate) scratch: RegionWrapper<&'c XCBConnection>,
+    pub(crate) root_depth: u8,
+    /// The root visual's pixels are 0x00RRGGBB: background fills can go to the server.
+    pub(crate) fills_by_server: bool,
     _gl: GlContext,
     pub(crate) session: ManagerSession<'c, XCBConnection>,
     pub(crate) conn: &'c XCBConnection,
@@ -146,7 +159,34 @@ impl<'c> Compositor<'c> {
             log::warn!("MIT-SHM is unusable here: presenting with core PutImage (pixels through the socket)");
             Box::new(PutImagePresenter::new(conn, session.overlay(), depth)?)
         };
-        log::info!("import: {}, present: {}", importer.name(), presenter.name());
+        let copier = match options.composite {
+            CompositeMode::ServerCopy => Some(ServerCopier::new(conn, session.overlay())?),
+            CompositeMode::Gl => None,
+        };
+        let server_hud = match options.composite {
+            CompositeMode::ServerCopy if options.hud => {
+                match ServerHud::new(conn, session.overlay()) {
+                    Ok(h) => Some(h),
+                    Err(e) => {
+                        log::warn!("HUD composited by GL: {e}");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        log::info!(
+            "composite: {} ({}), import: {}, present: {}",
+            options.composite.name(),
+            match options.composite {
+                CompositeMode::ServerCopy =>
+                    "the X server copies opaque unscaled uncovered \
+                    windows from their pixmaps; GL composites the rest",
+                CompositeMode::Gl => "every repainted pixel is composited by GL",
+            },
+            importer.name(),
+            presenter.name()
+        );
         let scratch = RegionWrapper::create_region(conn, &[])?;
         let mut model = WindowModel::new(width, height);
         model.set_layout(options.layout);
@@ -156,8 +196,12 @@ impl<'c> Compositor<'c> {
             renderer,
             importer,
             presenter,
+            copier,
+            server_hud,
             resources: HashMap::new(),
             scratch,
+            root_depth: depth,
+            fills_by_server: server_copy::rgb_is_pixel(screen),
             _gl: gl,
             session,
             conn,
@@ -203,8 +247,12 @@ impl<'c> Compositor<'c> {
     /// Runs until a signal (readable `signals`), the loss of the selection, `--frames` or
     /// `--duration`.
     /// The importer's and the present path's names (`--stats-json`).
-    pub fn path_names(&self) -> (&'static str, &'static str) {
-        (self.importer.name(), self.presenter.name())
+    pub fn path_names(&self) -> (&'static str, &'static str, &'static str) {
+        (
+            self.importer.name(),
+            self.presenter.name(),
+            self.options.composite.name(),
+        )
     }
 
     pub fn run(&mut self, signals: &UnixStream) -> Result<Exit, CompositorError> {
@@ -268,140 +316,6 @@ impl<'c> Compositor<'c> {
             Err(e) => return Err(e.into()),
         }
         Ok(fds[1].revents().is_some_and(|r| !r.is_empty()))
-    }
-
-    /// One frame's worth of work; does nothing (and no X traffic) when nothing changed.
-    fn refresh(&mut self) -> Result<(), CompositorError> {
-        let started = Instant::now();
-        self.rename_pixmaps()?;
-        self.fetch_damage()?;
-        self.import_damage()?;
-        self.update_hud(Instant::now())?;
-        let damage = self.model.take_screen_damage();
-        if !damage.is_empty() {
-            let import = started.elapsed();
-            let mut list = DrawList::build(
-                &Scene::from_model(&self.model),
-                &damage,
-                self.options.background_rgb,
-            );
-            self.add_hud_ops(&mut list);
-            let draw_started = Instant::now();
-            self.renderer.execute(&list);
-            self.renderer.finish();
-            let present_started = Instant::now();
-            self.presenter.present(&self.renderer, &list.damage)?;
-            let t = FrameTimes {
-                import,
-                draw: present_started - draw_started,
-                present: present_started.elapsed(),
-            };
-            self.stats.record_frame(t);
-            log::debug!(
-                "frame {}: {} ops, {} px, {t:?}",
-                self.stats.frames(),
-                list.ops.len(),
-                list.damage.area()
-            );
-        }
-        for (window, token) in std::mem::take(&mut self.pending_sync) {
-            crate::sync_hook::answer(
-                self.conn,
-                self.atoms.zcx_sync,
-                window,
-                token,
-                self.stats.frames() as u32,
-            )?;
-        }
-        Ok(())
-    }
-
-    fn rename_pixmaps(&mut self) -> Result<(), CompositorError> {
-        let stale: Vec<_> = self
-            .model
-            .stacking()
-            .filter(|w| w.needs_pixmap && w.is_visible())
-            .map(|w| (w.id(), w.info.geometry.outer_size()))
-            .collect();
-        for (id, (w, h)) in stale {
-            if let Some(win) = self.model.get_mut(id) {
-                win.needs_pixmap = false;
-            }
-            let Some(res) = self.resources.get_mut(&id) else {
-                continue;
-            };
-            if res.rename_pixmap(self.conn, id)? {
-                if let Err(e) = self.renderer.ensure_window(id, w, h) {
-                    log::warn!("no texture for window {id:#x} ({w}x{h}): {e}; it is not drawn");
-                    self.renderer.remove_window(id);
-                }
-            } else {
-                self.renderer.remove_window(id);
-            }
-        }
-        Ok(())
-    }
-
-    fn fetch_damage(&mut self) -> Result<(), CompositorError> {
-        if self.damaged.is_empty() {
-            return Ok(());
-        }
-        let list: Vec<_> = self
-            .damaged
-            .drain()
-            .filter_map(|id| {
-                self.resources
-                    .get(&id)
-                    .and_then(|r| r.damage.as_ref())
-                    .map(|d| (id, d.damage()))
-            })
-            .collect();
-        for (id, rects) in xwindows::fetch_damage(self.conn, self.scratch.region(), &list)? {
-            self.model.handle_damage(id, &rects);
-        }
-        Ok(())
-    }
-
-    fn import_damage(&mut self) -> Result<(), CompositorError> {
-        let visible: Vec<WindowId> = self
-            .model
-            .stacking()
-            .filter(|w| w.is_visible())
-            .map(|w| w.id())
-            .collect();
-        for id in visible {
-            let Some(win) = self.model.get_mut(id) else {
-                continue;
-            };
-            if win.content_damage.is_empty() {
-                continue;
-            }
-            let rects = win.content_damage.take();
-            let (width, height) = win.info.geometry.outer_size();
-            let Some(pixmap) = self
-                .resources
-                .get(&id)
-                .and_then(|r| r.pixmap.as_ref())
-                .map(|p| p.pixmap())
-            else {
-                continue;
-            };
-            if !self.renderer.has_window(id) {
-                continue;
-            }
-            let src = ImportSource {
-                window: id,
-                pixmap,
-                width,
-                height,
-            };
-            match self.importer.import(&self.renderer, &src, rects.rects()) {
-                Ok(bytes) => self.counters.imported_bytes += bytes,
-                Err(ImportError::Vanished(why)) => log::debug!("import of {id:#x}: {why}"),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(())
     }
 }
 

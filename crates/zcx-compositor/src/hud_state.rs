@@ -29,6 +29,13 @@ pub(crate) struct HudState {
     last_frame_hud_only: bool,
 }
 
+impl HudState {
+    /// The visible rectangle of `window`'s panel, if it has one.
+    pub(crate) fn visible(&self, window: WindowId) -> Option<Rect> {
+        self.panels.get(&window).map(|p| p.visible)
+    }
+}
+
 impl Compositor<'_> {
     /// `_ZCX_STATS` of `window` changed: parse it (garbage shows as dashes).
     pub(crate) fn stats_changed(&mut self, window: WindowId) -> Result<(), CompositorError> {
@@ -86,6 +93,9 @@ impl Compositor<'_> {
             self.renderer
                 .hud_mut()
                 .set(id, &state.grid, hud::panel_at(dst, size), scale)?;
+            if let Some(h) = &mut self.server_hud {
+                h.invalidate(id);
+            }
             damage.extend(self.hud.panels.insert(id, state).map(|old| old.visible));
             damage.push(visible);
         }
@@ -98,6 +108,9 @@ impl Compositor<'_> {
             .collect();
         for id in gone {
             self.renderer.hud_mut().remove(id);
+            if let Some(h) = &mut self.server_hud {
+                h.remove(id);
+            }
             damage.extend(self.hud.panels.remove(&id).map(|old| old.visible));
         }
         self.hud.stats.retain(|id, _| self.model.get(*id).is_some());

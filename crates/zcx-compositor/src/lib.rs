@@ -4,8 +4,10 @@
 //! the Composite overlay window. [`import`] holds the pixmap → texture importers, [`manager`]
 //! the selection, redirection and overlay duties, [`sync_hook`] the test/tool sync protocol.
 
+pub mod composite;
 pub mod compositor;
 mod events;
+mod frame;
 pub mod gl;
 pub mod hud;
 mod hud_state;
@@ -16,6 +18,8 @@ pub mod model;
 pub mod present;
 pub mod region;
 pub mod scene;
+pub mod server_copy;
+pub mod server_hud;
 pub mod stats;
 pub mod sync_hook;
 pub mod xwindows;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
+use zcx_compositor::composite::CompositeMode;
 use zcx_compositor::compositor::{Compositor, CompositorError, Exit, Options};
 use zcx_compositor::import::ImportMode;
 use zcx_compositor::layout::Layout;
@@ -38,6 +39,10 @@ struct Cli {
     /// Where windows land: side-by-side scales producer windows into equal columns.
     #[arg(long, value_enum, default_value_t = Layout::Normal)]
     layout: Layout,
+    /// Who produces repainted pixels: server-copy lets the X server copy opaque unscaled
+    /// windows with nothing over them (GL does the rest); gl sends everything through GL.
+    #[arg(long, value_enum, default_value_t = CompositeMode::ServerCopy)]
+    composite: CompositeMode,
     /// Draw the HUD over producer windows (the default).
     #[arg(long, overrides_with = "no_hud")]
     hud: bool,
@@ -117,11 +122,12 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         duration: cli.duration,
         layout: cli.layout,
         hud: !cli.no_hud,
+        composite: cli.composite,
     };
     let mut compositor = Compositor::new(&conn, options)?;
     let exit = compositor.run(&reader).context("compositor event loop")?;
-    let (import, present) = compositor.path_names();
-    let report = compositor.stats.report(import, present);
+    let (import, present, composite) = compositor.path_names();
+    let report = compositor.stats.report(import, present, composite);
     log::info!(
         "{} frames composited ({:.1} fps), {:.1} MB imported, {:.2} CPU ms per frame",
         report.frames,

@@ -2,14 +2,17 @@
 //! [`ShmPutPresenter`] reads only the damaged rectangles back from GL into an MIT-SHM segment
 //! and ShmPutImages them (no pixel bytes through the socket); [`PutImagePresenter`] is the
 //! fallback where MIT-SHM is unusable (remote connections), pushing the damaged pixels through
-//! the socket. Both wait with a round trip until the server has consumed the pixels, so the
-//! buffer can be rewritten and the sync hook can answer truthfully.
+//! the socket. Neither waits for the server per frame: ShmPutPresenter fences its segment with
+//! the cookie of a GetInputFocus sent after the ShmPutImages, and waits for that reply only
+//! before it rewrites the segment (by then the next frame's damage round trip has usually
+//! brought it in). The sync hook stays truthful because its answer is ordered after the puts.
 
 use x11rb::connection::Connection;
+use x11rb::cookie::Cookie;
 use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
 use x11rb::protocol::shm::ConnectionExt as _;
 use x11rb::protocol::xproto::{
-    ConnectionExt as _, CreateGCAux, GcontextWrapper, ImageFormat, Window,
+    ConnectionExt as _, CreateGCAux, GcontextWrapper, GetInputFocusReply, ImageFormat, Window,
 };
 use x11rb::wrapper::ConnectionExt as _;
 use zcx_x11::shm::{ShmAccess, ShmError, ShmSegment};
@@ -48,7 +51,8 @@ impl From<ReplyOrIdError> for PresentError {
 /// Puts the damaged parts of the renderer's composition target on the screen.
 pub trait Presenter {
     fn name(&self) -> &'static str;
-    /// Presents `damage` and returns once the X server has consumed the pixels.
+    /// Queues `damage` for the screen; the pixels are consumed by the X server before any
+    /// request sent after this call.
     fn present(&mut self, renderer: &GlRenderer, damage: &Region) -> Result<(), PresentError>;
     /// The screen changed size (RandR).
     fn resize(&mut self, width: u32, height: u32) -> Result<(), PresentError>;
@@ -68,6 +72,8 @@ fn overlay_gc<C: Connection>(
 /// Read back damaged rectangles into one screen-sized MIT-SHM segment, ShmPutImage each.
 pub struct ShmPutPresenter<'c, C: Connection> {
     conn: &'c C,
+    /// Answered once the server has executed the last ShmPutImages from the segment.
+    fence: Option<Cookie<'c, C, GetInputFocusReply>>,
     gc: GcontextWrapper<&'c C>,
     segment: ShmSegment<'c, C>,
     overlay: Window,
@@ -89,6 +95,7 @@ impl<'c, C: Connection> ShmPutPresenter<'c, C> {
         let gc = overlay_gc(conn, overlay)?;
         Ok(Self {
             conn,
+            fence: None,
             gc,
             segment,
             overlay,
@@ -112,6 +119,7 @@ impl<C: Connection> Presenter for ShmPutPresenter<'_, C> {
             .iter()
             .filter_map(|r| r.intersect(&screen))
             .collect();
+        self.wait_fence()?;
         for r in &rects {
             let offset = r.y as usize * stride + r.x as usize * 4;
             renderer.read_back(*r, self.segment.as_mut_slice(), offset, stride);
@@ -135,18 +143,29 @@ impl<C: Connection> Presenter for ShmPutPresenter<'_, C> {
                 0,
             )?;
         }
-        // The server reads the segment while executing ShmPutImage: a round trip proves it is
-        // done before the next read-back rewrites the segment.
-        self.conn.sync()?;
+        // The server reads the segment while executing ShmPutImage: the fence's reply proves it
+        // is done before the next read-back rewrites the segment.
+        self.fence = Some(self.conn.get_input_focus()?);
         Ok(())
     }
 
     fn resize(&mut self, width: u32, height: u32) -> Result<(), PresentError> {
         let size_bytes = width as usize * height as usize * 4;
         if size_bytes > self.segment.len() {
+            self.wait_fence()?;
             self.segment = ShmSegment::new(self.conn, size_bytes, ShmAccess::ServerReadOnly)?;
         }
         (self.width, self.height) = (width, height);
+        Ok(())
+    }
+}
+
+impl<C: Connection> ShmPutPresenter<'_, C> {
+    /// Waits until the server has executed every ShmPutImage sent from the segment.
+    fn wait_fence(&mut self) -> Result<(), PresentError> {
+        if let Some(fence) = self.fence.take() {
+            fence.reply()?;
+        }
         Ok(())
     }
 }

@@ -31,6 +31,8 @@ pub struct StatsReport {
     pub idle_wakeups: u64,
     pub import: String,
     pub present: String,
+    /// The composite strategy (`--composite`): `server-copy` or `gl`.
+    pub composite: String,
     pub duration_s: f64,
 }
 
@@ -119,7 +121,7 @@ impl CompositorStats {
         self.idle_wakeups += 1;
     }
 
-    pub fn report(&self, import: &str, present: &str) -> StatsReport {
+    pub fn report(&self, import: &str, present: &str, composite: &str) -> StatsReport {
         let duration_s = self.started.elapsed().as_secs_f64();
         let cpu = metrics::process_sample().since(&self.cpu_at_start).cpu;
         StatsReport {
@@ -136,6 +138,7 @@ impl CompositorStats {
             idle_wakeups: self.idle_wakeups,
             import: import.to_owned(),
             present: present.to_owned(),
+            composite: composite.to_owned(),
             duration_s,
         }
     }
@@ -219,7 +222,7 @@ mod tests {
             });
         }
         s.record_idle_wakeup();
-        let r = s.report("shm-get-image", "shm-put");
+        let r = s.report("shm-get-image", "shm-put", "server-copy");
         assert_eq!(r.frames, 5);
         assert_eq!(r.idle_wakeups, 1);
         assert!((r.import_ms.p50 - 3.0).abs() < 0.01, "{:?}", r.import_ms);
@@ -235,6 +238,7 @@ mod tests {
             "idle_wakeups",
             "import",
             "present",
+            "composite",
             "duration_s",
         ] {
             assert!(json.get(key).is_some(), "missing {key}");

@@ -1,6 +1,7 @@
 //! Integration tests of the command-line contract the `zcx` front end depends on:
-//! `--duration` with `--stats-json`, `--layout side-by-side`, and the HUD (`--hud`/`--no-hud`)
-//! over producer windows only, robust against garbage `_ZCX_STATS`. Each test has its own Xvfb.
+//! `--duration` with `--stats-json`, `--layout side-by-side`, the HUD (`--hud`/`--no-hud`)
+//! over producer windows only, robust against garbage `_ZCX_STATS`, and idle staying idle.
+//! Each test has its own Xvfb.
 
 mod common;
 
@@ -126,10 +127,20 @@ fn side_by_side_scales_producers_into_columns_and_keeps_ordinary_windows() {
 
 #[test]
 fn hud_is_drawn_over_producers_only_and_survives_garbage_stats() {
+    hud_over_producers_only("server-copy");
+}
+
+/// The GL-composited HUD (`--composite gl`) looks the same as the server-composited one.
+#[test]
+fn gl_hud_is_drawn_over_producers_only_and_survives_garbage_stats() {
+    hud_over_producers_only("gl");
+}
+
+fn hud_over_producers_only(composite: &str) {
     let x = xvfb();
     let (conn, screen) = x.connect();
     let root = conn.setup().roots[screen].root;
-    let _c = CompositorProcess::start(&x, &conn, screen, &[]);
+    let _c = CompositorProcess::start(&x, &conn, screen, &["--composite", composite]);
     let producer = TestWindow::new(&conn, screen, 10, 10, 200, 100, RED);
     let ordinary = TestWindow::new(&conn, screen, 10, 130, 200, 100, RED);
     set_stats(&conn, producer.id(), STATS.as_bytes());
@@ -190,4 +201,44 @@ fn no_hud_draws_producers_untouched() {
     let producer = TestWindow::new(&conn, screen, 10, 10, 200, 100, RED);
     set_stats(&conn, producer.id(), STATS.as_bytes());
     expect_pixel(&conn, screen, 19, 19, RED);
+}
+
+/// Idle stays idle with either strategy: static windows (one a producer with a HUD) are
+/// painted, then nothing is repainted and the compositor sleeps (`idle_wakeups` counts the
+/// wake-ups after which nothing needed painting; the start-up sync is one of them).
+#[test]
+fn static_windows_cause_no_repaints_and_almost_no_wakeups() {
+    for composite in ["server-copy", "gl"] {
+        let x = xvfb();
+        let (conn, screen) = x.connect();
+        let dir = std::env::temp_dir().join(format!("zcx-idle-{}-{composite}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("stats.json");
+        let path_arg = path.to_string_lossy().into_owned();
+        let producer = TestWindow::new(&conn, screen, 10, 10, 200, 100, RED);
+        set_stats(&conn, producer.id(), STATS.as_bytes());
+        let _w = TestWindow::new(&conn, screen, 50, 150, 60, 60, BLUE);
+        conn.flush().expect("flush");
+        let args = [
+            "--composite",
+            composite,
+            "--duration",
+            "3",
+            "--stats-json",
+            &path_arg,
+        ];
+        let mut c = CompositorProcess::start(&x, &conn, screen, &args);
+        assert_eq!(wait_exit(&mut c.child).code(), Some(0));
+        let text = std::fs::read_to_string(&path).expect("stats file written");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        let frames = v["frames"].as_u64().unwrap_or(u64::MAX);
+        let idle = v["idle_wakeups"].as_u64().unwrap_or(u64::MAX);
+        eprintln!("{composite}: {frames} frames, {idle} idle wake-ups in 3 s");
+        assert!(
+            frames <= 4,
+            "{composite}: {frames} frames while static: {text}"
+        );
+        assert!(idle <= 4, "{composite}: {idle} idle wake-ups: {text}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -35,6 +35,29 @@ fn window_mapped_before_start_is_shown_with_exact_edges() {
     expect_window(&conn, screen, (40, 30, 100, 80), RED, BACKGROUND);
 }
 
+/// The GL path for opaque windows (blits) stays exact with `--composite gl`.
+#[test]
+fn gl_strategy_shows_windows_with_exact_edges_and_stacking() {
+    let x = xvfb();
+    let (conn, screen) = x.connect();
+    let _w = TestWindow::new(&conn, screen, 40, 30, 100, 80, RED);
+    let _c = CompositorProcess::start(&x, &conn, screen, &["--composite", "gl"]);
+    expect_window(&conn, screen, (40, 30, 100, 80), RED, BACKGROUND);
+    let b = TestWindow::new(&conn, screen, 90, 70, 100, 100, BLUE);
+    for (px, py, want) in [
+        (90, 70, BLUE),
+        (189, 169, BLUE),
+        (89, 70, RED),
+        (90, 69, RED),
+        (190, 169, BACKGROUND),
+    ] {
+        expect_pixel(&conn, screen, px, py, want);
+    }
+    drop(b);
+    expect_pixel(&conn, screen, 100, 80, RED);
+    expect_pixel(&conn, screen, 150, 150, BACKGROUND);
+}
+
 #[test]
 fn map_unmap_destroy_reach_the_screen() {
     let x = xvfb();

@@ -379,6 +379,35 @@ impl GlRenderer {
         }
     }
 
+    /// Draws `window`'s HUD panel alone over transparent black, limited to `rect`, and reads
+    /// it back into `out` as premultiplied BGRA (X's ARGB32), rows packed. The composition
+    /// target is the scratch space: its pixels in `rect` are undefined afterwards (every frame
+    /// redraws all it presents). Returns false (and draws nothing) unless `rect` lies inside
+    /// the target.
+    pub fn render_hud_panel(&self, window: WindowId, rect: Rect, out: &mut Vec<u8>) -> bool {
+        if rect.is_empty()
+            || !Rect::new(0, 0, self.target.width, self.target.height).contains(&rect)
+        {
+            return false;
+        }
+        let r = rect;
+        out.resize(r.area() as usize * 4, 0);
+        // SAFETY: a scissored clear of this renderer's target.
+        unsafe {
+            let gl = &self.gl;
+            gl.bind_framebuffer(glow::DRAW_FRAMEBUFFER, Some(self.target_fbo.id));
+            gl.viewport(0, 0, self.target.width as i32, self.target.height as i32);
+            gl.enable(glow::SCISSOR_TEST);
+            gl.scissor(r.x, r.y, r.width as i32, r.height as i32);
+            gl.clear_color(0.0, 0.0, 0.0, 0.0);
+            gl.clear(glow::COLOR_BUFFER_BIT);
+            gl.disable(glow::SCISSOR_TEST);
+        }
+        self.hud.draw(&self.vao, window, r, self.size());
+        self.read_back(r, out, 0, r.width as usize * 4);
+        true
+    }
+
     /// Waits until the GPU has finished (for timing).
     pub fn finish(&self) {
         // SAFETY: no arguments.

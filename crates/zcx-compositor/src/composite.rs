@@ -1,0 +1,375 @@
+//! The composite strategy (`--composite`): who produces each repainted pixel. With
+//! `server-copy` (the default) the parts of a draw list that are plain copies of an opaque,
+//! unscaled window with nothing drawn over them are copied by the X server itself (CopyArea
+//! from the window's named pixmap to the overlay: no import, no GL, no read-back, no present of
+//! those pixels), uncovered background fills are filled by it, and HUD panels are composited
+//! by it on top (`server_hud`); GL composites only what needs it (translucency, ARGB, scaling
+//! and what lies under those). `gl` sends everything through GL. [`split`] is the pure
+//! decision; `server_copy` owns the X side. On a software renderer a 4K frame through GL costs
+//! import + upload + blit + read-back + ShmPutImage (~33 ms of work and several round trips);
+//! the server's CopyArea costs one ~5 ms blit in the X server (what xcompmgr does).
+
+use crate::model::WindowId;
+use crate::region::{Rect, Region};
+use crate::scene::{DrawList, DrawOp};
+
+/// The `--composite` choices.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompositeMode {
+    /// The X server copies opaque unscaled uncovered window areas; GL does the rest.
+    #[default]
+    ServerCopy,
+    /// Everything through GL (import, draw, read back, present).
+    Gl,
+}
+
+impl CompositeMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ServerCopy => "server-copy",
+            Self::Gl => "gl",
+        }
+    }
+}
+
+/// One rectangle the X server copies from a window's pixmap (`src`, pixmap coordinates) to the
+/// overlay (`dst`, screen coordinates; same size).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerCopy {
+    pub window: WindowId,
+    pub src: Rect,
+    pub dst: Rect,
+}
+
+/// A draw list divided between the X server and GL; `gl.damage` excludes every server copy.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Split {
+    pub server: Vec<ServerCopy>,
+    pub gl: DrawList,
+    /// HUD panel parts (window, clip) the X server composites over everything else
+    /// (`server_hud`), drawn after the copies and the GL present.
+    pub hud: Vec<(WindowId, Rect)>,
+    /// Background rectangles (dst, 0x00RRGGBB) the X server fills.
+    pub fills: Vec<(Rect, u32)>,
+}
+
+/// The screen rectangle an operation writes.
+fn op_dst(op: &DrawOp) -> Rect {
+    match *op {
+        DrawOp::Fill { dst, .. }
+        | DrawOp::Copy { dst, .. }
+        | DrawOp::Scale { dst, .. }
+        | DrawOp::Blend { dst, .. } => dst,
+        DrawOp::Hud { clip, .. } => clip,
+    }
+}
+
+/// What the X server takes over besides copies of opaque windows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServerDoes {
+    /// HUD operations leave the GL list for [`Split::hud`] (composited on top by the server)
+    /// and cover nothing.
+    pub hud: bool,
+    /// Background fills no later operation draws over become [`Split::fills`]
+    /// (PolyFillRectangle; needs a visual whose pixel value is 0x00RRGGBB).
+    pub fills: bool,
+}
+
+/// Moves the parts of `Copy` operations that no later operation draws over (and whose window
+/// `copyable` accepts: it has a named pixmap of the overlay's depth) to the X server, and
+/// likewise background fills and HUD operations as `does` allows. What a later operation
+/// covers stays in GL, so blending over it still sees the right pixels.
+pub fn split(list: DrawList, copyable: impl Fn(WindowId) -> bool, does: ServerDoes) -> Split {
+    let DrawList {
+        mut ops,
+        mut damage,
+    } = list;
+    let mut out = Split::default();
+    if does.hud {
+        ops.retain(|op| match *op {
+            DrawOp::Hud { window, clip } => {
+                out.hud.push((window, clip));
+                false
+            }
+            _ => true,
+        });
+    }
+    for (i, op) in ops.iter().enumerate() {
+        let by_server = match *op {
+            DrawOp::Copy { window, .. } => copyable(window),
+            DrawOp::Fill { .. } => does.fills,
+            _ => false,
+        };
+        if !by_server {
+            out.gl.ops.push(*op);
+            continue;
+        }
+        let dst = op_dst(op);
+        let mut free = Region::from_rect(dst);
+        for later in &ops[i + 1..] {
+            free.subtract_rect(&op_dst(later));
+        }
+        for part in free.rects() {
+            match restrict(op, *part) {
+                DrawOp::Copy { window, src, dst } => {
+                    out.server.push(ServerCopy { window, src, dst })
+                }
+                DrawOp::Fill { dst, rgb } => out.fills.push((dst, rgb)),
+                _ => {}
+            }
+            damage.subtract_rect(part);
+        }
+        for covered in subtract_all(dst, free.rects()) {
+            out.gl.ops.push(restrict(op, covered));
+        }
+    }
+    out.gl.damage = damage;
+    out
+}
+
+/// `op` (a copy or a fill) limited to the screen rectangle `part` of its destination.
+fn restrict(op: &DrawOp, part: Rect) -> DrawOp {
+    match *op {
+        DrawOp::Copy { window, src, dst } => DrawOp::Copy {
+            window,
+            src: part.translate(src.x - dst.x, src.y - dst.y),
+            dst: part,
+        },
+        DrawOp::Fill { rgb, .. } => DrawOp::Fill { dst: part, rgb },
+        other => other,
+    }
+}
+
+/// `r` minus every rectangle of `cuts`, as disjoint rectangles.
+fn subtract_all(r: Rect, cuts: &[Rect]) -> Vec<Rect> {
+    let mut left = vec![r];
+    for c in cuts {
+        left = left.iter().flat_map(|p| p.subtract(c)).collect();
+    }
+    left
+}
+
+/// The pixmap rectangles of each window that executing `list` reads (what must be imported).
+pub fn needed_sources(
+    list: &DrawList,
+    pixmap_size: impl Fn(WindowId) -> (u32, u32),
+) -> Vec<(WindowId, Rect)> {
+    let mut out = Vec::new();
+    for op in &list.ops {
+        let (window, r) = match *op {
+            DrawOp::Copy { window, src, .. } => (window, src),
+            DrawOp::Scale { window, .. } => {
+                let (w, h) = pixmap_size(window);
+                (window, Rect::new(0, 0, w, h))
+            }
+            DrawOp::Blend { window, src, .. } => {
+                // Bilinear sampling may read one texel beyond the fractional rectangle.
+                let x0 = src.x.floor() as i32 - 1;
+                let y0 = src.y.floor() as i32 - 1;
+                let x1 = (src.x + src.width).ceil() as i32 + 1;
+                let y1 = (src.y + src.height).ceil() as i32 + 1;
+                let r = Rect::new(x0, y0, (x1 - x0).max(0) as u32, (y1 - y0).max(0) as u32);
+                (window, r)
+            }
+            DrawOp::Fill { .. } | DrawOp::Hud { .. } => continue,
+        };
+        out.push((window, r));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::SrcRect;
+
+    fn copy(window: WindowId, src: Rect, dst: Rect) -> DrawOp {
+        DrawOp::Copy { window, src, dst }
+    }
+
+    #[test]
+    fn an_uncovered_copy_goes_to_the_server_whole() {
+        let dst = Rect::new(10, 20, 100, 50);
+        let list = DrawList {
+            ops: vec![copy(1, Rect::new(0, 0, 100, 50), dst)],
+            damage: Region::from_rect(dst),
+        };
+        let s = split(list, |_| true, ServerDoes::default());
+        assert_eq!(
+            s.server,
+            vec![ServerCopy {
+                window: 1,
+                src: Rect::new(0, 0, 100, 50),
+                dst
+            }]
+        );
+        assert!(s.gl.ops.is_empty());
+        assert!(s.gl.damage.is_empty());
+    }
+
+    #[test]
+    fn what_a_hud_covers_stays_in_gl_with_matching_source() {
+        let dst = Rect::new(10, 20, 100, 50);
+        let hud = Rect::new(10, 20, 30, 10);
+        let list = DrawList {
+            ops: vec![
+                copy(1, Rect::new(0, 0, 100, 50), dst),
+                DrawOp::Hud {
+                    window: 1,
+                    clip: hud,
+                },
+            ],
+            damage: Region::from_rect(dst),
+        };
+        let s = split(list, |_| true, ServerDoes::default());
+        assert_eq!(
+            s.server.iter().map(|c| c.dst.area()).sum::<u64>(),
+            100 * 50 - 300
+        );
+        for c in &s.server {
+            assert_eq!(c.src, c.dst.translate(-10, -20));
+            assert!(c.dst.intersect(&hud).is_none());
+        }
+        assert_eq!(
+            s.gl.ops,
+            vec![
+                copy(1, Rect::new(0, 0, 30, 10), hud),
+                DrawOp::Hud {
+                    window: 1,
+                    clip: hud
+                }
+            ]
+        );
+        assert_eq!(s.gl.damage.rects(), &[hud]);
+    }
+
+    #[test]
+    fn a_server_hud_leaves_the_copy_whole_for_the_server() {
+        let dst = Rect::new(10, 20, 100, 50);
+        let hud = Rect::new(10, 20, 30, 10);
+        let list = DrawList {
+            ops: vec![
+                copy(1, Rect::new(0, 0, 100, 50), dst),
+                DrawOp::Hud {
+                    window: 1,
+                    clip: hud,
+                },
+            ],
+            damage: Region::from_rect(dst),
+        };
+        let s = split(
+            list,
+            |_| true,
+            ServerDoes {
+                hud: true,
+                fills: false,
+            },
+        );
+        assert_eq!(s.server.len(), 1);
+        assert_eq!(s.server[0].dst, dst);
+        assert!(s.gl.ops.is_empty() && s.gl.damage.is_empty());
+        assert_eq!(s.hud, vec![(1, hud)]);
+    }
+
+    #[test]
+    fn a_translucent_window_above_keeps_its_area_in_gl() {
+        let blend = DrawOp::Blend {
+            window: 2,
+            src: SrcRect::from(Rect::new(0, 0, 10, 10)),
+            dst: Rect::new(0, 0, 10, 10),
+            opacity: 0.5,
+            argb: false,
+            scaled: false,
+        };
+        let full = Rect::new(0, 0, 20, 10);
+        let list = DrawList {
+            ops: vec![copy(1, full, full), blend],
+            damage: Region::from_rect(full),
+        };
+        let s = split(list, |_| true, ServerDoes::default());
+        assert_eq!(s.server.len(), 1);
+        assert_eq!(s.server[0].dst, Rect::new(10, 0, 10, 10));
+        assert_eq!(
+            s.gl.ops[0],
+            copy(1, Rect::new(0, 0, 10, 10), Rect::new(0, 0, 10, 10))
+        );
+        assert_eq!(s.gl.damage.rects(), &[Rect::new(0, 0, 10, 10)]);
+    }
+
+    #[test]
+    fn uncovered_fills_go_to_the_server_and_covered_ones_stay_in_gl() {
+        let full = Rect::new(0, 0, 20, 10);
+        let left = Rect::new(0, 0, 10, 10);
+        let blend = DrawOp::Blend {
+            window: 2,
+            src: SrcRect::from(Rect::new(0, 0, 10, 10)),
+            dst: left,
+            opacity: 0.5,
+            argb: false,
+            scaled: false,
+        };
+        let list = DrawList {
+            ops: vec![DrawOp::Fill { dst: full, rgb: 7 }, blend],
+            damage: Region::from_rect(full),
+        };
+        let does = ServerDoes {
+            hud: true,
+            fills: true,
+        };
+        let s = split(list.clone(), |_| true, does);
+        assert_eq!(s.fills, vec![(Rect::new(10, 0, 10, 10), 7)]);
+        assert_eq!(s.gl.ops, vec![DrawOp::Fill { dst: left, rgb: 7 }, blend]);
+        assert_eq!(s.gl.damage.rects(), &[left]);
+        let gl_only = split(list.clone(), |_| true, ServerDoes::default());
+        assert!(gl_only.fills.is_empty());
+        assert_eq!(gl_only.gl, list);
+    }
+
+    #[test]
+    fn windows_that_are_not_copyable_stay_in_gl() {
+        let r = Rect::new(0, 0, 10, 10);
+        let list = DrawList {
+            ops: vec![copy(7, r, r)],
+            damage: Region::from_rect(r),
+        };
+        let s = split(list.clone(), |w| w != 7, ServerDoes::default());
+        assert!(s.server.is_empty());
+        assert_eq!(s.gl, list);
+    }
+
+    #[test]
+    fn needed_sources_cover_copies_scales_and_blend_filter_margins() {
+        let list = DrawList {
+            ops: vec![
+                copy(1, Rect::new(5, 5, 10, 10), Rect::new(0, 0, 10, 10)),
+                DrawOp::Scale {
+                    window: 2,
+                    dst: Rect::new(0, 0, 5, 5),
+                },
+                DrawOp::Blend {
+                    window: 3,
+                    src: SrcRect {
+                        x: 1.5,
+                        y: 2.0,
+                        width: 3.0,
+                        height: 4.0,
+                    },
+                    dst: Rect::new(0, 0, 3, 4),
+                    opacity: 1.0,
+                    argb: true,
+                    scaled: true,
+                },
+            ],
+            damage: Region::new(),
+        };
+        let n = needed_sources(&list, |_| (40, 30));
+        assert_eq!(
+            n,
+            vec![
+                (1, Rect::new(5, 5, 10, 10)),
+                (2, Rect::new(0, 0, 40, 30)),
+                (3, Rect::new(0, 1, 6, 6)),
+            ]
+        );
+    }
+}

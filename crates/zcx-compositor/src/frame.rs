@@ -1,0 +1,228 @@
+//! One composited frame: rename stale pixmaps, fetch damage, update the HUD, build the draw
+//! list for the screen damage, divide it by the composite strategy (`composite::split`), import
+//! only what the GL part reads, queue the X server's copies (the server blits while GL works),
+//! draw, read back and present the GL part, composite the HUD in the server (`server_hud`),
+//! record the stage times and answer pending
+//! sync requests. Nothing happens (and no X traffic) when nothing changed.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use x11rb::connection::Connection;
+
+use crate::composite::{self, CompositeMode, Split};
+use crate::compositor::{Compositor, CompositorError};
+use crate::import::{ImportError, ImportSource};
+use crate::model::WindowId;
+use crate::region::{Rect, Region};
+use crate::scene::{DrawList, Scene};
+use crate::stats::FrameTimes;
+use crate::xwindows;
+
+impl Compositor<'_> {
+    /// One frame's worth of work; does nothing (and no X traffic) when nothing changed.
+    pub(crate) fn refresh(&mut self) -> Result<(), CompositorError> {
+        let started = Instant::now();
+        self.rename_pixmaps()?;
+        self.fetch_damage()?;
+        self.update_hud(Instant::now())?;
+        let damage = self.model.take_screen_damage();
+        if !damage.is_empty() {
+            self.composite(started, &damage)?;
+        }
+        for (window, token) in std::mem::take(&mut self.pending_sync) {
+            crate::sync_hook::answer(
+                self.conn,
+                self.atoms.zcx_sync,
+                window,
+                token,
+                self.stats.frames() as u32,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Repaints `damage`: import what GL reads, queue the server's fills and copies, GL draw
+    /// and present of the rest, then the server-composited HUD on top.
+    fn composite(&mut self, started: Instant, damage: &Region) -> Result<(), CompositorError> {
+        let mut list = DrawList::build(
+            &Scene::from_model(&self.model),
+            damage,
+            self.options.background_rgb,
+        );
+        self.add_hud_ops(&mut list);
+        let split = self.split(list);
+        // Import first: its replies then wait only for what was queued before, and the
+        // server's copies run while GL draws.
+        self.import_needed(&split.gl)?;
+        if let Some(copier) = &self.copier {
+            let resources = &self.resources;
+            copier.fill(&split.fills)?;
+            copier.copy(&split.server, |id| {
+                resources
+                    .get(&id)
+                    .and_then(|r| r.pixmap.as_ref())
+                    .map(|p| p.pixmap())
+            })?;
+            self.conn.flush()?;
+        }
+        let draw_started = Instant::now();
+        if !split.gl.ops.is_empty() {
+            self.renderer.execute(&split.gl);
+            self.renderer.finish();
+        }
+        let present_started = Instant::now();
+        if !split.gl.damage.is_empty() {
+            self.presenter.present(&self.renderer, &split.gl.damage)?;
+        }
+        if let Some(hud) = &mut self.server_hud {
+            let panels = &self.hud;
+            hud.draw(&self.renderer, &split.hud, |id| panels.visible(id))?;
+        }
+        let t = FrameTimes {
+            import: draw_started - started,
+            draw: present_started - draw_started,
+            present: present_started.elapsed(),
+        };
+        self.stats.record_frame(t);
+        log::debug!(
+            "frame {}: {} server copies, {} GL ops, {} GL px, {t:?}",
+            self.stats.frames(),
+            split.server.len(),
+            split.gl.ops.len(),
+            split.gl.damage.area()
+        );
+        Ok(())
+    }
+
+    /// Divides `list` by the composite strategy. A window's area may go to the server only when
+    /// its named pixmap has the overlay's depth (CopyArea needs equal depths).
+    fn split(&self, list: DrawList) -> Split {
+        if self.options.composite != CompositeMode::ServerCopy || self.copier.is_none() {
+            return Split {
+                gl: list,
+                ..Split::default()
+            };
+        }
+        let does = composite::ServerDoes {
+            hud: self.server_hud.is_some(),
+            fills: self.fills_by_server,
+        };
+        composite::split(
+            list,
+            |id| {
+                self.model
+                    .get(id)
+                    .is_some_and(|w| w.info.depth == self.root_depth)
+                    && self.resources.get(&id).is_some_and(|r| r.pixmap.is_some())
+            },
+            does,
+        )
+    }
+
+    pub(crate) fn rename_pixmaps(&mut self) -> Result<(), CompositorError> {
+        let stale: Vec<_> = self
+            .model
+            .stacking()
+            .filter(|w| w.needs_pixmap && w.is_visible())
+            .map(|w| (w.id(), w.info.geometry.outer_size()))
+            .collect();
+        for (id, (w, h)) in stale {
+            if let Some(win) = self.model.get_mut(id) {
+                win.needs_pixmap = false;
+            }
+            let Some(res) = self.resources.get_mut(&id) else {
+                continue;
+            };
+            if res.rename_pixmap(self.conn, id)? {
+                if let Err(e) = self.renderer.ensure_window(id, w, h) {
+                    log::warn!("no texture for window {id:#x} ({w}x{h}): {e}; it is not drawn");
+                    self.renderer.remove_window(id);
+                }
+            } else {
+                self.renderer.remove_window(id);
+            }
+        }
+        Ok(())
+    }
+
+    fn fetch_damage(&mut self) -> Result<(), CompositorError> {
+        if self.damaged.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<_> = self
+            .damaged
+            .drain()
+            .filter_map(|id| {
+                self.resources
+                    .get(&id)
+                    .and_then(|r| r.damage.as_ref())
+                    .map(|d| (id, d.damage()))
+            })
+            .collect();
+        for (id, rects) in xwindows::fetch_damage(self.conn, self.scratch.region(), &list)? {
+            self.model.handle_damage(id, &rects);
+        }
+        Ok(())
+    }
+
+    /// Imports the damaged contents that `list` reads; the rest of each window's contents
+    /// damage stays pending until GL needs it (the server copies those areas itself).
+    fn import_needed(&mut self, list: &DrawList) -> Result<(), CompositorError> {
+        let mut needs: BTreeMap<WindowId, Vec<Rect>> = BTreeMap::new();
+        let sizes = |id| {
+            self.model
+                .get(id)
+                .map_or((0, 0), |w| w.info.geometry.outer_size())
+        };
+        for (id, r) in composite::needed_sources(list, sizes) {
+            needs.entry(id).or_default().push(r);
+        }
+        for (id, rects) in needs {
+            let Some(win) = self.model.get_mut(id) else {
+                continue;
+            };
+            let mut take = Vec::new();
+            for n in &rects {
+                take.extend_from_slice(win.content_damage.intersected(n).rects());
+                win.content_damage.subtract_rect(n);
+            }
+            let (width, height) = win.info.geometry.outer_size();
+            if !take.is_empty() {
+                self.import(id, (width, height), &take)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn import(
+        &mut self,
+        id: WindowId,
+        (width, height): (u32, u32),
+        rects: &[Rect],
+    ) -> Result<(), CompositorError> {
+        let Some(pixmap) = self
+            .resources
+            .get(&id)
+            .and_then(|r| r.pixmap.as_ref())
+            .map(|p| p.pixmap())
+        else {
+            return Ok(());
+        };
+        if !self.renderer.has_window(id) {
+            return Ok(());
+        }
+        let src = ImportSource {
+            window: id,
+            pixmap,
+            width,
+            height,
+        };
+        match self.importer.import(&self.renderer, &src, rects) {
+            Ok(bytes) => self.counters.imported_bytes += bytes,
+            Err(ImportError::Vanished(why)) => log::debug!("import of {id:#x}: {why}"),
+            Err(e) => return Err(e.into()),
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,112 @@
+//! The X side of the server-copy strategy (`composite`): CopyArea from named window pixmaps
+//! and PolyFillRectangle of the background onto the overlay, with a GC that generates no
+//! exposures. Nothing waits: the requests are ordered before whatever the compositor sends next
+//! (the GL present, the HUD composites, the sync hook's answer).
+
+use x11rb::connection::Connection;
+use x11rb::errors::{ConnectionError, ReplyOrIdError};
+use x11rb::protocol::xproto::{
+    ChangeGCAux, ConnectionExt as _, CreateGCAux, GcontextWrapper, Pixmap, Rectangle, Screen,
+    VisualClass, Window,
+};
+
+use crate::composite::ServerCopy;
+use crate::model::WindowId;
+use crate::region::Rect;
+
+/// Whether a 0x00RRGGBB colour is also the pixel value on `screen`'s root visual (TrueColor
+/// with 8-bit red, green and blue masks in that order), so the server can fill with it.
+pub fn rgb_is_pixel(screen: &Screen) -> bool {
+    screen
+        .allowed_depths
+        .iter()
+        .flat_map(|d| &d.visuals)
+        .find(|v| v.visual_id == screen.root_visual)
+        .is_some_and(|v| {
+            v.class == VisualClass::TRUE_COLOR
+                && (v.red_mask, v.green_mask, v.blue_mask) == (0xff_0000, 0xff00, 0xff)
+        })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerCopyError {
+    #[error("X connection failed: {0}")]
+    Connection(#[from] ConnectionError),
+    #[error("X request failed: {0}")]
+    Request(String),
+}
+
+impl From<ReplyOrIdError> for ServerCopyError {
+    fn from(e: ReplyOrIdError) -> Self {
+        match e {
+            ReplyOrIdError::ConnectionError(c) => Self::Connection(c),
+            other => Self::Request(other.to_string()),
+        }
+    }
+}
+
+/// Issues the server's copies and fills onto the overlay (one no-exposure GC); never waits.
+pub struct ServerCopier<'c, C: Connection> {
+    conn: &'c C,
+    gc: GcontextWrapper<&'c C>,
+    overlay: Window,
+}
+
+impl<'c, C: Connection> ServerCopier<'c, C> {
+    pub fn new(conn: &'c C, overlay: Window) -> Result<Self, ServerCopyError> {
+        let gc =
+            GcontextWrapper::create_gc(conn, overlay, &CreateGCAux::new().graphics_exposures(0))?;
+        Ok(Self { conn, gc, overlay })
+    }
+
+    /// Fills each (rectangle, 0x00RRGGBB) of `fills` on the overlay.
+    pub fn fill(&self, fills: &[(Rect, u32)]) -> Result<(), ServerCopyError> {
+        let mut colours: Vec<u32> = fills.iter().map(|f| f.1).collect();
+        colours.sort_unstable();
+        colours.dedup();
+        for rgb in colours {
+            let rects: Vec<Rectangle> = fills
+                .iter()
+                .filter(|f| f.1 == rgb)
+                .map(|(r, _)| Rectangle {
+                    x: r.x as i16,
+                    y: r.y as i16,
+                    width: r.width as u16,
+                    height: r.height as u16,
+                })
+                .collect();
+            let gc = self.gc.gcontext();
+            self.conn
+                .change_gc(gc, &ChangeGCAux::new().foreground(rgb))?;
+            self.conn.poly_fill_rectangle(self.overlay, gc, &rects)?;
+        }
+        Ok(())
+    }
+
+    /// Copies each of `copies` whose window `pixmap` names; returns the pixels copied.
+    pub fn copy(
+        &self,
+        copies: &[ServerCopy],
+        pixmap: impl Fn(WindowId) -> Option<Pixmap>,
+    ) -> Result<u64, ServerCopyError> {
+        let mut pixels = 0;
+        for c in copies {
+            let Some(p) = pixmap(c.window) else {
+                continue;
+            };
+            self.conn.copy_area(
+                p,
+                self.overlay,
+                self.gc.gcontext(),
+                c.src.x as i16,
+                c.src.y as i16,
+                c.dst.x as i16,
+                c.dst.y as i16,
+                c.dst.width as u16,
+                c.dst.height as u16,
+            )?;
+            pixels += c.dst.area();
+        }
+        Ok(pixels)
+    }
+}
