@@ -280,6 +280,10 @@ impl<'c> Compositor<'c> {
                     return Ok(Exit::FramesDone);
                 }
                 self.conn.flush()?;
+                // A busy screen never lets the loop sleep, so look for signals here too.
+                if signal_pending(signals)? {
+                    return Ok(Exit::Signal);
+                }
                 continue; // round trips may have queued events: drain before sleeping
             }
             if frames_at_wake.is_some_and(|f| f == self.stats.frames()) {
@@ -317,6 +321,16 @@ impl<'c> Compositor<'c> {
         }
         Ok(fds[1].revents().is_some_and(|r| !r.is_empty()))
     }
+}
+
+/// Whether SIGINT/SIGTERM has written to the signal pipe, without waiting.
+fn signal_pending(signals: &UnixStream) -> Result<bool, CompositorError> {
+    let mut fds = [PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
+    match poll(&mut fds, PollTimeout::ZERO) {
+        Ok(_) | Err(nix::Error::EINTR) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(fds[0].revents().is_some_and(|r| !r.is_empty()))
 }
 
 /// Whether the connection is a UNIX socket (MIT-SHM and fd passing can work) or TCP.

@@ -149,6 +149,70 @@ fn sigterm_exits_0_and_leaves_every_window_visible() {
 }
 
 #[test]
+fn sigterm_exits_0_promptly_while_the_screen_keeps_changing() {
+    let x = Xvfb::builder()
+        .size(1280, 720, 24)
+        .start()
+        .expect("starting Xvfb");
+    let (conn, screen) = x.connect();
+    let w = TestWindow::new(&conn, screen, 0, 0, 1280, 720, RED);
+    // The GL path makes every repaint slow enough that new damage always arrives meanwhile.
+    let mut c = CompositorProcess::start(&x, &conn, screen, &["--composite", "gl"]);
+    // Another client repaints the window without pause, so the compositor never goes idle.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let painter = {
+        let (stop, display, window) = (stop.clone(), x.display().to_owned(), w.id());
+        std::thread::spawn(move || {
+            let (conn, _) = x11rb::connect(Some(&display)).expect("painter connects");
+            let gc = conn.generate_id().expect("gc id");
+            let aux = x11rb::protocol::xproto::CreateGCAux::new();
+            conn.create_gc(gc, window, &aux).expect("gc");
+            let rect = x11rb::protocol::xproto::Rectangle {
+                x: 0,
+                y: 0,
+                width: 1280,
+                height: 720,
+            };
+            for colour in (0u32..).step_by(0x010203) {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    break;
+                }
+                let aux =
+                    x11rb::protocol::xproto::ChangeGCAux::new().foreground(colour & 0xff_ffff);
+                let _ = conn.change_gc(gc, &aux);
+                let _ = conn.poly_fill_rectangle(window, gc, &[rect]);
+                let _ = x11rb::wrapper::ConnectionExt::sync(&conn);
+            }
+        })
+    };
+    // Stops the painter on every exit from this test, failures included.
+    struct StopOnDrop(std::sync::Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+    let _stop_painter = StopOnDrop(stop.clone());
+    common::sync(&conn, screen);
+    let pid = nix::unistd::Pid::from_raw(c.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+    // Like the refusal beside another manager, a signal must end the compositor promptly.
+    let status = poll_until(
+        Duration::from_secs(5),
+        "zcx-compositor to exit after SIGTERM",
+        || c.child.try_wait().ok().flatten(),
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    painter.join().expect("painter thread");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "SIGTERM while busy must end the compositor cleanly"
+    );
+    assert_eq!(common::selection_owner(&conn, screen), x11rb::NONE);
+}
+
+#[test]
 fn clicks_reach_the_window_below_the_overlay() {
     if !have_tool("xdotool") {
         return skipped("xdotool is not installed");
