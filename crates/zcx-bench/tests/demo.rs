@@ -78,3 +78,77 @@ fn demo_end_to_end_writes_report_and_screenshot() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn demo_beside_another_compositor_says_so_and_runs_with_no_compositor() {
+    if !have_tool("Xvfb") {
+        return skipped("Xvfb is not installed");
+    }
+    common::workspace_bin("zcx-producer", "zcx-producer");
+    let other = common::workspace_bin("zcx-compositor", "zcx-compositor");
+    let xvfb = zcx_testkit::Xvfb::builder()
+        .size(1280, 720, 24)
+        .start()
+        .expect("Xvfb");
+    let (conn, screen) = xvfb.connect();
+    // Another compositing manager owns the screen first.
+    let mut manager = Command::new(other)
+        .args(["--display", xvfb.display()])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the other compositor");
+    let selection = format!("_NET_WM_CM_S{screen}");
+    zcx_testkit::poll_until(
+        std::time::Duration::from_secs(30),
+        "the other compositor to own the screen",
+        || {
+            use x11rb::protocol::xproto::ConnectionExt as _;
+            let atom = conn
+                .intern_atom(false, selection.as_bytes())
+                .ok()?
+                .reply()
+                .ok()?
+                .atom;
+            let owner = conn.get_selection_owner(atom).ok()?.reply().ok()?.owner;
+            (owner != x11rb::NONE).then_some(())
+        },
+    );
+    let dir = std::env::temp_dir().join(format!("zcx-demo-busy-{}", std::process::id()));
+    let run = |extra: &[&str]| {
+        Command::new(ZCX)
+            .args([
+                "demo",
+                "--duration",
+                "1",
+                "--showcase",
+                "1",
+                "--display",
+                xvfb.display(),
+            ])
+            .args(extra)
+            .arg("--out")
+            .arg(&dir)
+            .output()
+            .unwrap()
+    };
+    let refused = run(&[]);
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success(),
+        "the demo ran beside another manager"
+    );
+    assert!(
+        err.contains("another compositing manager is running here; use --no-compositor"),
+        "{err}"
+    );
+    let without = run(&["--no-compositor"]);
+    assert!(
+        without.status.success(),
+        "{}",
+        String::from_utf8_lossy(&without.stderr)
+    );
+    assert!(dir.join("report.json").is_file());
+    let _ = manager.kill();
+    let _ = manager.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
