@@ -20,9 +20,15 @@ pub struct Plan {
     pub skipped: Vec<String>,
 }
 
-/// Every compositor of the full matrix on a display with `importers`.
+/// Every compositor of the full matrix on a display with `importers`: zcx as it runs by default
+/// (`zcx:auto`, the server-copy strategy) and with every pixel through GL per importer.
 pub fn all_compositors(importers: &[Availability]) -> Vec<CompositorChoice> {
-    let mut all = vec![CompositorChoice::None];
+    let mut all = vec![
+        CompositorChoice::None,
+        CompositorChoice::Zcx {
+            import: "auto".into(),
+        },
+    ];
     all.extend(
         ZCX_IMPORTERS
             .iter()
@@ -139,6 +145,7 @@ mod tests {
             names,
             [
                 "none",
+                "zcx:auto",
                 "zcx:get-image",
                 "zcx:egl-pixmap",
                 "picom-glx",

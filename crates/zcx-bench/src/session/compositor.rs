@@ -19,7 +19,11 @@ use crate::tools::which;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CompositorChoice {
     None,
-    Zcx { import: String },
+    /// `zcx:auto` runs zcx-compositor as it runs by default (server-copy); `zcx:<importer>`
+    /// runs it with `--composite gl --import <importer>`.
+    Zcx {
+        import: String,
+    },
     PicomGlx,
     PicomXrender,
     Xcompmgr,
@@ -203,7 +207,13 @@ fn zcx_command(
 ) -> anyhow::Result<Command> {
     let exe = sibling_binary("zcx-compositor", "zcx-compositor")?;
     let mut cmd = Command::new(exe);
-    cmd.args(["--display", display, "--import", import, "--layout"])
+    cmd.args(["--display", display, "--import", import]);
+    // An importer asked for by name is measured on every pixel: the default server-copy
+    // strategy would let the X server copy opaque windows and leave the importer idle.
+    if import != "auto" {
+        cmd.args(["--composite", "gl"]);
+    }
+    cmd.arg("--layout")
         .arg(if look.side_by_side {
             "side-by-side"
         } else {
