@@ -85,14 +85,25 @@ impl<C: Connection> RowReader for RootReader<'_, C> {
         if !at.iter().all(|&(x, y)| self.on_screen(x, y)) {
             return None;
         }
-        let mut cookies = Vec::with_capacity(at.len());
-        for &(x, y) in at {
-            let (x, y) = (i16::try_from(x).ok()?, i16::try_from(y).ok()?);
-            let c = self
-                .conn
-                .get_image(ImageFormat::Z_PIXMAP, self.root, x, y, 8, 1, !0);
-            cookies.push(c.ok()?);
-        }
+        let at: Vec<(i16, i16)> = at
+            .iter()
+            .map(|&(x, y)| Some((i16::try_from(x).ok()?, i16::try_from(y).ok()?)))
+            .collect::<Option<_>>()?;
+        // The rows of one round are read under a server grab, so no other client's request
+        // (a producer's frame, a compositor's repaint) can land between them: a torn frame
+        // is then really torn on the screen, not an artefact of sampling. Nothing between the
+        // grab and the ungrab can return early.
+        self.conn.grab_server().ok()?;
+        let cookies: Vec<_> = at
+            .iter()
+            .map(|&(x, y)| {
+                self.conn
+                    .get_image(ImageFormat::Z_PIXMAP, self.root, x, y, 8, 1, !0)
+            })
+            .collect();
+        self.conn.ungrab_server().ok()?;
+        self.conn.flush().ok()?;
+        let cookies = cookies.into_iter().collect::<Result<Vec<_>, _>>().ok()?;
         let mut rows = Vec::with_capacity(at.len());
         for c in cookies {
             match c.reply() {
