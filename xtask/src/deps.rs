@@ -48,7 +48,9 @@ fn ensure_packages() -> Result<()> {
     }
     let list = missing.join(" ");
     if !nix::unistd::geteuid().is_root() {
-        let sudo = format!("sudo apt-get install -y --no-install-recommends {list}");
+        let sudo = format!(
+            "sudo apt-get update && sudo apt-get install -y --no-install-recommends {list}"
+        );
         eprintln!("missing Debian packages: {list}\ninstall them with:\n  {sudo}");
         bail!("missing Debian packages ({list}); run `{sudo}` and try again");
     }
