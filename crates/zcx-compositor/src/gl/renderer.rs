@@ -173,14 +173,13 @@ impl GlRenderer {
         let Some(r) = rect.intersect(&Rect::new(0, 0, t.texture.width, t.texture.height)) else {
             return;
         };
-        let needed = stride_bytes * (r.height as usize - 1) + r.width as usize * 4;
-        if data.len() < needed || stride_bytes % 4 != 0 {
+        let Some(needed) = rows_end(data.len(), 0, stride_bytes, &r) else {
             log::warn!(
                 "upload of {r:?} for window {window:#x}: {} bytes is too short",
                 data.len()
             );
             return;
-        }
+        };
         // SAFETY: the slice holds every row the unpack parameters address (checked above).
         unsafe {
             let gl = &self.gl;
@@ -353,14 +352,13 @@ impl GlRenderer {
         else {
             return;
         };
-        let needed = offset_bytes + stride_bytes * (r.height as usize - 1) + r.width as usize * 4;
-        if dst.len() < needed || stride_bytes % 4 != 0 {
+        let Some(needed) = rows_end(dst.len(), offset_bytes, stride_bytes, &r) else {
             log::warn!(
                 "read-back of {r:?}: destination of {} bytes is too short",
                 dst.len()
             );
             return;
-        }
+        };
         // SAFETY: the slice covers every row the pack parameters address (checked above).
         unsafe {
             let gl = &self.gl;
@@ -413,4 +411,13 @@ impl GlRenderer {
         // SAFETY: no arguments.
         unsafe { self.gl.finish() }
     }
+}
+
+/// The end of the bytes that hold every row of `r`, `stride_bytes` apart from `offset_bytes`
+/// on, when `len` bytes are enough and the stride is whole 32-bit pixels (what GL's
+/// UNPACK/PACK_ROW_LENGTH can express); `None` otherwise.
+fn rows_end(len: usize, offset_bytes: usize, stride_bytes: usize, r: &Rect) -> Option<usize> {
+    let rows = stride_bytes * (r.height as usize).saturating_sub(1);
+    let end = offset_bytes + rows + r.width as usize * 4;
+    (len >= end && stride_bytes % 4 == 0).then_some(end)
 }
