@@ -59,7 +59,8 @@ fn op_dst(op: &DrawOp) -> Rect {
         DrawOp::Fill { dst, .. }
         | DrawOp::Copy { dst, .. }
         | DrawOp::Scale { dst, .. }
-        | DrawOp::Blend { dst, .. } => dst,
+        | DrawOp::Blend { dst, .. }
+        | DrawOp::Shadow { dst, .. } => dst,
         DrawOp::Hud { clip, .. } => clip,
     }
 }
@@ -171,7 +172,7 @@ pub fn needed_sources(
                 let r = Rect::new(x0, y0, (x1 - x0).max(0) as u32, (y1 - y0).max(0) as u32);
                 (window, r)
             }
-            DrawOp::Fill { .. } | DrawOp::Hud { .. } => continue,
+            DrawOp::Fill { .. } | DrawOp::Shadow { .. } | DrawOp::Hud { .. } => continue,
         };
         out.push((window, r));
     }

@@ -18,6 +18,7 @@ use x11rb::protocol::xproto::{ConnectionExt as _, Window};
 use x11rb::xcb_ffi::XCBConnection;
 
 use crate::composite::CompositeMode;
+use crate::decor::Decorations;
 use crate::gl::{GlContext, GlError, GlRenderer};
 use crate::import::{self, ImportError, ImportMode, PixmapImporter};
 use crate::layout::Layout;
@@ -85,6 +86,8 @@ pub struct Options {
     pub hud: bool,
     /// Who produces the repainted pixels (`composite`).
     pub composite: CompositeMode,
+    /// Drop shadows and mode-coloured producer borders (`decor`).
+    pub decorations: Decorations,
 }
 
 /// Why the event loop ended; every one of them is a clean exit.
@@ -190,6 +193,7 @@ impl<'c> Compositor<'c> {
         let scratch = RegionWrapper::create_region(conn, &[])?;
         let mut model = WindowModel::new(width, height);
         model.set_layout(options.layout);
+        model.set_decorations(options.decorations);
         model.ignore(session.overlay());
         model.ignore(session.selection_window());
         let mut this = Self {
@@ -226,6 +230,20 @@ impl<'c> Compositor<'c> {
             self.track(info)?;
         }
         self.model.add_existing(infos);
+        self.read_new_producer_stats(&tree.children)
+    }
+
+    /// Reads the `_ZCX_STATS` of windows that just entered the model as producers: it may
+    /// have been set before their property changes were selected, and it may not change again.
+    pub(crate) fn read_new_producer_stats(
+        &mut self,
+        ids: &[WindowId],
+    ) -> Result<(), CompositorError> {
+        for &id in ids {
+            if self.model.get(id).is_some_and(|w| w.info.producer) {
+                self.stats_changed(id)?;
+            }
+        }
         Ok(())
     }
 
@@ -244,8 +262,6 @@ impl<'c> Compositor<'c> {
         self.damaged.remove(&id);
     }
 
-    /// Runs until a signal (readable `signals`), the loss of the selection, `--frames` or
-    /// `--duration`.
     /// The importer's and the present path's names (`--stats-json`).
     pub fn path_names(&self) -> (&'static str, &'static str, &'static str) {
         (
@@ -255,6 +271,8 @@ impl<'c> Compositor<'c> {
         )
     }
 
+    /// Runs until a signal (readable `signals`), the loss of the selection, `--frames` or
+    /// `--duration`.
     pub fn run(&mut self, signals: &UnixStream) -> Result<Exit, CompositorError> {
         let end = self.options.duration.map(|d| Instant::now() + d);
         let mut work = true;

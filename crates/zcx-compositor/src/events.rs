@@ -65,7 +65,7 @@ impl Compositor<'_> {
             self.track(&info)?;
             self.model.handle_create(info);
         }
-        Ok(())
+        self.read_new_producer_stats(&[e.window])
     }
 
     fn handle_unmap(&mut self, window: u32) {
@@ -121,6 +121,7 @@ impl Compositor<'_> {
                 self.track(&info)?;
                 self.model.handle_reparent(e.window, Some(info));
             }
+            self.read_new_producer_stats(&[e.window])?;
         } else if self.model.get(e.window).is_some() {
             self.model.handle_reparent(e.window, None);
             self.untrack(e.window);

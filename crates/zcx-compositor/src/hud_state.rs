@@ -37,14 +37,19 @@ impl HudState {
 }
 
 impl Compositor<'_> {
-    /// `_ZCX_STATS` of `window` changed: parse it (garbage shows as dashes).
+    /// `_ZCX_STATS` of `window` changed: parse it (garbage shows as dashes) for the HUD and
+    /// the border colour.
     pub(crate) fn stats_changed(&mut self, window: WindowId) -> Result<(), CompositorError> {
-        if !self.options.hud {
+        if !self.options.hud && !self.options.decorations.borders {
             return Ok(());
         }
-        match xwindows::read_stats(self.conn, &self.atoms, window)? {
-            Some(bytes) => self.hud.stats.insert(window, ProducerStats::parse(&bytes)),
-            None => self.hud.stats.remove(&window),
+        let stats = xwindows::read_stats(self.conn, &self.atoms, window)?
+            .map(|bytes| ProducerStats::parse(&bytes));
+        self.model
+            .handle_transfer_mode(window, stats.as_ref().and_then(|s| s.mode.as_deref()));
+        match stats {
+            Some(s) if self.options.hud => self.hud.stats.insert(window, s),
+            _ => self.hud.stats.remove(&window),
         };
         Ok(())
     }

@@ -6,6 +6,7 @@
 
 pub mod composite;
 pub mod compositor;
+pub mod decor;
 mod events;
 mod frame;
 pub mod gl;

@@ -10,6 +10,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use zcx_compositor::composite::CompositeMode;
 use zcx_compositor::compositor::{Compositor, CompositorError, Exit, Options};
+use zcx_compositor::decor::Decorations;
 use zcx_compositor::import::ImportMode;
 use zcx_compositor::layout::Layout;
 use zcx_compositor::manager::ManagerError;
@@ -49,6 +50,14 @@ struct Cli {
     /// Draw no HUD.
     #[arg(long, overrides_with = "hud")]
     no_hud: bool,
+    /// Draw a soft drop shadow under every rectangular window (not under shaped or ARGB
+    /// windows, whose outline a rectangle would contradict).
+    #[arg(long)]
+    shadows: bool,
+    /// Frame each producer window with a 4-pixel border coloured by its transfer mode:
+    /// put-image red, shm-put amber, shm-pixmap green, dri3 blue, unknown grey.
+    #[arg(long)]
+    borders: bool,
     /// Write the compositor's statistics as JSON to FILE at exit.
     #[arg(long, value_name = "FILE")]
     stats_json: Option<PathBuf>,
@@ -123,6 +132,10 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         layout: cli.layout,
         hud: !cli.no_hud,
         composite: cli.composite,
+        decorations: Decorations {
+            shadows: cli.shadows,
+            borders: cli.borders,
+        },
     };
     let mut compositor = Compositor::new(&conn, options)?;
     let exit = compositor.run(&reader).context("compositor event loop")?;

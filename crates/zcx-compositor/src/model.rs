@@ -6,6 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::decor::Decorations;
 use crate::layout::{self, Layout};
 use crate::region::{Rect, Region};
 
@@ -39,6 +40,7 @@ pub struct WindowModel {
     ignored: HashSet<WindowId>,
     screen_damage: Region,
     layout: Layout,
+    decor: Decorations,
 }
 
 impl WindowModel {
@@ -65,6 +67,16 @@ impl WindowModel {
 
     pub fn layout(&self) -> Layout {
         self.layout
+    }
+
+    /// Chooses the decorations (`--shadows`, `--borders`); everything is repainted.
+    pub fn set_decorations(&mut self, decor: Decorations) {
+        self.decor = decor;
+        self.damage_all();
+    }
+
+    pub fn decorations(&self) -> Decorations {
+        self.decor
     }
 
     pub fn screen(&self) -> Rect {
@@ -126,9 +138,10 @@ impl WindowModel {
         }
     }
 
+    /// Damages everything the window and its decorations paint.
     fn damage_window_extents(&mut self, id: WindowId) {
         if let Some(w) = self.windows.get(&id).filter(|w| w.is_visible()) {
-            let r = w.placement().dst;
+            let r = self.decor.visual_extents(&w.decor_facts());
             self.damage_screen(r);
         }
     }
@@ -300,8 +313,25 @@ impl WindowModel {
             return;
         };
         if w.info.producer != producer {
-            w.info.producer = producer;
+            self.damage_window_extents(id);
+            if let Some(w) = self.windows.get_mut(&id) {
+                w.info.producer = producer;
+            }
+            self.damage_window_extents(id);
             self.relayout();
+        }
+    }
+
+    /// A producer's `_ZCX_STATS` named its transfer mode (`None`: unknown or garbage).
+    pub fn handle_transfer_mode(&mut self, id: WindowId, mode: Option<&str>) {
+        let Some(w) = self.windows.get_mut(&id) else {
+            return;
+        };
+        if w.transfer_mode.as_deref() != mode {
+            w.transfer_mode = mode.map(str::to_owned);
+            if self.decor.borders {
+                self.damage_window_extents(id);
+            }
         }
     }
 
@@ -312,7 +342,12 @@ impl WindowModel {
             return;
         };
         let bw = w.info.geometry.border_width as i32;
-        w.bounding_shape = bounding.map(|rs| rs.iter().map(|r| r.translate(bw, bw)).collect());
+        let shape = bounding.map(|rs| rs.iter().map(|r| r.translate(bw, bw)).collect());
+        // The old shape may have cast a shadow the new one does not.
+        self.damage_window_extents(id);
+        if let Some(w) = self.windows.get_mut(&id) {
+            w.bounding_shape = shape;
+        }
         self.damage_window_extents(id);
     }
 

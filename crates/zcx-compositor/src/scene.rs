@@ -3,6 +3,7 @@
 //! windows occlude what is below them, so each damaged pixel is written by at most one copy
 //! plus the translucent windows above it. The GL backend executes the list.
 
+use crate::decor::{WindowDecor, SHADOW};
 use crate::layout::{Placement, SrcRect};
 use crate::model::{WindowId, WindowModel};
 use crate::region::{Rect, Region};
@@ -21,6 +22,8 @@ pub struct SceneItem {
     /// Contents carry premultiplied alpha (depth-32 ARGB visual).
     pub argb: bool,
     pub opaque: bool,
+    /// Shadow and mode-coloured border (`decor`), when on.
+    pub decor: WindowDecor,
 }
 
 /// Visible windows bottom to top.
@@ -32,6 +35,7 @@ pub struct Scene {
 
 impl Scene {
     pub fn from_model(model: &WindowModel) -> Self {
+        let decor = model.decorations();
         let items = model
             .stacking()
             .filter(|w| w.is_visible())
@@ -50,6 +54,7 @@ impl Scene {
                     opacity: w.opacity(),
                     argb: w.info.argb,
                     opaque: w.is_opaque(),
+                    decor: decor.for_window(&w.decor_facts()),
                 }
             })
             .collect();
@@ -63,7 +68,7 @@ impl Scene {
 /// One drawing operation; `src` is in the window's pixmap coordinates, `dst` on the screen.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum DrawOp {
-    /// Fill with the root background colour (0x00RRGGBB).
+    /// Fill with a solid colour (0x00RRGGBB): the root background or a decoration border.
     Fill { dst: Rect, rgb: u32 },
     /// Copy an opaque window's pixels unchanged (a blit, no shader pass).
     Copy {
@@ -81,6 +86,13 @@ pub enum DrawOp {
         opacity: f32,
         argb: bool,
         scaled: bool,
+    },
+    /// Darken `dst` by the drop shadow `caster` casts (a Gaussian-blurred rectangle).
+    Shadow {
+        dst: Rect,
+        caster: Rect,
+        sigma: f32,
+        opacity: f32,
     },
     /// Draw the HUD panel of `window` (its text changed or what is below was repainted),
     /// clipped to `clip`.
@@ -121,6 +133,7 @@ impl DrawList {
                     remaining.subtract_rect(part);
                 }
             }
+            item.decor_ops(&mut remaining, &mut top_down);
         }
         let mut ops: Vec<DrawOp> = remaining
             .rects()
@@ -152,6 +165,34 @@ impl DrawList {
 }
 
 impl SceneItem {
+    /// Below the window: its border (opaque fills of the ring around it) and, below that, its
+    /// shadow, which never darkens the window or its border. Pushed top-down like `build`.
+    fn decor_ops(&self, remaining: &mut Region, top_down: &mut Vec<DrawOp>) {
+        let mut outer = self.extents;
+        if let Some((ring, rgb)) = self.decor.border {
+            for band in ring.subtract(&self.extents) {
+                for r in remaining.intersected(&band).rects() {
+                    top_down.push(DrawOp::Fill { dst: *r, rgb });
+                }
+                remaining.subtract_rect(&band);
+            }
+            outer = ring;
+        }
+        if let Some(caster) = self.decor.shadow {
+            let extents = crate::decor::grow(caster, SHADOW.reach());
+            for band in extents.subtract(&outer) {
+                for r in remaining.intersected(&band).rects() {
+                    top_down.push(DrawOp::Shadow {
+                        dst: *r,
+                        caster,
+                        sigma: SHADOW.sigma,
+                        opacity: SHADOW.opacity,
+                    });
+                }
+            }
+        }
+    }
+
     /// The operation that paints screen rectangle `dst` (inside this item's shape).
     fn draw_op(&self, dst: Rect) -> DrawOp {
         let window = self.window;
@@ -338,5 +379,133 @@ mod tests {
         let scene = Scene::from_model(&model(vec![]));
         let list = DrawList::build(&scene, &Region::from_rect(Rect::new(90, 90, 50, 50)), BG);
         assert_eq!(list.damage.rects(), &[Rect::new(90, 90, 10, 10)]);
+    }
+
+    fn decorated(infos: Vec<WindowInfo>, shadows: bool, borders: bool) -> WindowModel {
+        let mut m = model(infos);
+        m.set_decorations(crate::decor::Decorations { shadows, borders });
+        m
+    }
+
+    fn area_of(ops: &[DrawOp], pick: impl Fn(&DrawOp) -> Option<Rect>) -> u64 {
+        ops.iter().filter_map(pick).map(|r| r.area()).sum()
+    }
+
+    #[test]
+    fn a_producer_border_is_an_opaque_ring_of_its_mode_colour_outside_the_window() {
+        let mut p = win(1, 20, 20, 40, 30);
+        p.producer = true;
+        let mut m = decorated(vec![p], false, true);
+        m.handle_transfer_mode(1, Some("put-image"));
+        let list = DrawList::build(&Scene::from_model(&m), &full(), BG);
+        let red = crate::decor::mode_rgb(Some("put-image"));
+        let ring = area_of(&list.ops, |op| match *op {
+            DrawOp::Fill { dst, rgb } if rgb == red => Some(dst),
+            _ => None,
+        });
+        assert_eq!(ring, 48 * 38 - 40 * 30);
+        let background = area_of(&list.ops, |op| match *op {
+            DrawOp::Fill { dst, rgb } if rgb == BG => Some(dst),
+            _ => None,
+        });
+        assert_eq!(
+            background,
+            100 * 100 - 48 * 38,
+            "the ring occludes the background"
+        );
+        assert!(list
+            .ops
+            .iter()
+            .any(|op| matches!(op, DrawOp::Copy { dst, .. }
+            if *dst == Rect::new(20, 20, 40, 30))));
+    }
+
+    #[test]
+    fn ordinary_windows_get_no_border() {
+        let m = decorated(vec![win(1, 20, 20, 40, 30)], false, true);
+        let list = DrawList::build(&Scene::from_model(&m), &full(), BG);
+        assert!(list.ops.iter().all(|op| match op {
+            DrawOp::Fill { rgb, .. } => *rgb == BG,
+            _ => true,
+        }));
+    }
+
+    #[test]
+    fn a_shadow_is_drawn_below_its_window_and_over_what_is_below_never_under_the_window() {
+        let below = win(1, 0, 0, 100, 100);
+        let top = win(2, 20, 20, 40, 30);
+        let m = decorated(vec![below, top], true, false);
+        let list = DrawList::build(&Scene::from_model(&m), &full(), BG);
+        let shadows: Vec<(usize, Rect)> = list
+            .ops
+            .iter()
+            .enumerate()
+            .filter_map(|(i, op)| match *op {
+                DrawOp::Shadow { dst, caster, .. } => {
+                    assert_eq!(caster, Rect::new(26, 28, 40, 30));
+                    Some((i, dst))
+                }
+                _ => None,
+            })
+            .collect();
+        assert!(!shadows.is_empty());
+        let window = Rect::new(20, 20, 40, 30);
+        let copy_at = |w: WindowId| {
+            list.ops
+                .iter()
+                .position(|op| matches!(op, DrawOp::Copy { window, .. } if *window == w))
+                .unwrap()
+        };
+        for (i, dst) in &shadows {
+            assert!(
+                dst.intersect(&window).is_none(),
+                "{dst:?} darkens the window"
+            );
+            assert!(
+                *i > copy_at(1) && *i < copy_at(2),
+                "order: below, shadow, window"
+            );
+        }
+    }
+
+    #[test]
+    fn an_opaque_window_above_hides_a_shadow_and_shaped_or_argb_windows_cast_none() {
+        let m = decorated(
+            vec![win(1, 20, 20, 40, 30), win(2, 0, 0, 100, 100)],
+            true,
+            false,
+        );
+        let list = DrawList::build(&Scene::from_model(&m), &full(), BG);
+        assert!(!list
+            .ops
+            .iter()
+            .any(|op| matches!(op, DrawOp::Shadow { .. })));
+        let argb = WindowInfo {
+            argb: true,
+            depth: 32,
+            ..win(1, 20, 20, 40, 30)
+        };
+        let mut m = decorated(vec![argb, win(2, 5, 5, 5, 5)], true, false);
+        m.handle_shape(2, Some(vec![Rect::new(0, 0, 2, 2)]));
+        let list = DrawList::build(&Scene::from_model(&m), &full(), BG);
+        assert!(!list
+            .ops
+            .iter()
+            .any(|op| matches!(op, DrawOp::Shadow { .. })));
+    }
+
+    #[test]
+    fn moving_a_decorated_window_damages_its_shadow_and_border_too() {
+        let mut p = win(1, 30, 30, 20, 10);
+        p.producer = true;
+        let mut m = decorated(vec![p], true, true);
+        m.take_screen_damage();
+        m.handle_unmap(1);
+        let damage = m.take_screen_damage().bounds();
+        let reach = crate::decor::SHADOW.reach() as i32;
+        // Border 4 px around, the shadow 6 right and 8 down of that, blurred by `reach`.
+        assert_eq!((damage.x, damage.y), (26 + 6 - reach, 26 + 8 - reach));
+        assert_eq!(damage.right(), i64::from(26 + 28 + 6 + reach));
+        assert_eq!(damage.bottom(), i64::from(26 + 18 + 8 + reach));
     }
 }

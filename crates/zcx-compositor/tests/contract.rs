@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{expect_pixel, sync, wait_exit, CompositorProcess, BACKGROUND};
+use common::{expect_pixel, set_stats, sync, wait_exit, CompositorProcess, BACKGROUND};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, PropMode, Window};
 use x11rb::wrapper::ConnectionExt as _;
@@ -24,17 +24,6 @@ fn xvfb() -> Xvfb {
         .size(320, 240, 24)
         .start()
         .expect("starting Xvfb")
-}
-
-fn set_stats<C: Connection>(conn: &C, window: Window, bytes: &[u8]) {
-    let atom = conn
-        .intern_atom(false, b"_ZCX_STATS")
-        .expect("intern")
-        .reply()
-        .expect("atom")
-        .atom;
-    conn.change_property8(PropMode::REPLACE, window, atom, AtomEnum::STRING, bytes)
-        .expect("set _ZCX_STATS");
 }
 
 fn set_class<C: Connection>(conn: &C, window: Window, class: &[u8]) {

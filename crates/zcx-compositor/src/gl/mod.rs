@@ -7,6 +7,7 @@ pub mod hud;
 pub mod objects;
 pub mod renderer;
 pub mod shaders;
+pub mod shadow;
 
 pub use context::{GlContext, GlError};
 pub use renderer::GlRenderer;

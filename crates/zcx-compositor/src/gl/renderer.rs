@@ -1,7 +1,8 @@
 //! Executes draw lists: an off-screen composition target (texture + framebuffer) the size of
 //! the screen, one texture per window, scissored clears for fills, `glBlitFramebuffer` for
-//! opaque copies, the blend shader for translucent windows, and read-back of rectangles in
-//! X's byte order (BGRA) for the present path. Row 0 is the top row everywhere.
+//! opaque copies, the blend shader for translucent windows, the shadow shader (`shadow`) for
+//! drop shadows, and read-back of rectangles in X's byte order (BGRA) for the present path.
+//! Row 0 is the top row everywhere.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -12,6 +13,7 @@ use super::context::GlError;
 use super::hud::HudRenderer;
 use super::objects::{Framebuffer, Program, Sampler, Texture, VertexArray};
 use super::shaders;
+use super::shadow::{ShadowPart, ShadowRenderer};
 use crate::layout::SrcRect;
 use crate::model::WindowId;
 use crate::region::Rect;
@@ -42,6 +44,7 @@ pub struct GlRenderer {
     nearest: Sampler,
     linear: Sampler,
     hud: HudRenderer,
+    shadow: ShadowRenderer,
     vao: VertexArray,
     max_texture_size: u32,
     warned_oversize: std::cell::Cell<bool>,
@@ -79,6 +82,7 @@ impl GlRenderer {
             Sampler::new(gl, glow::LINEAR)?,
         );
         let hud = HudRenderer::new(gl)?;
+        let shadow = ShadowRenderer::new(gl)?;
         Ok(Self {
             gl: gl.clone(),
             windows: HashMap::new(),
@@ -89,6 +93,7 @@ impl GlRenderer {
             nearest,
             linear,
             hud,
+            shadow,
             vao,
             // SAFETY: a plain query on the current context.
             max_texture_size: unsafe { gl.get_parameter_i32(glow::MAX_TEXTURE_SIZE) }.max(1) as u32,
@@ -221,6 +226,20 @@ impl GlRenderer {
                     argb,
                     scaled,
                 } => self.blend(window, src, dst, (opacity, argb), scaled),
+                DrawOp::Shadow {
+                    dst,
+                    caster,
+                    sigma,
+                    opacity,
+                } => {
+                    let part = ShadowPart {
+                        dst,
+                        caster,
+                        sigma,
+                        opacity,
+                    };
+                    self.shadow.draw(&self.vao, &part, self.size());
+                }
                 DrawOp::Hud { window, clip } => self.hud.draw(&self.vao, window, clip, self.size()),
             }
         }

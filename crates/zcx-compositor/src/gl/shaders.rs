@@ -5,3 +5,4 @@ pub const BLEND_VERT: &str = include_str!("../../../../shaders/blend.vert");
 pub const BLEND_FRAG: &str = include_str!("../../../../shaders/blend.frag");
 pub const HUD_VERT: &str = include_str!("../../../../shaders/hud.vert");
 pub const HUD_FRAG: &str = include_str!("../../../../shaders/hud.frag");
+pub const SHADOW_FRAG: &str = include_str!("../../../../shaders/shadow.frag");

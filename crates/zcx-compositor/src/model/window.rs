@@ -1,7 +1,9 @@
 //! One window as the model sees it: its X-side facts (`WindowInfo`: geometry, map state,
 //! class, depth/ARGB, opacity, producer flag) and what the compositor tracks for it (pending
-//! NameWindowPixmap, contents damage not yet imported, bounding shape, layout placement).
+//! NameWindowPixmap, contents damage not yet imported, bounding shape, layout placement, the
+//! transfer mode that colours its border).
 
+use crate::decor::DecorFacts;
 use crate::layout::Placement;
 use crate::region::{Rect, Region};
 
@@ -72,6 +74,8 @@ pub struct Window {
     pub bounding_shape: Option<Vec<Rect>>,
     /// Where the layout puts the pixmap when not at its own extents (side-by-side columns).
     pub placed_at: Option<Rect>,
+    /// The transfer mode a producer's `_ZCX_STATS` names (its border colour).
+    pub transfer_mode: Option<String>,
 }
 
 impl Window {
@@ -82,6 +86,7 @@ impl Window {
             content_damage: Region::new(),
             bounding_shape: None,
             placed_at: None,
+            transfer_mode: None,
         };
         if w.info.mapped {
             w.mark_contents_stale();
@@ -121,6 +126,16 @@ impl Window {
     /// Covers everything below it inside its shape.
     pub fn is_opaque(&self) -> bool {
         !self.info.argb && self.info.opacity.is_none_or(|o| o == u32::MAX)
+    }
+
+    /// What decides this window's decorations (`decor`).
+    pub fn decor_facts(&self) -> DecorFacts<'_> {
+        DecorFacts {
+            dst: self.placement().dst,
+            producer: self.info.producer,
+            shaped_or_argb: self.bounding_shape.is_some() || self.info.argb,
+            mode: self.transfer_mode.as_deref(),
+        }
     }
 
     pub(super) fn mark_contents_stale(&mut self) {

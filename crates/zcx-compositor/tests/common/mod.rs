@@ -127,3 +127,17 @@ pub fn expect_window<C: Connection>(
         expect_pixel(conn, screen, px, py, outside);
     }
 }
+
+/// Sets a window's `_ZCX_STATS` (what a producer publishes) to `bytes`.
+pub fn set_stats<C: Connection>(conn: &C, window: u32, bytes: &[u8]) {
+    use x11rb::protocol::xproto::{AtomEnum, PropMode};
+    use x11rb::wrapper::ConnectionExt as _;
+    let atom = conn
+        .intern_atom(false, b"_ZCX_STATS")
+        .expect("intern")
+        .reply()
+        .expect("atom")
+        .atom;
+    conn.change_property8(PropMode::REPLACE, window, atom, AtomEnum::STRING, bytes)
+        .expect("set _ZCX_STATS");
+}
