@@ -161,6 +161,7 @@ impl Demo<'_> {
         let look = ZcxLook {
             side_by_side: false,
             hud: false,
+            decorations: false,
             duration: Some(SETTLE + self.opts.duration),
         };
         let mut compositor =
@@ -192,6 +193,7 @@ impl Demo<'_> {
         let look = ZcxLook {
             side_by_side: true,
             hud: true,
+            decorations: true,
             duration: Some(self.opts.showcase + EXIT_WAIT / 3),
         };
         let started = std::time::Instant::now();

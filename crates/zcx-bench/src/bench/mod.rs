@@ -152,6 +152,7 @@ impl Bench<'_> {
         let look = ZcxLook {
             side_by_side: false,
             hud: false,
+            decorations: false,
             duration: Some(SETTLE + self.opts.duration),
         };
         let stats_tag = format!("{slug}-{mode}-{rep}");

@@ -81,6 +81,8 @@ pub struct ZcxLook {
     pub side_by_side: bool,
     /// `--hud` instead of `--no-hud` (the HUD covers the top stamp row).
     pub hud: bool,
+    /// `--shadows --borders`: producers framed in their mode's colour (the showcase).
+    pub decorations: bool,
     /// `--duration`: zcx-compositor exits by itself (writing its statistics) after this.
     pub duration: Option<Duration>,
 }
@@ -222,6 +224,9 @@ fn zcx_command(
         .arg(if look.hud { "--hud" } else { "--no-hud" })
         .arg("--stats-json")
         .arg(stats);
+    if look.decorations {
+        cmd.args(["--shadows", "--borders"]);
+    }
     if let Some(d) = look.duration {
         cmd.arg("--duration").arg(format!("{:.3}", d.as_secs_f64()));
     }
