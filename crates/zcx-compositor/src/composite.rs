@@ -51,6 +51,9 @@ pub struct Split {
     pub hud: Vec<(WindowId, Rect)>,
     /// Background rectangles (dst, 0x00RRGGBB) the X server fills.
     pub fills: Vec<(Rect, u32)>,
+    /// Screen rectangles of opaque scaled windows the X server scales from their pixmaps
+    /// (RENDER Composite with a scaling transform and a bilinear filter; `server_scale`).
+    pub scaled: Vec<(WindowId, Rect)>,
 }
 
 /// The screen rectangle an operation writes.
@@ -74,12 +77,15 @@ pub struct ServerDoes {
     /// Background fills no later operation draws over become [`Split::fills`]
     /// (PolyFillRectangle; needs a visual whose pixel value is 0x00RRGGBB).
     pub fills: bool,
+    /// Opaque scaled windows no later operation draws over become [`Split::scaled`]
+    /// (needs RENDER with transforms and filters).
+    pub scale: bool,
 }
 
 /// Moves the parts of `Copy` operations that no later operation draws over (and whose window
 /// `copyable` accepts: it has a named pixmap of the overlay's depth) to the X server, and
-/// likewise background fills and HUD operations as `does` allows. What a later operation
-/// covers stays in GL, so blending over it still sees the right pixels.
+/// likewise background fills, opaque scaled windows and HUD operations as `does` allows.
+/// What a later operation covers stays in GL, so blending over it still sees the right pixels.
 pub fn split(list: DrawList, copyable: impl Fn(WindowId) -> bool, does: ServerDoes) -> Split {
     let DrawList {
         mut ops,
@@ -101,6 +107,14 @@ pub fn split(list: DrawList, copyable: impl Fn(WindowId) -> bool, does: ServerDo
             DrawOp::Fill { .. } => does.fills,
             _ => false,
         };
+        if let Some((window, dst)) = opaque_scaled(op).filter(|_| does.scale) {
+            // All or nothing: a scaled part someone draws over stays in GL whole.
+            if copyable(window) && ops[i + 1..].iter().all(|l| !overlaps(l, &dst)) {
+                out.scaled.push((window, dst));
+                damage.subtract_rect(&dst);
+                continue;
+            }
+        }
         if !by_server {
             out.gl.ops.push(*op);
             continue;
@@ -126,6 +140,26 @@ pub fn split(list: DrawList, copyable: impl Fn(WindowId) -> bool, does: ServerDo
     }
     out.gl.damage = damage;
     out
+}
+
+/// The window and screen rectangle of an operation that draws an opaque window scaled.
+fn opaque_scaled(op: &DrawOp) -> Option<(WindowId, Rect)> {
+    match *op {
+        DrawOp::Scale { window, dst } => Some((window, dst)),
+        DrawOp::Blend {
+            window,
+            dst,
+            opacity,
+            argb: false,
+            scaled: true,
+            ..
+        } if opacity >= 1.0 => Some((window, dst)),
+        _ => None,
+    }
+}
+
+fn overlaps(op: &DrawOp, r: &Rect) -> bool {
+    op_dst(op).intersect(r).is_some()
 }
 
 /// `op` (a copy or a fill) limited to the screen rectangle `part` of its destination.
@@ -263,7 +297,7 @@ mod tests {
             |_| true,
             ServerDoes {
                 hud: true,
-                fills: false,
+                ..ServerDoes::default()
             },
         );
         assert_eq!(s.server.len(), 1);
@@ -316,6 +350,7 @@ mod tests {
         let does = ServerDoes {
             hud: true,
             fills: true,
+            scale: false,
         };
         let s = split(list.clone(), |_| true, does);
         assert_eq!(s.fills, vec![(Rect::new(10, 0, 10, 10), 7)]);
@@ -372,5 +407,61 @@ mod tests {
                 (3, Rect::new(0, 1, 6, 6)),
             ]
         );
+    }
+
+    fn scaled_blend(window: WindowId, dst: Rect, opacity: f32) -> DrawOp {
+        DrawOp::Blend {
+            window,
+            src: SrcRect::from(Rect::new(0, 0, 1, 1)),
+            dst,
+            opacity,
+            argb: false,
+            scaled: true,
+        }
+    }
+
+    #[test]
+    fn opaque_scaled_windows_go_to_the_server_unless_something_is_drawn_over_them() {
+        let does = ServerDoes {
+            scale: true,
+            ..ServerDoes::default()
+        };
+        let col = Rect::new(0, 0, 50, 30);
+        let part = Rect::new(50, 0, 50, 10);
+        let shadow = DrawOp::Shadow {
+            dst: Rect::new(90, 5, 10, 10),
+            caster: Rect::new(0, 0, 1, 1),
+            sigma: 1.0,
+            opacity: 0.5,
+        };
+        let list = DrawList {
+            ops: vec![
+                DrawOp::Scale {
+                    window: 1,
+                    dst: col,
+                },
+                scaled_blend(2, part, 1.0),
+                shadow,
+                scaled_blend(3, Rect::new(0, 40, 10, 10), 0.5),
+            ],
+            damage: Region::from_rect(Rect::new(0, 0, 100, 50)),
+        };
+        let s = split(list, |_| true, does);
+        assert_eq!(s.scaled, vec![(1, col)]);
+        // Window 2 is under a shadow, window 3 translucent: both stay in GL.
+        assert_eq!(s.gl.ops.len(), 3);
+        assert_eq!(s.gl.damage.area(), 100 * 50 - col.area());
+        let no = split(
+            DrawList {
+                ops: vec![DrawOp::Scale {
+                    window: 1,
+                    dst: col,
+                }],
+                damage: Region::from_rect(col),
+            },
+            |w| w != 1,
+            does,
+        );
+        assert!(no.scaled.is_empty() && no.gl.ops.len() == 1);
     }
 }

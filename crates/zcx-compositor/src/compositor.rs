@@ -26,8 +26,10 @@ use crate::manager::{ManagerError, ManagerSession};
 use crate::model::{WindowId, WindowModel};
 use crate::present::{PresentError, Presenter, PutImagePresenter, ShmPutPresenter};
 use crate::server_copy::{self, ServerCopier, ServerCopyError};
-use crate::server_hud::{ServerHud, ServerHudError};
+use crate::server_hud::ServerHud;
+use crate::server_scale::ServerScaler;
 use crate::stats::CompositorStats;
+use crate::xrender::RenderError;
 use crate::xwindows::{self, Atoms, WindowResources};
 
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +45,7 @@ pub enum CompositorError {
     #[error(transparent)]
     ServerCopy(#[from] ServerCopyError),
     #[error(transparent)]
-    ServerHud(#[from] ServerHudError),
+    Render(#[from] RenderError),
     #[error("X connection failed: {0}")]
     Connection(#[from] ConnectionError),
     #[error("X request failed: {0}")]
@@ -113,6 +115,7 @@ pub struct Compositor<'c> {
     pub(crate) presenter: Box<dyn Presenter + 'c>,
     pub(crate) copier: Option<ServerCopier<'c, XCBConnection>>,
     pub(crate) server_hud: Option<ServerHud<'c, XCBConnection>>,
+    pub(crate) scaler: Option<ServerScaler<'c, XCBConnection>>,
     pub(crate) resources: HashMap<WindowId, WindowResources<'c, XCBConnection>>,
     pub(crate) scratch: RegionWrapper<&'c XCBConnection>,
     pub(crate) root_depth: u8,
@@ -178,13 +181,23 @@ impl<'c> Compositor<'c> {
             }
             _ => None,
         };
+        let scaler = match options.composite {
+            CompositeMode::ServerCopy => match ServerScaler::new(conn, session.overlay()) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    log::warn!("scaled windows composited by GL: {e}");
+                    None
+                }
+            },
+            CompositeMode::Gl => None,
+        };
         log::info!(
             "composite: {} ({}), import: {}, present: {}",
             options.composite.name(),
             match options.composite {
                 CompositeMode::ServerCopy =>
-                    "the X server copies opaque unscaled uncovered \
-                    windows from their pixmaps; GL composites the rest",
+                    "the X server copies (and RENDER-scales) opaque \
+                    uncovered windows from their pixmaps; GL composites the rest",
                 CompositeMode::Gl => "every repainted pixel is composited by GL",
             },
             importer.name(),
@@ -202,6 +215,7 @@ impl<'c> Compositor<'c> {
             presenter,
             copier,
             server_hud,
+            scaler,
             resources: HashMap::new(),
             scratch,
             root_depth: depth,
@@ -258,6 +272,9 @@ impl<'c> Compositor<'c> {
 
     pub(crate) fn untrack(&mut self, id: WindowId) {
         self.renderer.remove_window(id);
+        if let Some(s) = &mut self.scaler {
+            s.retain(|w| w != id);
+        }
         self.resources.remove(&id);
         self.damaged.remove(&id);
     }

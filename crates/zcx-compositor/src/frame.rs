@@ -1,6 +1,7 @@
 //! One composited frame: rename stale pixmaps, fetch damage, update the HUD, build the draw
 //! list for the screen damage, divide it by the composite strategy (`composite::split`), import
-//! only what the GL part reads, queue the X server's copies (the server blits while GL works),
+//! only what the GL part reads, queue the X server's copies and scaled draws (the server blits
+//! while GL works),
 //! draw, read back and present the GL part, composite the HUD in the server (`server_hud`),
 //! record the stage times and answer pending
 //! sync requests. Nothing happens (and no X traffic) when nothing changed.
@@ -55,17 +56,23 @@ impl Compositor<'_> {
         // Import first: its replies then wait only for what was queued before, and the
         // server's copies run while GL draws.
         self.import_needed(&split.gl)?;
+        let pixmap = |id| {
+            self.resources
+                .get(&id)
+                .and_then(|r| r.pixmap.as_ref())
+                .map(|p| p.pixmap())
+        };
         if let Some(copier) = &self.copier {
-            let resources = &self.resources;
             copier.fill(&split.fills)?;
-            copier.copy(&split.server, |id| {
-                resources
-                    .get(&id)
-                    .and_then(|r| r.pixmap.as_ref())
-                    .map(|p| p.pixmap())
-            })?;
-            self.conn.flush()?;
+            copier.copy(&split.server, pixmap)?;
         }
+        if let Some(scaler) = &mut self.scaler {
+            let model = &self.model;
+            scaler.scale(&split.scaled, |id| {
+                Some((pixmap(id)?, model.get(id)?.placement()))
+            })?;
+        }
+        self.conn.flush()?;
         let draw_started = Instant::now();
         if !split.gl.ops.is_empty() {
             self.renderer.execute(&split.gl);
@@ -86,9 +93,10 @@ impl Compositor<'_> {
         };
         self.stats.record_frame(t);
         log::debug!(
-            "frame {}: {} server copies, {} GL ops, {} GL px, {t:?}",
+            "frame {}: {} server copies, {} server-scaled, {} GL ops, {} GL px, {t:?}",
             self.stats.frames(),
             split.server.len(),
+            split.scaled.len(),
             split.gl.ops.len(),
             split.gl.damage.area()
         );
@@ -107,6 +115,7 @@ impl Compositor<'_> {
         let does = composite::ServerDoes {
             hud: self.server_hud.is_some(),
             fills: self.fills_by_server,
+            scale: self.scaler.is_some(),
         };
         composite::split(
             list,

@@ -21,6 +21,8 @@ pub mod region;
 pub mod scene;
 pub mod server_copy;
 pub mod server_hud;
+pub mod server_scale;
 pub mod stats;
 pub mod sync_hook;
+pub mod xrender;
 pub mod xwindows;

@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 
 use x11rb::connection::Connection;
-use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
 use x11rb::protocol::render::{
     ConnectionExt as _, CreatePictureAux, PictOp, PictType, Pictformat, PictureWrapper,
 };
@@ -19,34 +18,7 @@ use x11rb::protocol::xproto::{
 use crate::gl::GlRenderer;
 use crate::model::WindowId;
 use crate::region::Rect;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ServerHudError {
-    #[error("X connection failed: {0}")]
-    Connection(#[from] ConnectionError),
-    #[error("X request failed: {0}")]
-    Request(String),
-    #[error("RENDER offers no {0} picture format")]
-    NoFormat(&'static str),
-}
-
-impl From<ReplyError> for ServerHudError {
-    fn from(e: ReplyError) -> Self {
-        match e {
-            ReplyError::ConnectionError(c) => Self::Connection(c),
-            ReplyError::X11Error(x) => Self::Request(format!("{:?}", x.error_kind)),
-        }
-    }
-}
-
-impl From<ReplyOrIdError> for ServerHudError {
-    fn from(e: ReplyOrIdError) -> Self {
-        match e {
-            ReplyOrIdError::ConnectionError(c) => Self::Connection(c),
-            other => Self::Request(other.to_string()),
-        }
-    }
-}
+use crate::xrender::{OverlayPicture, RenderError};
 
 /// One panel's pixels in the X server. Field order is drop order: picture, GC, pixmap.
 struct ServerPanel<'c, C: Connection> {
@@ -69,8 +41,7 @@ pub struct ServerHud<'c, C: Connection> {
 }
 
 impl<'c, C: Connection> ServerHud<'c, C> {
-    pub fn new(conn: &'c C, overlay: Window) -> Result<Self, ServerHudError> {
-        let visual = conn.get_window_attributes(overlay)?.reply()?.visual;
+    pub fn new(conn: &'c C, overlay: Window) -> Result<Self, RenderError> {
         let formats = conn.render_query_pict_formats()?.reply()?;
         let argb32 = formats
             .formats
@@ -83,21 +54,8 @@ impl<'c, C: Connection> ServerHud<'c, C> {
                     && (d.red_shift, d.green_shift, d.blue_shift) == (16, 8, 0)
             })
             .map(|f| f.id)
-            .ok_or(ServerHudError::NoFormat("ARGB32"))?;
-        let overlay_format = formats
-            .screens
-            .iter()
-            .flat_map(|s| &s.depths)
-            .flat_map(|d| &d.visuals)
-            .find(|v| v.visual == visual)
-            .map(|v| v.format)
-            .ok_or(ServerHudError::NoFormat("overlay visual"))?;
-        let overlay_picture = PictureWrapper::create_picture(
-            conn,
-            overlay,
-            overlay_format,
-            &CreatePictureAux::new(),
-        )?;
+            .ok_or(RenderError::NoFormat("ARGB32"))?;
+        let overlay_picture = OverlayPicture::new(conn, overlay, &formats)?.picture;
         Ok(Self {
             panels: HashMap::new(),
             overlay_picture,
@@ -127,7 +85,7 @@ impl<'c, C: Connection> ServerHud<'c, C> {
         renderer: &GlRenderer,
         ops: &[(WindowId, Rect)],
         visible: impl Fn(WindowId) -> Option<Rect>,
-    ) -> Result<(), ServerHudError> {
+    ) -> Result<(), RenderError> {
         for &(window, clip) in ops {
             let Some(rect) = visible(window) else {
                 continue;
@@ -163,7 +121,7 @@ impl<'c, C: Connection> ServerHud<'c, C> {
         renderer: &GlRenderer,
         window: WindowId,
         rect: Rect,
-    ) -> Result<(), ServerHudError> {
+    ) -> Result<(), RenderError> {
         let fresh = self
             .panels
             .get(&window)
@@ -205,7 +163,7 @@ impl<'c, C: Connection> ServerHud<'c, C> {
         Ok(())
     }
 
-    fn create_panel(&self, rect: Rect) -> Result<ServerPanel<'c, C>, ServerHudError> {
+    fn create_panel(&self, rect: Rect) -> Result<ServerPanel<'c, C>, RenderError> {
         let (w, h) = (rect.width.max(1) as u16, rect.height.max(1) as u16);
         let pixmap = PixmapWrapper::create_pixmap(self.conn, 32, self.overlay, w, h)?;
         let gc = GcontextWrapper::create_gc(

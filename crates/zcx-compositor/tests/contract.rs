@@ -93,25 +93,89 @@ fn side_by_side_scales_producers_into_columns_and_keeps_ordinary_windows() {
     let _green = TestWindow::new(&conn, screen, 5, 5, 20, 20, GREEN);
     set_class(&conn, red.id(), b"zcx-producer\0zcx-producer\0");
     set_stats(&conn, blue.id(), b"{}");
-    // Two columns of 160x240: each 100x100 producer becomes 160x160 at y = 40.
+    // Margins of 320/64 = 5 px: two columns of 150x230, so each 100x100 producer becomes
+    // 150x150 at y = 45.
     let (first, second) = if red.id() < blue.id() {
         (RED, BLUE)
     } else {
         (BLUE, RED)
     };
-    for (x0, colour) in [(0i16, first), (160, second)] {
-        expect_pixel(&conn, screen, x0, 40, colour);
-        expect_pixel(&conn, screen, x0 + 159, 199, colour);
-        expect_pixel(&conn, screen, x0 + 80, 39, BACKGROUND);
-        expect_pixel(&conn, screen, x0 + 80, 200, BACKGROUND);
+    for (x0, colour) in [(5i16, first), (165, second)] {
+        expect_pixel(&conn, screen, x0, 45, colour);
+        expect_pixel(&conn, screen, x0 + 149, 194, colour);
+        expect_pixel(&conn, screen, x0 - 1, 100, BACKGROUND);
+        expect_pixel(&conn, screen, x0 + 150, 100, BACKGROUND);
+        expect_pixel(&conn, screen, x0 + 75, 44, BACKGROUND);
+        expect_pixel(&conn, screen, x0 + 75, 195, BACKGROUND);
     }
     expect_pixel(&conn, screen, 10, 10, GREEN);
     expect_pixel(&conn, screen, 26, 26, BACKGROUND);
-    // One producer left: it fills the screen height, centred.
+    // One producer left: it fills the column's height (230), centred.
     drop(blue);
-    expect_pixel(&conn, screen, 40, 0, RED);
-    expect_pixel(&conn, screen, 279, 239, RED);
-    expect_pixel(&conn, screen, 39, 120, BACKGROUND);
+    expect_pixel(&conn, screen, 45, 5, RED);
+    expect_pixel(&conn, screen, 274, 234, RED);
+    expect_pixel(&conn, screen, 44, 120, BACKGROUND);
+    expect_pixel(&conn, screen, 275, 120, BACKGROUND);
+}
+
+/// A scaled producer whose two halves differ, repainted in part: the column shows each half
+/// where scaling puts it, before and after the repaint (server-copy scales it with RENDER,
+/// gl with a linear sampler).
+fn scaled_contents_follow_partial_repaints(composite: &str) {
+    let x = xvfb();
+    let (conn, screen) = x.connect();
+    let args = [
+        "--layout",
+        "side-by-side",
+        "--no-hud",
+        "--composite",
+        composite,
+    ];
+    let _c = CompositorProcess::start(&x, &conn, screen, &args);
+    let producer = TestWindow::new(&conn, screen, 10, 10, 200, 100, RED);
+    set_stats(&conn, producer.id(), b"{}");
+    // The right half is a blue child window (part of the producer's pixmap).
+    let half = conn.generate_id().expect("id");
+    let aux = x11rb::protocol::xproto::CreateWindowAux::new().background_pixel(BLUE);
+    conn.create_window(
+        x11rb::COPY_DEPTH_FROM_PARENT,
+        half,
+        producer.id(),
+        100,
+        0,
+        100,
+        100,
+        0,
+        x11rb::protocol::xproto::WindowClass::INPUT_OUTPUT,
+        x11rb::COPY_FROM_PARENT,
+        &aux,
+    )
+    .expect("create");
+    conn.map_window(half).expect("map");
+    // One column of 310x230 (5 px margins): 200x100 becomes 310x155 at (5, 42); the halves
+    // meet at x = 160.
+    for (px, colour) in [(5, RED), (150, RED), (170, BLUE), (314, BLUE)] {
+        expect_pixel(&conn, screen, px, 42, colour);
+        expect_pixel(&conn, screen, px, 196, colour);
+    }
+    expect_pixel(&conn, screen, 100, 41, BACKGROUND);
+    expect_pixel(&conn, screen, 100, 197, BACKGROUND);
+    let aux = x11rb::protocol::xproto::ChangeWindowAttributesAux::new().background_pixel(GREEN);
+    conn.change_window_attributes(half, &aux).expect("recolour");
+    conn.clear_area(false, half, 0, 0, 0, 0).expect("repaint");
+    for (px, colour) in [(150, RED), (170, GREEN), (314, GREEN)] {
+        expect_pixel(&conn, screen, px, 120, colour);
+    }
+}
+
+#[test]
+fn server_copy_scales_contents_and_partial_repaints_correctly() {
+    scaled_contents_follow_partial_repaints("server-copy");
+}
+
+#[test]
+fn gl_scales_contents_and_partial_repaints_correctly() {
+    scaled_contents_follow_partial_repaints("gl");
 }
 
 #[test]

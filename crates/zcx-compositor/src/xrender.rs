@@ -1,0 +1,68 @@
+//! RENDER plumbing shared by the server-side paths (`server_hud`, `server_scale`): the error
+//! type of their set-up and requests, and the picture of the overlay window (the destination
+//! of every server-side composite) in the format of the overlay's visual.
+
+use x11rb::connection::Connection;
+use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
+use x11rb::protocol::render::{
+    CreatePictureAux, Pictformat, PictureWrapper, QueryPictFormatsReply,
+};
+use x11rb::protocol::xproto::{ConnectionExt as _, Window};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("X connection failed: {0}")]
+    Connection(#[from] ConnectionError),
+    #[error("X request failed: {0}")]
+    Request(String),
+    #[error("RENDER offers no {0} picture format")]
+    NoFormat(&'static str),
+    #[error("RENDER {0}.{1} lacks transforms, filters or padded edges (0.10 needed)")]
+    OldRender(u32, u32),
+}
+
+impl From<ReplyError> for RenderError {
+    fn from(e: ReplyError) -> Self {
+        match e {
+            ReplyError::ConnectionError(c) => Self::Connection(c),
+            ReplyError::X11Error(x) => Self::Request(format!("{:?}", x.error_kind)),
+        }
+    }
+}
+
+impl From<ReplyOrIdError> for RenderError {
+    fn from(e: ReplyOrIdError) -> Self {
+        match e {
+            ReplyOrIdError::ConnectionError(c) => Self::Connection(c),
+            other => Self::Request(other.to_string()),
+        }
+    }
+}
+
+/// The overlay's picture format and a picture of the overlay in it.
+pub struct OverlayPicture<'c, C: Connection> {
+    pub picture: PictureWrapper<&'c C>,
+    pub format: Pictformat,
+}
+
+impl<'c, C: Connection> OverlayPicture<'c, C> {
+    /// `formats` is RENDER's QueryPictFormats reply (callers need it for other formats too).
+    pub fn new(
+        conn: &'c C,
+        overlay: Window,
+        formats: &QueryPictFormatsReply,
+    ) -> Result<Self, RenderError> {
+        let visual = conn.get_window_attributes(overlay)?.reply()?.visual;
+        let format = formats
+            .screens
+            .iter()
+            .flat_map(|s| &s.depths)
+            .flat_map(|d| &d.visuals)
+            .find(|v| v.visual == visual)
+            .map(|v| v.format)
+            .ok_or(RenderError::NoFormat("overlay visual"))?;
+        let picture =
+            PictureWrapper::create_picture(conn, overlay, format, &CreatePictureAux::new())?;
+        Ok(Self { picture, format })
+    }
+}
