@@ -11,7 +11,7 @@
 
 use crate::model::WindowId;
 use crate::region::{Rect, Region};
-use crate::scene::{DrawList, DrawOp};
+use crate::scene::{DrawList, DrawOp, Scene};
 
 /// The `--composite` choices.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -54,6 +54,26 @@ pub struct Split {
     /// Screen rectangles of opaque scaled windows the X server scales from their pixmaps
     /// (RENDER Composite with a scaling transform and a bilinear filter; `server_scale`).
     pub scaled: Vec<(WindowId, Rect)>,
+}
+
+/// Grows `damage` so that every *live* window (its contents changed recently, e.g. a producer)
+/// that the damage touches is repainted whole. Without it, damage from something else (a
+/// window below, a HUD panel) makes the compositor copy only part of a live window, and that
+/// part may already hold a newer frame than the rest of it on the screen: a torn frame. With
+/// it, and with one clipped copy per window ([`ServerCopier`](crate::server_copy)), a live
+/// window on the screen is always one snapshot of its pixmap.
+pub fn snapshot_damage(scene: &Scene, damage: &Region, live: impl Fn(WindowId) -> bool) -> Region {
+    let mut out = damage.clone();
+    for item in &scene.items {
+        let touched = damage
+            .rects()
+            .iter()
+            .any(|r| r.intersect(&item.extents).is_some());
+        if touched && live(item.window) {
+            out.add(item.extents);
+        }
+    }
+    out.intersected(&scene.screen)
 }
 
 /// The screen rectangle an operation writes.
@@ -463,5 +483,34 @@ mod tests {
             does,
         );
         assert!(no.scaled.is_empty() && no.gl.ops.len() == 1);
+    }
+
+    #[test]
+    fn damage_touching_a_live_window_repaints_it_whole_and_leaves_static_ones_alone() {
+        use crate::model::{Geometry, WindowInfo, WindowModel};
+        let mut m = WindowModel::new(100, 100);
+        let win = |id, x| WindowInfo {
+            id,
+            geometry: Geometry::new(x, 0, 40, 100, 0),
+            mapped: true,
+            depth: 24,
+            ..Default::default()
+        };
+        m.add_existing([win(1, 0), win(2, 50)]);
+        let scene = Scene::from_model(&m);
+        // A band across both windows (say from a window below both).
+        let band = Region::from_rect(Rect::new(0, 10, 100, 5));
+        let grown = snapshot_damage(&scene, &band, |w| w == 2);
+        assert_eq!(
+            grown.intersected(&Rect::new(50, 0, 40, 100)).area(),
+            40 * 100
+        );
+        assert_eq!(grown.area(), 40 * 100 + 60 * 5);
+        let untouched = Region::from_rect(Rect::new(0, 10, 10, 5));
+        assert_eq!(
+            snapshot_damage(&scene, &untouched, |_| true).area(),
+            40 * 100
+        );
+        assert_eq!(snapshot_damage(&scene, &untouched, |_| false), untouched);
     }
 }

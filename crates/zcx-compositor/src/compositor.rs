@@ -127,6 +127,8 @@ pub struct Compositor<'c> {
     pub(crate) atoms: Atoms,
     pub(crate) model: WindowModel,
     pub(crate) damaged: HashSet<WindowId>,
+    /// When each window's contents last changed (`frame::LIVE_FOR`).
+    pub(crate) live: HashMap<WindowId, Instant>,
     pub(crate) pending_sync: Vec<(Window, u32)>,
     pub(crate) options: Options,
     pub counters: Counters,
@@ -226,6 +228,7 @@ impl<'c> Compositor<'c> {
             atoms,
             model,
             damaged: HashSet::new(),
+            live: HashMap::new(),
             pending_sync: Vec::new(),
             options,
             counters: Counters::default(),
@@ -277,6 +280,7 @@ impl<'c> Compositor<'c> {
         }
         self.resources.remove(&id);
         self.damaged.remove(&id);
+        self.live.remove(&id);
     }
 
     /// The importer's and the present path's names (`--stats-json`).

@@ -7,7 +7,7 @@
 //! sync requests. Nothing happens (and no X traffic) when nothing changed.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use x11rb::connection::Connection;
 
@@ -19,6 +19,10 @@ use crate::region::{Rect, Region};
 use crate::scene::{DrawList, Scene};
 use crate::stats::FrameTimes;
 use crate::xwindows;
+
+/// A window whose contents changed this recently is live: with `server-copy`, damage that
+/// touches it repaints it whole (`composite::snapshot_damage`).
+const LIVE_FOR: Duration = Duration::from_secs(1);
 
 impl Compositor<'_> {
     /// One frame's worth of work; does nothing (and no X traffic) when nothing changed.
@@ -46,11 +50,18 @@ impl Compositor<'_> {
     /// Repaints `damage`: import what GL reads, queue the server's fills and copies, GL draw
     /// and present of the rest, then the server-composited HUD on top.
     fn composite(&mut self, started: Instant, damage: &Region) -> Result<(), CompositorError> {
-        let mut list = DrawList::build(
-            &Scene::from_model(&self.model),
-            damage,
-            self.options.background_rgb,
-        );
+        let scene = Scene::from_model(&self.model);
+        let damage = if self.copier.is_some() {
+            let live_since = started.checked_sub(LIVE_FOR);
+            composite::snapshot_damage(&scene, damage, |id| {
+                self.live
+                    .get(&id)
+                    .is_some_and(|&t| live_since.is_none_or(|since| t >= since))
+            })
+        } else {
+            damage.clone()
+        };
+        let mut list = DrawList::build(&scene, &damage, self.options.background_rgb);
         self.add_hud_ops(&mut list);
         let split = self.split(list);
         // Import first: its replies then wait only for what was queued before, and the
@@ -169,7 +180,11 @@ impl Compositor<'_> {
                     .map(|d| (id, d.damage()))
             })
             .collect();
+        let now = Instant::now();
         for (id, rects) in xwindows::fetch_damage(self.conn, self.scratch.region(), &list)? {
+            if !rects.is_empty() {
+                self.live.insert(id, now);
+            }
             self.model.handle_damage(id, &rects);
         }
         Ok(())

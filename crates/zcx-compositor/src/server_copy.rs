@@ -1,13 +1,16 @@
 //! The X side of the server-copy strategy (`composite`): CopyArea from named window pixmaps
 //! and PolyFillRectangle of the background onto the overlay, with a GC that generates no
-//! exposures. Nothing waits: the requests are ordered before whatever the compositor sends next
+//! exposures, one clipped CopyArea per window (so a window is never shown as parts of two
+//! frames). Nothing waits: the requests are ordered before whatever the compositor sends next
 //! (the GL present, the HUD composites, the sync hook's answer).
+
+use std::collections::BTreeMap;
 
 use x11rb::connection::Connection;
 use x11rb::errors::{ConnectionError, ReplyOrIdError};
 use x11rb::protocol::xproto::{
-    ChangeGCAux, ConnectionExt as _, CreateGCAux, GcontextWrapper, Pixmap, Rectangle, Screen,
-    VisualClass, Window,
+    ChangeGCAux, ClipOrdering, ConnectionExt as _, CreateGCAux, GcontextWrapper, Pixmap, Rectangle,
+    Screen, VisualClass, Window,
 };
 
 use crate::composite::ServerCopy;
@@ -68,12 +71,7 @@ impl<'c, C: Connection> ServerCopier<'c, C> {
             let rects: Vec<Rectangle> = fills
                 .iter()
                 .filter(|f| f.1 == rgb)
-                .map(|(r, _)| Rectangle {
-                    x: r.x as i16,
-                    y: r.y as i16,
-                    width: r.width as u16,
-                    height: r.height as u16,
-                })
+                .map(|(r, _)| to_rectangle(*r))
                 .collect();
             let gc = self.gc.gcontext();
             self.conn
@@ -83,30 +81,78 @@ impl<'c, C: Connection> ServerCopier<'c, C> {
         Ok(())
     }
 
-    /// Copies each of `copies` whose window `pixmap` names; returns the pixels copied.
+    /// Copies each of `copies` whose window `pixmap` names; returns the pixels copied. All
+    /// parts of one window go in one CopyArea clipped to them, so another client's drawing
+    /// cannot land between them: the window on the screen is one snapshot of its pixmap.
     pub fn copy(
         &self,
         copies: &[ServerCopy],
         pixmap: impl Fn(WindowId) -> Option<Pixmap>,
     ) -> Result<u64, ServerCopyError> {
-        let mut pixels = 0;
+        let mut by_window: BTreeMap<WindowId, Vec<&ServerCopy>> = BTreeMap::new();
         for c in copies {
-            let Some(p) = pixmap(c.window) else {
+            by_window.entry(c.window).or_default().push(c);
+        }
+        let mut pixels = 0;
+        for (window, parts) in by_window {
+            let Some(p) = pixmap(window) else {
                 continue;
             };
-            self.conn.copy_area(
-                p,
-                self.overlay,
-                self.gc.gcontext(),
-                c.src.x as i16,
-                c.src.y as i16,
-                c.dst.x as i16,
-                c.dst.y as i16,
-                c.dst.width as u16,
-                c.dst.height as u16,
-            )?;
-            pixels += c.dst.area();
+            let offset = |c: &ServerCopy| (c.src.x - c.dst.x, c.src.y - c.dst.y);
+            let same_offset = parts.iter().all(|c| offset(c) == offset(parts[0]));
+            if parts.len() > 1 && same_offset {
+                self.copy_clipped(p, &parts)?;
+            } else {
+                for c in &parts {
+                    self.copy_area(p, c.src, c.dst)?;
+                }
+            }
+            pixels += parts.iter().map(|c| c.dst.area()).sum::<u64>();
         }
         Ok(pixels)
+    }
+
+    /// One CopyArea of the bounds of `parts` (same source offset), clipped to the parts.
+    fn copy_clipped(&self, pixmap: Pixmap, parts: &[&ServerCopy]) -> Result<(), ServerCopyError> {
+        let gc = self.gc.gcontext();
+        let clip: Vec<Rectangle> = parts.iter().map(|c| to_rectangle(c.dst)).collect();
+        let dst = parts
+            .iter()
+            .skip(1)
+            .fold(parts[0].dst, |b, c| b.union_bounds(&c.dst));
+        let src = dst.translate(
+            parts[0].src.x - parts[0].dst.x,
+            parts[0].src.y - parts[0].dst.y,
+        );
+        self.conn
+            .set_clip_rectangles(ClipOrdering::UNSORTED, gc, 0, 0, &clip)?;
+        self.copy_area(pixmap, src, dst)?;
+        self.conn
+            .change_gc(gc, &ChangeGCAux::new().clip_mask(x11rb::NONE))?;
+        Ok(())
+    }
+
+    fn copy_area(&self, pixmap: Pixmap, src: Rect, dst: Rect) -> Result<(), ServerCopyError> {
+        self.conn.copy_area(
+            pixmap,
+            self.overlay,
+            self.gc.gcontext(),
+            src.x as i16,
+            src.y as i16,
+            dst.x as i16,
+            dst.y as i16,
+            dst.width as u16,
+            dst.height as u16,
+        )?;
+        Ok(())
+    }
+}
+
+fn to_rectangle(r: Rect) -> Rectangle {
+    Rectangle {
+        x: r.x as i16,
+        y: r.y as i16,
+        width: r.width as u16,
+        height: r.height as u16,
     }
 }
