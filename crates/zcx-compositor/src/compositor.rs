@@ -27,6 +27,7 @@ use crate::present::{PresentError, Presenter, PutImagePresenter, ShmPutPresenter
 use crate::server_copy::{self, ServerCopier, ServerCopyError};
 use crate::server_hud::{ServerHud, ServerHudError};
 use crate::stats::CompositorStats;
+use crate::xbackground::RootBackground;
 use crate::xwindows::{self, Atoms, WindowResources};
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +76,7 @@ pub struct Options {
     pub screen_num: usize,
     pub replace: bool,
     pub import: ImportMode,
+    /// The background where no root pixmap is published (`xbackground`).
     pub background_rgb: u32,
     /// Stop after this many composited frames.
     pub frames: Option<u64>,
@@ -111,6 +113,7 @@ pub struct Compositor<'c> {
     pub(crate) copier: Option<ServerCopier<'c, XCBConnection>>,
     pub(crate) server_hud: Option<ServerHud<'c, XCBConnection>>,
     pub(crate) resources: HashMap<WindowId, WindowResources<'c, XCBConnection>>,
+    pub(crate) background: RootBackground<'c, XCBConnection>,
     pub(crate) scratch: RegionWrapper<&'c XCBConnection>,
     pub(crate) root_depth: u8,
     /// The root visual's pixels are 0x00RRGGBB: background fills can go to the server.
@@ -199,6 +202,7 @@ impl<'c> Compositor<'c> {
             copier,
             server_hud,
             resources: HashMap::new(),
+            background: RootBackground::new(options.background_rgb),
             scratch,
             root_depth: depth,
             fills_by_server: server_copy::rgb_is_pixel(screen),
@@ -214,6 +218,7 @@ impl<'c> Compositor<'c> {
             stats: CompositorStats::new(),
             hud: Default::default(),
         };
+        this.reload_background()?;
         this.adopt_existing(root)?;
         Ok(this)
     }

@@ -4,6 +4,7 @@
 //! the Composite overlay window. [`import`] holds the pixmap → texture importers, [`manager`]
 //! the selection, redirection and overlay duties, [`sync_hook`] the test/tool sync protocol.
 
+pub mod background;
 pub mod composite;
 pub mod compositor;
 mod events;
@@ -22,4 +23,5 @@ pub mod server_copy;
 pub mod server_hud;
 pub mod stats;
 pub mod sync_hook;
+pub mod xbackground;
 pub mod xwindows;
