@@ -9,14 +9,14 @@ mod common;
 
 use std::process::Command;
 
-use common::{expect_pixel, sync, CompositorProcess, BACKGROUND};
+use common::{close, expect_pixel, sync, xvfb, CompositorProcess, BACKGROUND};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
     AtomEnum, ChangeGCAux, ConnectionExt as _, CreateGCAux, GcontextWrapper, PixmapWrapper,
     PropMode, Rectangle,
 };
 use x11rb::wrapper::ConnectionExt as _;
-use zcx_testkit::{get_pixel, have_tool, skipped, TestWindow, Xvfb};
+use zcx_testkit::{get_pixel, have_tool, skipped, TestWindow};
 
 const RED: u32 = 0x00ff_0000;
 /// The two colours of the 64×64 checkerboard tile (32×32 squares).
@@ -27,13 +27,6 @@ const LEFT: u32 = 0x0020_c020;
 const RIGHT: u32 = 0x00e0_e000;
 /// What is drawn into the tile while it is in use.
 const DRAWN: u32 = 0x00ff_00ff;
-
-fn xvfb() -> Xvfb {
-    Xvfb::builder()
-        .size(320, 240, 24)
-        .start()
-        .expect("starting Xvfb")
-}
 
 fn atom<C: Connection>(conn: &C, name: &str) -> u32 {
     conn.intern_atom(false, name.as_bytes())
@@ -201,10 +194,6 @@ fn tiled_root_pixmap_with_server_copy() {
 #[test]
 fn tiled_root_pixmap_with_gl() {
     tiled_pixmap_follows_changes("gl");
-}
-
-fn close(a: u32, b: u32) -> bool {
-    (0..3).all(|i| ((a >> (i * 8)) & 0xff).abs_diff((b >> (i * 8)) & 0xff) <= 2)
 }
 
 /// Under a translucent window GL draws the background, with server-copy too: it imports the
