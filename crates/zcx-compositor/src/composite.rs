@@ -2,13 +2,15 @@
 //! `server-copy` (the default) the parts of a draw list that are plain copies of an opaque,
 //! unscaled window with nothing drawn over them are copied by the X server itself (CopyArea
 //! from the window's named pixmap to the overlay: no import, no GL, no read-back, no present of
-//! those pixels), uncovered background fills are filled by it, and HUD panels are composited
+//! those pixels), uncovered background is filled by it (a colour, or tiled with the root
+//! background pixmap), and HUD panels are composited
 //! by it on top (`server_hud`); GL composites only what needs it (translucency, ARGB, scaling
 //! and what lies under those). `gl` sends everything through GL. [`split`] is the pure
 //! decision; `server_copy` owns the X side. On a software renderer a 4K frame through GL costs
 //! import + upload + blit + read-back + ShmPutImage (~33 ms of work and several round trips);
 //! the server's CopyArea costs one ~5 ms blit in the X server (what xcompmgr does).
 
+use crate::background::{self, BACKGROUND_TEXTURE};
 use crate::model::WindowId;
 use crate::region::{Rect, Region};
 use crate::scene::{DrawList, DrawOp, Scene};
@@ -54,6 +56,8 @@ pub struct Split {
     /// Screen rectangles of opaque scaled windows the X server scales from their pixmaps
     /// (RENDER Composite with a scaling transform and a bilinear filter; `server_scale`).
     pub scaled: Vec<(WindowId, Rect)>,
+    /// Screen rectangles the X server tiles with the root background pixmap.
+    pub tiles: Vec<Rect>,
 }
 
 /// Grows `damage` so that every *live* window (its contents changed recently, e.g. a producer)
@@ -80,6 +84,7 @@ pub fn snapshot_damage(scene: &Scene, damage: &Region, live: impl Fn(WindowId) -
 fn op_dst(op: &DrawOp) -> Rect {
     match *op {
         DrawOp::Fill { dst, .. }
+        | DrawOp::Tile { dst, .. }
         | DrawOp::Copy { dst, .. }
         | DrawOp::Scale { dst, .. }
         | DrawOp::Blend { dst, .. }
@@ -100,6 +105,9 @@ pub struct ServerDoes {
     /// Opaque scaled windows no later operation draws over become [`Split::scaled`]
     /// (needs RENDER with transforms and filters).
     pub scale: bool,
+    /// Background pixmap tiles no later operation draws over become [`Split::tiles`]
+    /// (PolyFillRectangle with a tiled GC; needs that GC).
+    pub tiles: bool,
 }
 
 /// Moves the parts of `Copy` operations that no later operation draws over (and whose window
@@ -125,6 +133,7 @@ pub fn split(list: DrawList, copyable: impl Fn(WindowId) -> bool, does: ServerDo
         let by_server = match *op {
             DrawOp::Copy { window, .. } => copyable(window),
             DrawOp::Fill { .. } => does.fills,
+            DrawOp::Tile { .. } => does.tiles,
             _ => false,
         };
         if let Some((window, dst)) = opaque_scaled(op).filter(|_| does.scale) {
@@ -150,6 +159,7 @@ pub fn split(list: DrawList, copyable: impl Fn(WindowId) -> bool, does: ServerDo
                     out.server.push(ServerCopy { window, src, dst })
                 }
                 DrawOp::Fill { dst, rgb } => out.fills.push((dst, rgb)),
+                DrawOp::Tile { dst, .. } => out.tiles.push(dst),
                 _ => {}
             }
             damage.subtract_rect(part);
@@ -182,7 +192,7 @@ fn overlaps(op: &DrawOp, r: &Rect) -> bool {
     op_dst(op).intersect(r).is_some()
 }
 
-/// `op` (a copy or a fill) limited to the screen rectangle `part` of its destination.
+/// `op` (a copy, fill or tile) limited to the screen rectangle `part` of its destination.
 fn restrict(op: &DrawOp, part: Rect) -> DrawOp {
     match *op {
         DrawOp::Copy { window, src, dst } => DrawOp::Copy {
@@ -191,6 +201,11 @@ fn restrict(op: &DrawOp, part: Rect) -> DrawOp {
             dst: part,
         },
         DrawOp::Fill { rgb, .. } => DrawOp::Fill { dst: part, rgb },
+        DrawOp::Tile { width, height, .. } => DrawOp::Tile {
+            dst: part,
+            width,
+            height,
+        },
         other => other,
     }
 }
@@ -204,7 +219,8 @@ fn subtract_all(r: Rect, cuts: &[Rect]) -> Vec<Rect> {
     left
 }
 
-/// The pixmap rectangles of each window that executing `list` reads (what must be imported).
+/// The pixmap rectangles of each window that executing `list` reads (what must be imported);
+/// the root background pixmap's are keyed [`BACKGROUND_TEXTURE`].
 pub fn needed_sources(
     list: &DrawList,
     pixmap_size: impl Fn(WindowId) -> (u32, u32),
@@ -226,6 +242,11 @@ pub fn needed_sources(
                 let r = Rect::new(x0, y0, (x1 - x0).max(0) as u32, (y1 - y0).max(0) as u32);
                 (window, r)
             }
+            DrawOp::Tile { dst, width, height } => {
+                let reads = background::tile_sources(dst, (width, height));
+                out.extend(reads.into_iter().map(|r| (BACKGROUND_TEXTURE, r)));
+                continue;
+            }
             DrawOp::Fill { .. } | DrawOp::Shadow { .. } | DrawOp::Hud { .. } => continue,
         };
         out.push((window, r));
@@ -240,6 +261,18 @@ mod tests {
 
     fn copy(window: WindowId, src: Rect, dst: Rect) -> DrawOp {
         DrawOp::Copy { window, src, dst }
+    }
+
+    /// Window 2 at half opacity over `dst`, unscaled.
+    fn half_blend(dst: Rect) -> DrawOp {
+        DrawOp::Blend {
+            window: 2,
+            src: SrcRect::from(Rect::new(0, 0, dst.width, dst.height)),
+            dst,
+            opacity: 0.5,
+            argb: false,
+            scaled: false,
+        }
     }
 
     #[test]
@@ -355,14 +388,7 @@ mod tests {
     fn uncovered_fills_go_to_the_server_and_covered_ones_stay_in_gl() {
         let full = Rect::new(0, 0, 20, 10);
         let left = Rect::new(0, 0, 10, 10);
-        let blend = DrawOp::Blend {
-            window: 2,
-            src: SrcRect::from(Rect::new(0, 0, 10, 10)),
-            dst: left,
-            opacity: 0.5,
-            argb: false,
-            scaled: false,
-        };
+        let blend = half_blend(left);
         let list = DrawList {
             ops: vec![DrawOp::Fill { dst: full, rgb: 7 }, blend],
             damage: Region::from_rect(full),
@@ -371,6 +397,7 @@ mod tests {
             hud: true,
             fills: true,
             scale: false,
+            tiles: false,
         };
         let s = split(list.clone(), |_| true, does);
         assert_eq!(s.fills, vec![(Rect::new(10, 0, 10, 10), 7)]);
@@ -379,6 +406,38 @@ mod tests {
         let gl_only = split(list.clone(), |_| true, ServerDoes::default());
         assert!(gl_only.fills.is_empty());
         assert_eq!(gl_only.gl, list);
+    }
+
+    #[test]
+    fn uncovered_tiles_go_to_the_server_and_gl_reads_only_what_it_tiles() {
+        let full = Rect::new(0, 0, 100, 10);
+        let right = Rect::new(60, 0, 40, 10);
+        let blend = half_blend(right);
+        let tile = |dst| DrawOp::Tile {
+            dst,
+            width: 64,
+            height: 64,
+        };
+        let list = DrawList {
+            ops: vec![tile(full), blend],
+            damage: Region::from_rect(full),
+        };
+        let does = ServerDoes {
+            tiles: true,
+            ..ServerDoes::default()
+        };
+        let s = split(list, |_| true, does);
+        assert_eq!(s.tiles, vec![Rect::new(0, 0, 60, 10)]);
+        assert!(s.fills.is_empty());
+        assert_eq!(s.gl.ops, vec![tile(right), blend]);
+        let reads = needed_sources(&s.gl, |_| (40, 10));
+        assert_eq!(
+            &reads[..2],
+            &[
+                (BACKGROUND_TEXTURE, Rect::new(60, 0, 4, 10)),
+                (BACKGROUND_TEXTURE, Rect::new(0, 0, 36, 10)),
+            ]
+        );
     }
 
     #[test]

@@ -29,6 +29,7 @@ use crate::server_copy::{self, ServerCopier, ServerCopyError};
 use crate::server_hud::ServerHud;
 use crate::server_scale::ServerScaler;
 use crate::stats::CompositorStats;
+use crate::xbackground::RootBackground;
 use crate::xrender::RenderError;
 use crate::xwindows::{self, Atoms, WindowResources};
 
@@ -78,6 +79,7 @@ pub struct Options {
     pub screen_num: usize,
     pub replace: bool,
     pub import: ImportMode,
+    /// The background where no root pixmap is published (`xbackground`).
     pub background_rgb: u32,
     /// Stop after this many composited frames.
     pub frames: Option<u64>,
@@ -117,6 +119,7 @@ pub struct Compositor<'c> {
     pub(crate) server_hud: Option<ServerHud<'c, XCBConnection>>,
     pub(crate) scaler: Option<ServerScaler<'c, XCBConnection>>,
     pub(crate) resources: HashMap<WindowId, WindowResources<'c, XCBConnection>>,
+    pub(crate) background: RootBackground<'c, XCBConnection>,
     pub(crate) scratch: RegionWrapper<&'c XCBConnection>,
     pub(crate) root_depth: u8,
     /// The root visual's pixels are 0x00RRGGBB: background fills can go to the server.
@@ -219,6 +222,7 @@ impl<'c> Compositor<'c> {
             server_hud,
             scaler,
             resources: HashMap::new(),
+            background: RootBackground::new(options.background_rgb),
             scratch,
             root_depth: depth,
             fills_by_server: server_copy::rgb_is_pixel(screen),
@@ -235,6 +239,7 @@ impl<'c> Compositor<'c> {
             stats: CompositorStats::new(),
             hud: Default::default(),
         };
+        this.reload_background()?;
         this.adopt_existing(root)?;
         Ok(this)
     }

@@ -10,8 +10,10 @@ use x11rb::protocol::xproto::{
 use x11rb::protocol::{ErrorKind, Event};
 use x11rb::x11_utils::X11Error;
 
+use crate::background::BACKGROUND_TEXTURE;
 use crate::compositor::{Compositor, CompositorError, Exit};
 use crate::model::{Configure, Geometry, Place};
+use crate::server_copy::ServerCopyError;
 use crate::xwindows;
 
 impl Compositor<'_> {
@@ -139,6 +141,11 @@ impl Compositor<'_> {
     }
 
     fn handle_property(&mut self, e: PropertyNotifyEvent) -> Result<(), CompositorError> {
+        if e.window == self.root()
+            && (e.atom == self.atoms.xrootpmap_id || e.atom == self.atoms.xsetroot_id)
+        {
+            return self.reload_background();
+        }
         if e.atom == self.atoms.net_wm_window_opacity && self.model.get(e.window).is_some() {
             let opacity = xwindows::read_opacity(self.conn, &self.atoms, e.window)?;
             self.model.handle_opacity(e.window, opacity);
@@ -150,6 +157,42 @@ impl Compositor<'_> {
             if e.atom == self.atoms.zcx_stats {
                 self.stats_changed(e.window)?;
             }
+        }
+        Ok(())
+    }
+
+    /// Reads the root background again (at start-up, and when a tool publishes another one):
+    /// the GL texture and the server's tile follow, and the whole screen is repainted. What GL
+    /// or the server cannot draw means the solid colour.
+    pub(crate) fn reload_background(&mut self) -> Result<(), CompositorError> {
+        let root = self.root();
+        self.background
+            .reload(self.conn, &self.atoms, root, self.root_depth)?;
+        self.model.damage_all();
+        if let Some(p) = self.background.pixmap() {
+            if let Err(e) = self
+                .renderer
+                .ensure_window(BACKGROUND_TEXTURE, p.width, p.height)
+            {
+                self.background
+                    .fall_back(&format!("no texture for it: {e}"));
+            } else if !self.renderer.has_window(BACKGROUND_TEXTURE) {
+                self.background
+                    .fall_back("it is over the maximum texture size");
+            }
+        }
+        let pixmap = self.background.pixmap().map(|p| p.pixmap);
+        if let Some(copier) = &mut self.copier {
+            match copier.set_tile(pixmap) {
+                Ok(()) => {}
+                Err(ServerCopyError::Connection(e)) => return Err(e.into()),
+                Err(e) => self
+                    .background
+                    .fall_back(&format!("cannot tile with it: {e}")),
+            }
+        }
+        if self.background.pixmap().is_none() {
+            self.renderer.remove_window(BACKGROUND_TEXTURE);
         }
         Ok(())
     }

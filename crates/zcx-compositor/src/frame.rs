@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use x11rb::connection::Connection;
 
+use crate::background::BACKGROUND_TEXTURE;
 use crate::composite::{self, CompositeMode, Split};
 use crate::compositor::{Compositor, CompositorError};
 use crate::import::{ImportError, ImportSource};
@@ -61,7 +62,7 @@ impl Compositor<'_> {
         } else {
             damage.clone()
         };
-        let mut list = DrawList::build(&scene, &damage, self.options.background_rgb);
+        let mut list = DrawList::build(&scene, &damage, self.background.background());
         self.add_hud_ops(&mut list);
         let split = self.split(list);
         // Import first: its replies then wait only for what was queued before, and the
@@ -75,6 +76,7 @@ impl Compositor<'_> {
         };
         if let Some(copier) = &self.copier {
             copier.fill(&split.fills)?;
+            copier.tile(&split.tiles)?;
             copier.copy(&split.server, pixmap)?;
         }
         if let Some(scaler) = &mut self.scaler {
@@ -127,6 +129,7 @@ impl Compositor<'_> {
             hud: self.server_hud.is_some(),
             fills: self.fills_by_server,
             scale: self.scaler.is_some(),
+            tiles: self.copier.as_ref().is_some_and(|c| c.tiles()),
         };
         composite::split(
             list,
@@ -177,15 +180,24 @@ impl Compositor<'_> {
                 self.resources
                     .get(&id)
                     .and_then(|r| r.damage.as_ref())
-                    .map(|d| (id, d.damage()))
+                    .map(|d| d.damage())
+                    .or_else(|| self.background.damage_for(id))
+                    .map(|d| (id, d))
             })
             .collect();
         let now = Instant::now();
         for (id, rects) in xwindows::fetch_damage(self.conn, self.scratch.region(), &list)? {
-            if !rects.is_empty() {
-                self.live.insert(id, now);
+            if self.background.damage_for(id).is_some() {
+                let screen = self.background.handle_damage(&rects, self.model.screen());
+                for r in screen.rects() {
+                    self.model.damage_screen(*r);
+                }
+            } else {
+                if !rects.is_empty() {
+                    self.live.insert(id, now);
+                }
+                self.model.handle_damage(id, &rects);
             }
-            self.model.handle_damage(id, &rects);
         }
         Ok(())
     }
@@ -201,6 +213,9 @@ impl Compositor<'_> {
         };
         for (id, r) in composite::needed_sources(list, sizes) {
             needs.entry(id).or_default().push(r);
+        }
+        if let Some(rects) = needs.remove(&BACKGROUND_TEXTURE) {
+            self.import_background(&rects)?;
         }
         for (id, rects) in needs {
             let Some(win) = self.model.get_mut(id) else {
@@ -233,16 +248,40 @@ impl Compositor<'_> {
         else {
             return Ok(());
         };
-        if !self.renderer.has_window(id) {
-            return Ok(());
-        }
         let src = ImportSource {
             window: id,
             pixmap,
             width,
             height,
         };
-        match self.importer.import(&self.renderer, &src, rects) {
+        self.import_source(&src, rects)
+    }
+
+    /// Imports the stale parts of `needed` (rectangles of the root background pixmap).
+    fn import_background(&mut self, needed: &[Rect]) -> Result<(), CompositorError> {
+        let Some(p) = self.background.pixmap() else {
+            return Ok(());
+        };
+        let take = self.background.take_stale(needed);
+        if take.is_empty() {
+            return Ok(());
+        }
+        let src = ImportSource {
+            window: BACKGROUND_TEXTURE,
+            pixmap: p.pixmap,
+            width: p.width,
+            height: p.height,
+        };
+        self.import_source(&src, &take)
+    }
+
+    /// Imports `rects` of `src` into its texture, if it has one; a vanished pixmap is a race.
+    fn import_source(&mut self, src: &ImportSource, rects: &[Rect]) -> Result<(), CompositorError> {
+        let id = src.window;
+        if !self.renderer.has_window(id) {
+            return Ok(());
+        }
+        match self.importer.import(&self.renderer, src, rects) {
             Ok(bytes) => self.counters.imported_bytes += bytes,
             Err(ImportError::Vanished(why)) => log::debug!("import of {id:#x}: {why}"),
             Err(e) => return Err(e.into()),

@@ -4,6 +4,7 @@
 //! the Composite overlay window. [`import`] holds the pixmap → texture importers, [`manager`]
 //! the selection, redirection and overlay duties, [`sync_hook`] the test/tool sync protocol.
 
+pub mod background;
 pub mod composite;
 pub mod compositor;
 pub mod decor;
@@ -24,5 +25,6 @@ pub mod server_hud;
 pub mod server_scale;
 pub mod stats;
 pub mod sync_hook;
+pub mod xbackground;
 pub mod xrender;
 pub mod xwindows;

@@ -28,7 +28,10 @@ struct Cli {
     /// How window contents reach the GPU.
     #[arg(long, value_enum, default_value_t = ImportMode::Auto)]
     import: ImportMode,
-    /// Root background colour, 0xRRGGBB.
+    /// Root background colour, 0xRRGGBB, shown where no window is. A root pixmap published
+    /// by a desktop tool comes first: `_XROOTPMAP_ID` (feh, nitrogen, hsetroot), else
+    /// `_XSETROOT_ID`, when it names a pixmap of the root's depth (tiled from the top-left
+    /// corner); this colour when neither does.
     #[arg(long, default_value = "0x303030", value_parser = parse_rgb)]
     background: u32,
     /// Exit after this many composited frames.

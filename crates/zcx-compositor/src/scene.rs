@@ -3,6 +3,7 @@
 //! windows occlude what is below them, so each damaged pixel is written by at most one copy
 //! plus the translucent windows above it. The GL backend executes the list.
 
+use crate::background::Background;
 use crate::decor::{WindowDecor, SHADOW};
 use crate::layout::{Placement, SrcRect};
 use crate::model::{WindowId, WindowModel};
@@ -70,6 +71,8 @@ impl Scene {
 pub enum DrawOp {
     /// Fill with a solid colour (0x00RRGGBB): the root background or a decoration border.
     Fill { dst: Rect, rgb: u32 },
+    /// Paint the root background pixmap (`width`×`height`, tiled from the screen origin).
+    Tile { dst: Rect, width: u32, height: u32 },
     /// Copy an opaque window's pixels unchanged (a blit, no shader pass).
     Copy {
         window: WindowId,
@@ -114,8 +117,9 @@ pub struct DrawList {
 }
 
 impl DrawList {
-    /// Builds the operations that repaint `damage` (screen coordinates) for `scene`.
-    pub fn build(scene: &Scene, damage: &Region, background_rgb: u32) -> Self {
+    /// Builds the operations that repaint `damage` (screen coordinates) for `scene`; what no
+    /// window covers shows `background` (a colour 0x00RRGGBB or a root pixmap).
+    pub fn build(scene: &Scene, damage: &Region, background: impl Into<Background>) -> Self {
         let damage = damage.intersected(&scene.screen);
         let mut remaining = damage.clone();
         let mut top_down = Vec::new();
@@ -135,13 +139,11 @@ impl DrawList {
             }
             item.decor_ops(&mut remaining, &mut top_down);
         }
+        let background = background.into();
         let mut ops: Vec<DrawOp> = remaining
             .rects()
             .iter()
-            .map(|&dst| DrawOp::Fill {
-                dst,
-                rgb: background_rgb,
-            })
+            .map(|&dst| background.draw_op(dst))
             .collect();
         ops.extend(top_down.into_iter().rev());
         Self { ops, damage }

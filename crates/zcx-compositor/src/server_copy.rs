@@ -1,16 +1,19 @@
 //! The X side of the server-copy strategy (`composite`): CopyArea from named window pixmaps
 //! and PolyFillRectangle of the background onto the overlay, with a GC that generates no
-//! exposures, one clipped CopyArea per window (so a window is never shown as parts of two
-//! frames). Nothing waits: the requests are ordered before whatever the compositor sends next
+//! exposures, and a second one whose tile is the root background pixmap (fill style Tiled,
+//! tile origin at the screen's: the server tiles and clips a pixmap of any size itself, and
+//! the GC's reference keeps drawing the pixmap's current contents). Windows are copied with
+//! one clipped CopyArea each (so a window is never shown as parts of two frames). Nothing
+//! waits: the requests are ordered before whatever the compositor sends next
 //! (the GL present, the HUD composites, the sync hook's answer).
 
 use std::collections::BTreeMap;
 
 use x11rb::connection::Connection;
-use x11rb::errors::{ConnectionError, ReplyOrIdError};
+use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
 use x11rb::protocol::xproto::{
-    ChangeGCAux, ClipOrdering, ConnectionExt as _, CreateGCAux, GcontextWrapper, Pixmap, Rectangle,
-    Screen, VisualClass, Window,
+    ChangeGCAux, ClipOrdering, ConnectionExt as _, CreateGCAux, FillStyle, GcontextWrapper, Pixmap,
+    Rectangle, Screen, VisualClass, Window,
 };
 
 use crate::composite::ServerCopy;
@@ -48,10 +51,30 @@ impl From<ReplyOrIdError> for ServerCopyError {
     }
 }
 
-/// Issues the server's copies and fills onto the overlay (one no-exposure GC); never waits.
+impl From<ReplyError> for ServerCopyError {
+    fn from(e: ReplyError) -> Self {
+        match e {
+            ReplyError::ConnectionError(c) => Self::Connection(c),
+            ReplyError::X11Error(x) => Self::Request(format!("{:?}", x.error_kind)),
+        }
+    }
+}
+
+fn to_rectangle(r: &Rect) -> Rectangle {
+    Rectangle {
+        x: r.x as i16,
+        y: r.y as i16,
+        width: r.width as u16,
+        height: r.height as u16,
+    }
+}
+
+/// Issues the server's copies and fills onto the overlay (no-exposure GCs); never waits.
 pub struct ServerCopier<'c, C: Connection> {
     conn: &'c C,
     gc: GcontextWrapper<&'c C>,
+    /// Tiles with the root background pixmap, when there is one.
+    tile_gc: Option<GcontextWrapper<&'c C>>,
     overlay: Window,
 }
 
@@ -59,7 +82,49 @@ impl<'c, C: Connection> ServerCopier<'c, C> {
     pub fn new(conn: &'c C, overlay: Window) -> Result<Self, ServerCopyError> {
         let gc =
             GcontextWrapper::create_gc(conn, overlay, &CreateGCAux::new().graphics_exposures(0))?;
-        Ok(Self { conn, gc, overlay })
+        Ok(Self {
+            conn,
+            gc,
+            tile_gc: None,
+            overlay,
+        })
+    }
+
+    /// Tiles with `pixmap` from now on (`None`: no tiling). Waits for the server's answer, so
+    /// a pixmap that vanished since it was validated is an error here, not a later BadGC.
+    pub fn set_tile(&mut self, pixmap: Option<Pixmap>) -> Result<(), ServerCopyError> {
+        self.tile_gc = None;
+        let Some(pixmap) = pixmap else {
+            return Ok(());
+        };
+        let aux = CreateGCAux::new()
+            .graphics_exposures(0)
+            .fill_style(FillStyle::TILED)
+            .tile(pixmap)
+            .tile_stipple_x_origin(0)
+            .tile_stipple_y_origin(0);
+        let id = self.conn.generate_id()?;
+        self.conn.create_gc(id, self.overlay, &aux)?.check()?;
+        self.tile_gc = Some(GcontextWrapper::for_gcontext(self.conn, id));
+        Ok(())
+    }
+
+    /// Whether [`Self::tile`] can draw (a background pixmap is set).
+    pub fn tiles(&self) -> bool {
+        self.tile_gc.is_some()
+    }
+
+    /// Tiles each of `rects` on the overlay with the background pixmap.
+    pub fn tile(&self, rects: &[Rect]) -> Result<(), ServerCopyError> {
+        let Some(gc) = &self.tile_gc else {
+            return Ok(());
+        };
+        if !rects.is_empty() {
+            let rects: Vec<Rectangle> = rects.iter().map(to_rectangle).collect();
+            self.conn
+                .poly_fill_rectangle(self.overlay, gc.gcontext(), &rects)?;
+        }
+        Ok(())
     }
 
     /// Fills each (rectangle, 0x00RRGGBB) of `fills` on the overlay.
@@ -71,7 +136,7 @@ impl<'c, C: Connection> ServerCopier<'c, C> {
             let rects: Vec<Rectangle> = fills
                 .iter()
                 .filter(|f| f.1 == rgb)
-                .map(|(r, _)| to_rectangle(*r))
+                .map(|(r, _)| to_rectangle(r))
                 .collect();
             let gc = self.gc.gcontext();
             self.conn
@@ -115,7 +180,7 @@ impl<'c, C: Connection> ServerCopier<'c, C> {
     /// One CopyArea of the bounds of `parts` (same source offset), clipped to the parts.
     fn copy_clipped(&self, pixmap: Pixmap, parts: &[&ServerCopy]) -> Result<(), ServerCopyError> {
         let gc = self.gc.gcontext();
-        let clip: Vec<Rectangle> = parts.iter().map(|c| to_rectangle(c.dst)).collect();
+        let clip: Vec<Rectangle> = parts.iter().map(|c| to_rectangle(&c.dst)).collect();
         let dst = parts
             .iter()
             .skip(1)
@@ -145,14 +210,5 @@ impl<'c, C: Connection> ServerCopier<'c, C> {
             dst.height as u16,
         )?;
         Ok(())
-    }
-}
-
-fn to_rectangle(r: Rect) -> Rectangle {
-    Rectangle {
-        x: r.x as i16,
-        y: r.y as i16,
-        width: r.width as u16,
-        height: r.height as u16,
     }
 }

@@ -22,6 +22,9 @@ pub struct Atoms {
     pub net_wm_window_opacity: u32,
     pub zcx_sync: u32,
     pub zcx_stats: u32,
+    /// The root background pixmap properties, in the order they are believed.
+    pub xrootpmap_id: u32,
+    pub xsetroot_id: u32,
 }
 
 impl Atoms {
@@ -29,10 +32,14 @@ impl Atoms {
         let o = conn.intern_atom(false, b"_NET_WM_WINDOW_OPACITY")?;
         let s = conn.intern_atom(false, crate::sync_hook::ATOM_NAME.as_bytes())?;
         let z = conn.intern_atom(false, STATS_ATOM_NAME.as_bytes())?;
+        let r = conn.intern_atom(false, b"_XROOTPMAP_ID")?;
+        let x = conn.intern_atom(false, b"_XSETROOT_ID")?;
         Ok(Self {
             net_wm_window_opacity: o.reply()?.atom,
             zcx_sync: s.reply()?.atom,
             zcx_stats: z.reply()?.atom,
+            xrootpmap_id: r.reply()?.atom,
+            xsetroot_id: x.reply()?.atom,
         })
     }
 }

@@ -5,11 +5,11 @@
 
 mod common;
 
-use common::{expect_pixel, set_stats, sync, wait_exit, CompositorProcess, BACKGROUND};
+use common::{expect_pixel, set_stats, sync, wait_exit, xvfb, CompositorProcess, BACKGROUND};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, PropMode, Window};
 use x11rb::wrapper::ConnectionExt as _;
-use zcx_testkit::{get_pixel, get_rect, TestWindow, Xvfb};
+use zcx_testkit::{get_pixel, get_rect, TestWindow};
 
 const RED: u32 = 0x00ff_0000;
 const GREEN: u32 = 0x0000_ff00;
@@ -18,13 +18,6 @@ const BLUE: u32 = 0x0000_00ff;
 const STATS: &str = r#"{"mode":"shm-pixmap","fps":59.9,"complete_ms":{"p50":6.2,"p99":9.1},
 "client_cpu_ms_per_frame":4.5,"server_cpu_ms_per_frame":5.5,"client_ctx_switches_per_frame":1.2,
 "server_ctx_switches_per_frame":1.3,"socket_bytes_per_frame":96.0}"#;
-
-fn xvfb() -> Xvfb {
-    Xvfb::builder()
-        .size(320, 240, 24)
-        .start()
-        .expect("starting Xvfb")
-}
 
 fn set_class<C: Connection>(conn: &C, window: Window, class: &[u8]) {
     conn.change_property8(

@@ -3,17 +3,13 @@
 
 mod common;
 
-use common::{expect_pixel, sync, CompositorProcess, BACKGROUND};
+use common::{close, expect_pixel, sync, CompositorProcess, BACKGROUND};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
     AtomEnum, ChangeWindowAttributesAux, ConfigureWindowAux, ConnectionExt as _, PropMode,
 };
 use x11rb::wrapper::ConnectionExt as _;
 use zcx_testkit::{get_pixel, TestWindow, Xvfb};
-
-fn close(a: u32, b: u32) -> bool {
-    (0..3).all(|i| ((a >> (i * 8)) & 0xff).abs_diff((b >> (i * 8)) & 0xff) <= 2)
-}
 
 #[test]
 fn half_opaque_red_over_blue_blends_and_deleting_opacity_restores_red() {

@@ -7,7 +7,7 @@ mod common;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{expect_pixel, expect_window, CompositorProcess, BACKGROUND, TIMEOUT};
+use common::{expect_pixel, expect_window, xvfb, CompositorProcess, BACKGROUND, TIMEOUT};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
     ChangeWindowAttributesAux, ConfigureWindowAux, ConnectionExt as _, EventMask, StackMode,
@@ -18,13 +18,6 @@ use zcx_testkit::{get_pixel, have_tool, poll_until, skipped, TestWindow, Xvfb};
 const RED: u32 = 0x00ff_0000;
 const GREEN: u32 = 0x0000_ff00;
 const BLUE: u32 = 0x0000_00ff;
-
-fn xvfb() -> Xvfb {
-    Xvfb::builder()
-        .size(320, 240, 24)
-        .start()
-        .expect("starting Xvfb")
-}
 
 #[test]
 fn window_mapped_before_start_is_shown_with_exact_edges() {

@@ -5,24 +5,17 @@
 
 mod common;
 
-use common::{expect_pixel, sync, CompositorProcess, BACKGROUND};
+use common::{expect_pixel, sync, xvfb, CompositorProcess, BACKGROUND};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
     AtomEnum, ConfigureNotifyEvent, ConfigureWindowAux, ConnectionExt as _, CreateWindowAux,
     EventMask, PropMode, WindowClass,
 };
 use x11rb::wrapper::ConnectionExt as _;
-use zcx_testkit::{TestWindow, Xvfb};
+use zcx_testkit::TestWindow;
 
 const RED: u32 = 0x00ff_0000;
 const BLUE: u32 = 0x0000_00ff;
-
-fn xvfb() -> Xvfb {
-    Xvfb::builder()
-        .size(320, 240, 24)
-        .start()
-        .expect("starting Xvfb")
-}
 
 fn root_configure<C: Connection>(conn: &C, root: u32, width: u16, height: u16) {
     let ev = ConfigureNotifyEvent {

@@ -179,14 +179,19 @@ pub struct Sampler {
 impl Sampler {
     /// `filter` is `glow::NEAREST` or `glow::LINEAR`; edges clamp.
     pub fn new(gl: &Rc<glow::Context>, filter: u32) -> Result<Self, GlError> {
+        Self::with_wrap(gl, filter, glow::CLAMP_TO_EDGE)
+    }
+
+    /// `wrap` is `glow::CLAMP_TO_EDGE` or `glow::REPEAT` (tiling), for both axes.
+    pub fn with_wrap(gl: &Rc<glow::Context>, filter: u32, wrap: u32) -> Result<Self, GlError> {
         // SAFETY: plain object creation and parameters on the current context.
         unsafe {
             let id = gl.create_sampler().map_err(GlError::Object)?;
             for (p, v) in [
                 (glow::TEXTURE_MIN_FILTER, filter),
                 (glow::TEXTURE_MAG_FILTER, filter),
-                (glow::TEXTURE_WRAP_S, glow::CLAMP_TO_EDGE),
-                (glow::TEXTURE_WRAP_T, glow::CLAMP_TO_EDGE),
+                (glow::TEXTURE_WRAP_S, wrap),
+                (glow::TEXTURE_WRAP_T, wrap),
             ] {
                 gl.sampler_parameter_i32(id, p, v as i32);
             }

@@ -1,8 +1,10 @@
 //! Executes draw lists: an off-screen composition target (texture + framebuffer) the size of
 //! the screen, one texture per window, scissored clears for fills, `glBlitFramebuffer` for
-//! opaque copies, the blend shader for translucent windows, the shadow shader (`shadow`) for
-//! drop shadows, and read-back of rectangles in X's byte order (BGRA) for the present path.
-//! Row 0 is the top row everywhere.
+//! opaque copies and for a few tiles of the root background pixmap (its texture is keyed
+//! [`BACKGROUND_TEXTURE`]; many small tiles are one draw with a repeating sampler), the blend
+//! shader for translucent windows, the shadow shader (`shadow`) for drop shadows, and
+//! read-back of rectangles in X's byte order (BGRA) for the present path. Row 0 is the top row
+//! everywhere.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -14,6 +16,7 @@ use super::hud::HudRenderer;
 use super::objects::{Framebuffer, Program, Sampler, Texture, VertexArray};
 use super::shaders;
 use super::shadow::{ShadowPart, ShadowRenderer};
+use crate::background::{self, BACKGROUND_TEXTURE};
 use crate::layout::SrcRect;
 use crate::model::WindowId;
 use crate::region::Rect;
@@ -34,6 +37,9 @@ struct BlendUniforms {
     argb: Option<glow::UniformLocation>,
 }
 
+/// The most blits one background rectangle is tiled with (see `GlRenderer::tile`).
+const MAX_TILE_BLITS: usize = 16;
+
 pub struct GlRenderer {
     gl: Rc<glow::Context>,
     windows: HashMap<WindowId, WindowTexture>,
@@ -43,6 +49,8 @@ pub struct GlRenderer {
     uniforms: BlendUniforms,
     nearest: Sampler,
     linear: Sampler,
+    /// Nearest and repeating: tiles the background pixmap in one draw.
+    repeat: Sampler,
     hud: HudRenderer,
     shadow: ShadowRenderer,
     vao: VertexArray,
@@ -81,6 +89,7 @@ impl GlRenderer {
             Sampler::new(gl, glow::NEAREST)?,
             Sampler::new(gl, glow::LINEAR)?,
         );
+        let repeat = Sampler::with_wrap(gl, glow::NEAREST, glow::REPEAT)?;
         let hud = HudRenderer::new(gl)?;
         let shadow = ShadowRenderer::new(gl)?;
         Ok(Self {
@@ -92,6 +101,7 @@ impl GlRenderer {
             uniforms,
             nearest,
             linear,
+            repeat,
             hud,
             shadow,
             vao,
@@ -216,6 +226,7 @@ impl GlRenderer {
         for op in &list.ops {
             match *op {
                 DrawOp::Fill { dst, rgb } => self.fill(dst, rgb),
+                DrawOp::Tile { dst, .. } => self.tile(dst),
                 DrawOp::Copy { window, src, dst } => self.copy(window, src, dst),
                 DrawOp::Scale { window, dst } => self.scale(window, dst),
                 DrawOp::Blend {
@@ -260,6 +271,25 @@ impl GlRenderer {
             self.gl.clear_color(c(16), c(8), c(0), 1.0);
             self.gl.clear(glow::COLOR_BUFFER_BIT);
             self.gl.disable(glow::SCISSOR_TEST);
+        }
+    }
+
+    /// Tiles the background texture from the screen origin over `dst`: blits while the tile
+    /// edges cut it into few pieces (a screen-sized wallpaper is one), else one draw with the
+    /// repeating sampler (a shader pass costs several blits' worth per pixel on llvmpipe,
+    /// thousands of tiny blits cost more).
+    fn tile(&self, dst: Rect) {
+        let Some(t) = self.windows.get(&BACKGROUND_TEXTURE) else {
+            return self.fill(dst, 0);
+        };
+        let size = (t.texture.width, t.texture.height);
+        match background::tile_parts(dst, size, MAX_TILE_BLITS) {
+            Some(parts) => {
+                for (src, part) in parts {
+                    self.copy(BACKGROUND_TEXTURE, src, part);
+                }
+            }
+            None => self.blend(BACKGROUND_TEXTURE, dst.into(), dst, (1.0, false), false),
         }
     }
 
@@ -326,7 +356,13 @@ impl GlRenderer {
         };
         let gl = &self.gl;
         let u = &self.uniforms;
-        let sampler = if scaled { &self.linear } else { &self.nearest };
+        let sampler = if window == BACKGROUND_TEXTURE {
+            &self.repeat
+        } else if scaled {
+            &self.linear
+        } else {
+            &self.nearest
+        };
         // SAFETY: drawing with this renderer's program, vertex array and textures.
         unsafe {
             gl.use_program(Some(self.blend.id));

@@ -141,3 +141,16 @@ pub fn set_stats<C: Connection>(conn: &C, window: u32, bytes: &[u8]) {
     conn.change_property8(PropMode::REPLACE, window, atom, AtomEnum::STRING, bytes)
         .expect("set _ZCX_STATS");
 }
+
+/// A 320x240x24 Xvfb for one test.
+pub fn xvfb() -> Xvfb {
+    Xvfb::builder()
+        .size(320, 240, 24)
+        .start()
+        .expect("starting Xvfb")
+}
+
+/// Whether two 0x00RRGGBB colours differ by at most 2 in each channel (blending rounds).
+pub fn close(a: u32, b: u32) -> bool {
+    (0..3).all(|i| ((a >> (i * 8)) & 0xff).abs_diff((b >> (i * 8)) & 0xff) <= 2)
+}
