@@ -311,8 +311,7 @@ impl WindowModel {
         let Some(w) = self.windows.get_mut(&id) else {
             return;
         };
-        let bw = w.info.geometry.border_width as i32;
-        w.bounding_shape = bounding.map(|rs| rs.iter().map(|r| r.translate(bw, bw)).collect());
+        w.set_bounding_shape(bounding);
         self.damage_window_extents(id);
     }
 

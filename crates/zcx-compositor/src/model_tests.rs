@@ -243,3 +243,16 @@ fn shape_is_stored_in_pixmap_coordinates() {
         Some(vec![Rect::new(1, 1, 5, 5)])
     );
 }
+
+#[test]
+fn shape_known_on_arrival_is_stored_in_pixmap_coordinates_too() {
+    let m = model_with(vec![WindowInfo {
+        geometry: Geometry::new(0, 0, 10, 10, 2),
+        bounding_shape: Some(vec![Rect::new(0, 0, 5, 5)]),
+        ..mapped(1, 0, 0, 0, 0)
+    }]);
+    assert_eq!(
+        m.get(1).and_then(|w| w.bounding_shape.clone()),
+        Some(vec![Rect::new(2, 2, 5, 5)])
+    );
+}

@@ -1,6 +1,7 @@
 //! One window as the model sees it: its X-side facts (`WindowInfo`: geometry, map state,
-//! class, depth/ARGB, opacity, producer flag) and what the compositor tracks for it (pending
-//! NameWindowPixmap, contents damage not yet imported, bounding shape, layout placement).
+//! class, depth/ARGB, opacity, producer flag, bounding shape) and what the compositor tracks
+//! for it (pending NameWindowPixmap, contents damage not yet imported, bounding shape in
+//! pixmap coordinates, layout placement).
 
 use crate::layout::Placement;
 use crate::region::{Rect, Region};
@@ -58,6 +59,9 @@ pub struct WindowInfo {
     pub opacity: Option<u32>,
     /// A frame producer: WM_CLASS `zcx-producer` or a `_ZCX_STATS` property.
     pub producer: bool,
+    /// The bounding shape relative to the window origin (inside the border), as the SHAPE
+    /// extension reports it; `None` when unshaped.
+    pub bounding_shape: Option<Vec<Rect>>,
 }
 
 /// One tracked window.
@@ -83,6 +87,7 @@ impl Window {
             bounding_shape: None,
             placed_at: None,
         };
+        w.set_bounding_shape(w.info.bounding_shape.clone());
         if w.info.mapped {
             w.mark_contents_stale();
         }
@@ -121,6 +126,15 @@ impl Window {
     /// Covers everything below it inside its shape.
     pub fn is_opaque(&self) -> bool {
         !self.info.argb && self.info.opacity.is_none_or(|o| o == u32::MAX)
+    }
+
+    /// Sets the bounding shape, given relative to the window origin (inside the border).
+    pub(super) fn set_bounding_shape(&mut self, bounding: Option<Vec<Rect>>) {
+        let bw = self.info.geometry.border_width as i32;
+        self.bounding_shape = bounding
+            .as_ref()
+            .map(|rs| rs.iter().map(|r| r.translate(bw, bw)).collect());
+        self.info.bounding_shape = bounding;
     }
 
     pub(super) fn mark_contents_stale(&mut self) {
