@@ -1,5 +1,7 @@
 //! Shared fixtures for the compositor's integration tests: a compositor child process bound
-//! to one test Xvfb, killed (SIGTERM) and reaped on drop, and sync-then-check pixel helpers.
+//! to one test Xvfb, killed (SIGTERM) and reaped on drop, real X clients (killed on drop)
+//! and finding their windows, test-window creation, and sync-then-check pixel helpers (single
+//! pixels, edges, and a whole window against its own contents and bounding shape).
 
 #![allow(dead_code)]
 
@@ -7,9 +9,13 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 use x11rb::connection::Connection;
-use x11rb::protocol::xproto::ConnectionExt as _;
+use x11rb::protocol::shape::{self, ConnectionExt as _};
+use x11rb::protocol::xproto::{
+    AtomEnum, ConnectionExt as _, CreateWindowAux, MapState, Rectangle, WindowClass,
+};
+use x11rb::{COPY_DEPTH_FROM_PARENT, COPY_FROM_PARENT};
 use zcx_compositor::sync_hook;
-use zcx_testkit::{get_pixel, poll_until, Xvfb};
+use zcx_testkit::{get_pixel, get_rect, poll_until, Xvfb};
 
 pub const BACKGROUND: u32 = 0x0030_3030;
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -126,4 +132,212 @@ pub fn expect_window<C: Connection>(
     ] {
         expect_pixel(conn, screen, px, py, outside);
     }
+}
+
+/// A real X client (xterm, xeyes, glxgears) run for one test on one Xvfb; killed and reaped
+/// on drop.
+pub struct ClientProcess {
+    pub child: Child,
+    pub program: String,
+}
+
+impl ClientProcess {
+    /// Runs `program` with `DISPLAY` set to the test server (this process's own `DISPLAY` is
+    /// never touched).
+    pub fn spawn(xvfb: &Xvfb, program: &str, args: &[&str]) -> Self {
+        let child = Command::new(program)
+            .env("DISPLAY", xvfb.display())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning {program}: {e}"));
+        Self {
+            child,
+            program: program.to_owned(),
+        }
+    }
+
+    /// Polls the root's children until a viewable one is called `name` (WM_CLASS instance or
+    /// class, or WM_NAME); panics when the client exits first.
+    pub fn find_window<C: Connection>(&mut self, conn: &C, screen: usize, name: &str) -> u32 {
+        let root = conn.setup().roots[screen].root;
+        let what = format!("a viewable {name} window of {}", self.program);
+        poll_until(TIMEOUT, &what, || {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("{} exited early: {status}", self.program);
+            }
+            let tree = conn.query_tree(root).ok()?.reply().ok()?;
+            tree.children
+                .into_iter()
+                .find(|&w| is_viewable(conn, w) && window_is_called(conn, w, name))
+        })
+    }
+}
+
+impl Drop for ClientProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn is_viewable<C: Connection>(conn: &C, window: u32) -> bool {
+    conn.get_window_attributes(window)
+        .ok()
+        .and_then(|c| c.reply().ok())
+        .is_some_and(|a| a.map_state == MapState::VIEWABLE)
+}
+
+fn window_is_called<C: Connection>(conn: &C, window: u32, name: &str) -> bool {
+    [AtomEnum::WM_CLASS, AtomEnum::WM_NAME]
+        .into_iter()
+        .any(|prop| {
+            conn.get_property(false, window, prop, AtomEnum::STRING, 0, 256)
+                .ok()
+                .and_then(|c| c.reply().ok())
+                .is_some_and(|r| r.value.split(|&b| b == 0).any(|p| p == name.as_bytes()))
+        })
+}
+
+/// Outer corner, inner size and border width of a child of the root.
+pub fn geometry<C: Connection>(conn: &C, window: u32) -> (i16, i16, u16, u16, u16) {
+    let g = conn
+        .get_geometry(window)
+        .expect("request")
+        .reply()
+        .expect("geometry");
+    (g.x, g.y, g.width, g.height, g.border_width)
+}
+
+/// Creates (unmapped) a window of `w`×`h` at `x`,`y` on `parent` with background `rgb` and a
+/// `border` of (width, colour), plus whatever `aux` sets (override-redirect, ...).
+pub fn create_window<C: Connection>(
+    conn: &C,
+    parent: u32,
+    (x, y, w, h): (i16, i16, u16, u16),
+    rgb: u32,
+    (border_width, border_rgb): (u16, u32),
+    aux: CreateWindowAux,
+) -> u32 {
+    let id = conn.generate_id().expect("id");
+    let aux = aux.background_pixel(rgb).border_pixel(border_rgb);
+    conn.create_window(
+        COPY_DEPTH_FROM_PARENT,
+        id,
+        parent,
+        x,
+        y,
+        w,
+        h,
+        border_width,
+        WindowClass::INPUT_OUTPUT,
+        COPY_FROM_PARENT,
+        &aux,
+    )
+    .expect("create");
+    id
+}
+
+/// Creates and maps an override-redirect window without a border on `root`.
+pub fn create_mapped<C: Connection>(
+    conn: &C,
+    root: u32,
+    rect: (i16, i16, u16, u16),
+    rgb: u32,
+) -> u32 {
+    let aux = CreateWindowAux::new().override_redirect(1);
+    let id = create_window(conn, root, rect, rgb, (0, 0), aux);
+    conn.map_window(id).expect("map");
+    id
+}
+
+/// Syncs, then polls until the screen shows `window` as X drew it: inside its bounding shape
+/// its contents (read from the window, i.e. its redirected pixmap) and `border_rgb` on its
+/// border, elsewhere in its extents and on a one-pixel ring around them `under(x, y)`.
+/// Returns the number of screen pixels inside the shape and outside it (within the extents).
+pub fn expect_window_as_drawn<C: Connection>(
+    conn: &C,
+    screen: usize,
+    window: u32,
+    border_rgb: u32,
+    under: impl Fn(i16, i16) -> u32,
+) -> (usize, usize) {
+    sync(conn, screen);
+    let root = conn.setup().roots[screen].root;
+    let (x, y, w, h, bw) = geometry(conn, window);
+    let (ow, oh) = (w + 2 * bw, h + 2 * bw);
+    let (bw, wi, hi) = (bw as i16, w as i16, h as i16);
+    let mut last = String::new();
+    let ok = (0..200).find_map(|_| {
+        let shape = bounding_shape(conn, window);
+        let contents = get_rect(conn, window, 0, 0, w, h);
+        let seen = get_rect(conn, root, x - 1, y - 1, ow + 2, oh + 2);
+        let (mut inside, mut outside, mut wrong) = (0, 0, Vec::new());
+        for (i, &got) in seen.iter().enumerate() {
+            let sx = x - 1 + (i % (usize::from(ow) + 2)) as i16;
+            let sy = y - 1 + (i / (usize::from(ow) + 2)) as i16;
+            // Window-origin coordinates, as the SHAPE extension uses them.
+            let (wx, wy) = (sx - x - bw, sy - y - bw);
+            let in_extents = (-bw..wi + bw).contains(&wx) && (-bw..hi + bw).contains(&wy);
+            let in_shape = in_extents && shape.iter().any(|r| contains(r, wx, wy));
+            let want = if !in_shape {
+                outside += usize::from(in_extents);
+                under(sx, sy)
+            } else if (0..wi).contains(&wx) && (0..hi).contains(&wy) {
+                inside += 1;
+                contents[wy as usize * usize::from(w) + wx as usize]
+            } else {
+                border_rgb
+            };
+            if got != want {
+                wrong.push(format!("{sx},{sy}: {got:#08x} not {want:#08x}"));
+            }
+        }
+        if wrong.is_empty() {
+            return Some((inside, outside));
+        }
+        last = format!(
+            "{} wrong pixels, first {:?}",
+            wrong.len(),
+            &wrong[..wrong.len().min(5)]
+        );
+        std::thread::sleep(Duration::from_millis(10));
+        None
+    });
+    ok.unwrap_or_else(|| panic!("window {window:#x} at {x},{y} {w}x{h} (border {bw}): {last}"))
+}
+
+/// The bounding shape of `window` in window-origin coordinates (its border rectangle when
+/// unshaped: GetRectangles then answers a rectangle that is short by one border width on the
+/// right and bottom in the X server, 21.1 at least).
+pub fn bounding_shape<C: Connection>(conn: &C, window: u32) -> Vec<Rectangle> {
+    let shaped = conn
+        .shape_query_extents(window)
+        .expect("request")
+        .reply()
+        .expect("shape extents")
+        .bounding_shaped;
+    if !shaped {
+        let (_, _, width, height, bw) = geometry(conn, window);
+        let b = bw as i16;
+        return vec![Rectangle {
+            x: -b,
+            y: -b,
+            width: width + 2 * bw,
+            height: height + 2 * bw,
+        }];
+    }
+    conn.shape_get_rectangles(window, shape::SK::BOUNDING)
+        .expect("request")
+        .reply()
+        .expect("shape rectangles")
+        .rectangles
+}
+
+fn contains(r: &Rectangle, x: i16, y: i16) -> bool {
+    let (x, y) = (i32::from(x), i32::from(y));
+    let (rx, ry) = (i32::from(r.x), i32::from(r.y));
+    (rx..rx + i32::from(r.width)).contains(&x) && (ry..ry + i32::from(r.height)).contains(&y)
 }
