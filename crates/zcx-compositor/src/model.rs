@@ -231,6 +231,11 @@ impl WindowModel {
             if w.info.mapped && old.outer_size() != ev.geometry.outer_size() {
                 w.mark_contents_stale();
             }
+            if old.border_width != ev.geometry.border_width {
+                // The shape stays put relative to the window's origin, which the border moves.
+                let shape = w.info.bounding_shape.take();
+                w.set_bounding_shape(shape);
+            }
         }
         if restack {
             self.restack_above(ev.id, ev.above_sibling);

@@ -256,3 +256,22 @@ fn shape_known_on_arrival_is_stored_in_pixmap_coordinates_too() {
         Some(vec![Rect::new(2, 2, 5, 5)])
     );
 }
+
+#[test]
+fn shape_follows_the_window_origin_when_the_border_width_changes() {
+    let mut m = model_with(vec![WindowInfo {
+        geometry: Geometry::new(0, 0, 10, 10, 4),
+        ..mapped(1, 0, 0, 0, 0)
+    }]);
+    m.handle_shape(1, Some(vec![Rect::new(0, 0, 5, 5)]));
+    m.handle_configure(Configure {
+        id: 1,
+        geometry: Geometry::new(0, 0, 10, 10, 1),
+        above_sibling: None,
+        override_redirect: true,
+    });
+    assert_eq!(
+        m.get(1).and_then(|w| w.bounding_shape.clone()),
+        Some(vec![Rect::new(1, 1, 5, 5)])
+    );
+}
