@@ -9,26 +9,12 @@
 mod common;
 
 use common::{
-    expect_pixel, expect_window, expect_window_as_drawn, sync, ClientProcess, CompositorProcess,
-    BACKGROUND, TIMEOUT,
+    colour_inside, expect_pixel, expect_window, expect_window_as_drawn, small_xvfb, sync,
+    ClientProcess, CompositorProcess, Session, BACKGROUND, BLACK, BLUE, GREEN, RED, STRATEGIES,
+    TIMEOUT, WHITE,
 };
 use x11rb::connection::Connection;
-use zcx_testkit::{get_rect, have_tool, poll_until, skipped, TestWindow, Xvfb};
-
-const RED: u32 = 0x00ff_0000;
-const GREEN: u32 = 0x0000_ff00;
-const BLUE: u32 = 0x0000_00ff;
-const WHITE: u32 = 0x00ff_ffff;
-const BLACK: u32 = 0;
-
-const STRATEGIES: [&str; 2] = ["server-copy", "gl"];
-
-fn xvfb() -> Xvfb {
-    Xvfb::builder()
-        .size(320, 240, 24)
-        .start()
-        .expect("starting Xvfb")
-}
+use zcx_testkit::{get_rect, have_tool, poll_until, skipped, TestWindow};
 
 /// Prints `skipped:` and returns true when one of `tools` is not installed.
 fn missing(tools: &[&str]) -> bool {
@@ -43,12 +29,7 @@ fn missing(tools: &[&str]) -> bool {
 const GREEN_RECT: (i16, i16, u16, u16) = (0, 0, 100, 240);
 
 fn under_green(x: i16, y: i16) -> u32 {
-    let (gx, gy, gw, gh) = GREEN_RECT;
-    if (gx..gx + gw as i16).contains(&x) && (gy..gy + gh as i16).contains(&y) {
-        GREEN
-    } else {
-        BACKGROUND
-    }
+    colour_inside(GREEN_RECT, GREEN, BACKGROUND)(x, y)
 }
 
 fn xeyes_args() -> [&'static str; 2] {
@@ -63,14 +44,13 @@ fn xeyes_shape_shows_its_eyes_and_what_is_below_elsewhere() {
         return;
     }
     for composite in STRATEGIES {
-        let x = xvfb();
-        let (conn, screen) = x.connect();
+        let s = Session::start(&["--composite", composite]);
+        let (conn, screen) = (&s.conn, s.screen);
         let (gx, gy, gw, gh) = GREEN_RECT;
-        let _green = TestWindow::new(&conn, screen, gx, gy, gw, gh, GREEN);
-        let _c = CompositorProcess::start(&x, &conn, screen, &["--composite", composite]);
-        let mut xeyes = ClientProcess::spawn(&x, "xeyes", &xeyes_args());
-        let id = xeyes.find_window(&conn, screen, "xeyes");
-        check_xeyes(&conn, screen, id, composite);
+        let _green = TestWindow::new(conn, screen, gx, gy, gw, gh, GREEN);
+        let mut xeyes = ClientProcess::spawn(&s.xvfb, "xeyes", &xeyes_args());
+        let id = xeyes.find_window(conn, screen, "xeyes");
+        check_xeyes(conn, screen, id, composite);
     }
 }
 
@@ -119,24 +99,23 @@ fn xterm_colours_and_border_with_exact_edges() {
         "cat",
     ];
     for composite in STRATEGIES {
-        let x = xvfb();
-        let (conn, screen) = x.connect();
-        let _c = CompositorProcess::start(&x, &conn, screen, &["--composite", composite]);
-        let mut xterm = ClientProcess::spawn(&x, "xterm", &args);
-        let id = xterm.find_window(&conn, screen, "xterm");
-        let (wx, wy, w, h, bw) = common::geometry(&conn, id);
+        let s = Session::start(&["--composite", composite]);
+        let (conn, screen) = (&s.conn, s.screen);
+        let mut xterm = ClientProcess::spawn(&s.xvfb, "xterm", &args);
+        let id = xterm.find_window(conn, screen, "xterm");
+        let (wx, wy, w, h, bw) = common::geometry(conn, id);
         assert_eq!((wx, wy, bw), (30, 40, 3), "xterm's geometry");
         let (w, h, b) = (w as i16, h as i16, bw as i16);
         // The outer corner and edges are border; the inner ones xterm's background.
         expect_window(
-            &conn,
+            conn,
             screen,
             (wx, wy, w + 2 * b, h + 2 * b),
             BLUE,
             BACKGROUND,
         );
-        expect_window(&conn, screen, (wx + b, wy + b, w, h), RED, BLUE);
-        expect_window_as_drawn(&conn, screen, id, BLUE, |_, _| BACKGROUND);
+        expect_window(conn, screen, (wx + b, wy + b, w, h), RED, BLUE);
+        expect_window_as_drawn(conn, screen, id, BLUE, |_, _| BACKGROUND);
     }
 }
 
@@ -148,30 +127,28 @@ fn glxgears_frames_keep_reaching_the_screen() {
         return;
     }
     for composite in STRATEGIES {
-        let x = xvfb();
-        let (conn, screen) = x.connect();
-        let root = conn.setup().roots[screen].root;
-        let _c = CompositorProcess::start(&x, &conn, screen, &["--composite", composite]);
-        let mut gears = ClientProcess::spawn(&x, "glxgears", &["-geometry", "120x120+20+30"]);
-        let id = gears.find_window(&conn, screen, "glxgears");
-        let (gx, gy, w, h, _) = common::geometry(&conn, id);
+        let s = Session::start(&["--composite", composite]);
+        let (conn, screen, root) = (&s.conn, s.screen, s.root);
+        let mut gears = ClientProcess::spawn(&s.xvfb, "glxgears", &["-geometry", "120x120+20+30"]);
+        let id = gears.find_window(conn, screen, "glxgears");
+        let (gx, gy, w, h, _) = common::geometry(conn, id);
         assert_eq!((gx, gy, w, h), (20, 30, 120, 120), "glxgears' geometry");
-        expect_window(&conn, screen, (20, 30, 120, 120), BLACK, BACKGROUND);
+        expect_window(conn, screen, (20, 30, 120, 120), BLACK, BACKGROUND);
         let coloured = |pixels: &[u32]| pixels.iter().filter(|&&p| p != BLACK).count();
         let mut last = poll_until(TIMEOUT, "gears on screen", || {
-            sync(&conn, screen);
-            let now = get_rect(&conn, root, 20, 30, 120, 120);
+            sync(conn, screen);
+            let now = get_rect(conn, root, 20, 30, 120, 120);
             (coloured(&now) > 1000).then_some(now)
         });
         for frame in 1..=3 {
             last = poll_until(TIMEOUT, &format!("{composite}: new frame {frame}"), || {
-                sync(&conn, screen);
-                let now = get_rect(&conn, root, 20, 30, 120, 120);
+                sync(conn, screen);
+                let now = get_rect(conn, root, 20, 30, 120, 120);
                 (now != last && coloured(&now) > 1000).then_some(now)
             });
         }
-        expect_pixel(&conn, screen, 19, 90, BACKGROUND);
-        expect_pixel(&conn, screen, 140, 90, BACKGROUND);
+        expect_pixel(conn, screen, 19, 90, BACKGROUND);
+        expect_pixel(conn, screen, 140, 90, BACKGROUND);
     }
 }
 
@@ -183,7 +160,7 @@ fn clients_mapped_before_start_are_shown_with_their_shapes() {
         return;
     }
     for composite in STRATEGIES {
-        let x = xvfb();
+        let x = small_xvfb();
         let (conn, screen) = x.connect();
         let (gx, gy, gw, gh) = GREEN_RECT;
         let _green = TestWindow::new(&conn, screen, gx, gy, gw, gh, GREEN);

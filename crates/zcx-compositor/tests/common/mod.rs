@@ -11,14 +11,83 @@ use std::time::Duration;
 use x11rb::connection::Connection;
 use x11rb::protocol::shape::{self, ConnectionExt as _};
 use x11rb::protocol::xproto::{
-    AtomEnum, ConnectionExt as _, CreateWindowAux, MapState, Rectangle, WindowClass,
+    AtomEnum, ConnectionExt as _, CreateWindowAux, MapState, PropMode, Rectangle, WindowClass,
 };
+use x11rb::rust_connection::RustConnection;
+use x11rb::wrapper::ConnectionExt as _;
 use x11rb::{COPY_DEPTH_FROM_PARENT, COPY_FROM_PARENT};
 use zcx_compositor::sync_hook;
 use zcx_testkit::{get_pixel, get_rect, poll_until, Xvfb};
 
 pub const BACKGROUND: u32 = 0x0030_3030;
 pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+pub const RED: u32 = 0x00ff_0000;
+pub const GREEN: u32 = 0x0000_ff00;
+pub const BLUE: u32 = 0x0000_00ff;
+pub const YELLOW: u32 = 0x00ff_ff00;
+pub const WHITE: u32 = 0x00ff_ffff;
+pub const BLACK: u32 = 0;
+
+/// The `--composite` strategies, for tests that check both.
+pub const STRATEGIES: [&str; 2] = ["server-copy", "gl"];
+
+/// A small (320x240) Xvfb: enough for window tests and cheap to composite.
+pub fn small_xvfb() -> Xvfb {
+    Xvfb::builder()
+        .size(320, 240, 24)
+        .start()
+        .expect("starting Xvfb")
+}
+
+/// One test's small Xvfb, a connection to check its screen with, and a compositor on it.
+/// Fields drop in order: the compositor, the connection, then the server.
+pub struct Session {
+    pub compositor: CompositorProcess,
+    pub conn: RustConnection,
+    pub screen: usize,
+    pub root: u32,
+    pub xvfb: Xvfb,
+}
+
+impl Session {
+    /// Starts a small Xvfb and a compositor with `args` on it, and waits until it has painted.
+    pub fn start(args: &[&str]) -> Self {
+        let xvfb = small_xvfb();
+        let (conn, screen) = xvfb.connect();
+        let root = conn.setup().roots[screen].root;
+        let compositor = CompositorProcess::start(&xvfb, &conn, screen, args);
+        Self {
+            compositor,
+            conn,
+            screen,
+            root,
+            xvfb,
+        }
+    }
+}
+
+/// The atom called `name`.
+pub fn atom<C: Connection>(conn: &C, name: &str) -> u32 {
+    conn.intern_atom(false, name.as_bytes())
+        .expect("intern")
+        .reply()
+        .expect("atom")
+        .atom
+}
+
+/// Sets `_NET_WM_WINDOW_OPACITY` of `window` (0..=0xffff_ffff).
+pub fn set_opacity<C: Connection>(conn: &C, window: u32, opacity: u32) {
+    let atom = atom(conn, "_NET_WM_WINDOW_OPACITY");
+    conn.change_property32(
+        PropMode::REPLACE,
+        window,
+        atom,
+        AtomEnum::CARDINAL,
+        &[opacity],
+    )
+    .expect("set _NET_WM_WINDOW_OPACITY");
+}
 
 /// A running `zcx-compositor`; SIGTERM and reap on drop.
 pub struct CompositorProcess {
@@ -73,14 +142,7 @@ pub fn wait_exit(child: &mut Child) -> ExitStatus {
 }
 
 pub fn selection_owner<C: Connection>(conn: &C, screen: usize) -> u32 {
-    let atom = format!("_NET_WM_CM_S{screen}");
-    let atom = conn
-        .intern_atom(false, atom.as_bytes())
-        .expect("intern")
-        .reply()
-        .expect("atom")
-        .atom;
-    conn.get_selection_owner(atom)
+    conn.get_selection_owner(atom(conn, &format!("_NET_WM_CM_S{screen}")))
         .expect("request")
         .reply()
         .expect("reply")
@@ -95,17 +157,45 @@ pub fn sync<C: Connection>(conn: &C, screen: usize) {
 
 /// Syncs with the compositor, then polls a root pixel until it is `want`.
 pub fn expect_pixel<C: Connection>(conn: &C, screen: usize, x: i16, y: i16, want: u32) {
+    expect_pixel_near(conn, screen, x, y, want, 0);
+}
+
+/// [`expect_pixel`] for each (x, y, want).
+pub fn expect_pixels<C: Connection>(conn: &C, screen: usize, pixels: &[(i16, i16, u32)]) {
+    for &(x, y, want) in pixels {
+        expect_pixel(conn, screen, x, y, want);
+    }
+}
+
+/// Whether each channel of two `0x00RRGGBB` pixels differs by at most `tolerance`.
+pub fn close(a: u32, b: u32, tolerance: u32) -> bool {
+    (0..3).all(|i| ((a >> (i * 8)) & 0xff).abs_diff((b >> (i * 8)) & 0xff) <= tolerance)
+}
+
+/// Syncs with the compositor, then polls a root pixel until each channel is within
+/// `tolerance` of `want` (blended pixels round differently on different paths).
+pub fn expect_pixel_near<C: Connection>(
+    conn: &C,
+    screen: usize,
+    x: i16,
+    y: i16,
+    want: u32,
+    tolerance: u32,
+) {
     sync(conn, screen);
     let root = conn.setup().roots[screen].root;
     let mut last = 0;
     let ok = (0..200).any(|_| {
         last = get_pixel(conn, root, x, y);
-        last == want || {
+        close(last, want, tolerance) || {
             std::thread::sleep(Duration::from_millis(10));
             false
         }
     });
-    assert!(ok, "pixel {x},{y}: want {want:#08x}, last seen {last:#08x}");
+    assert!(
+        ok,
+        "pixel {x},{y}: want {want:#08x} (± {tolerance}), last seen {last:#08x}"
+    );
 }
 
 /// Checks the pixels just inside and just outside each edge of a window at x,y of w×h.
@@ -199,6 +289,22 @@ fn window_is_called<C: Connection>(conn: &C, window: u32, name: &str) -> bool {
                 .and_then(|c| c.reply().ok())
                 .is_some_and(|r| r.value.split(|&b| b == 0).any(|p| p == name.as_bytes()))
         })
+}
+
+/// `colour` inside `rect` (x, y, w, h), `otherwise` outside: what lies under a window.
+pub fn colour_inside(
+    (rx, ry, rw, rh): (i16, i16, u16, u16),
+    colour: u32,
+    otherwise: u32,
+) -> impl Fn(i16, i16) -> u32 {
+    move |x, y| {
+        let hit = (rx..rx + rw as i16).contains(&x) && (ry..ry + rh as i16).contains(&y);
+        if hit {
+            colour
+        } else {
+            otherwise
+        }
+    }
 }
 
 /// Outer corner, inner size and border width of a child of the root.
