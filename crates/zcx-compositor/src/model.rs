@@ -51,7 +51,9 @@ impl WindowModel {
         }
     }
 
-    /// Windows the compositor itself owns (overlay, selection window) never enter the model.
+    /// Windows the compositor itself owns (overlay, selection window) never enter the model as
+    /// windows. One that is a child of the root keeps its place in the stack as an id without a
+    /// window, so that a window configured or restacked just above it stays where X puts it.
     pub fn ignore(&mut self, id: WindowId) {
         self.ignored.insert(id);
         self.remove(id);
@@ -72,11 +74,11 @@ impl WindowModel {
     }
 
     pub fn len(&self) -> usize {
-        self.stack.len()
+        self.windows.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.stack.is_empty()
+        self.windows.is_empty()
     }
 
     pub fn get(&self, id: WindowId) -> Option<&Window> {
@@ -92,6 +94,7 @@ impl WindowModel {
         self.stack.iter().filter_map(|id| self.windows.get(id))
     }
 
+    /// Window ids bottom to top, the compositor's own windows' places included.
     pub fn stacking_ids(&self) -> &[WindowId] {
         &self.stack
     }
@@ -162,13 +165,13 @@ impl WindowModel {
     }
 
     fn insert_top(&mut self, info: WindowInfo) {
-        if self.ignored.contains(&info.id) {
-            return;
-        }
         let id = info.id;
         self.remove(id);
-        self.windows.insert(id, Window::new(info));
         self.stack.push(id);
+        if self.ignored.contains(&id) {
+            return;
+        }
+        self.windows.insert(id, Window::new(info));
         self.damage_window_extents(id);
         self.relayout();
     }
@@ -215,6 +218,9 @@ impl WindowModel {
     }
 
     pub fn handle_configure(&mut self, ev: Configure) {
+        if self.ignored.contains(&ev.id) && self.position_of(ev.id).is_some() {
+            self.restack_above(ev.id, ev.above_sibling);
+        }
         let Some(w) = self.windows.get(&ev.id) else {
             return;
         };
