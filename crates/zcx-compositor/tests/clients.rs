@@ -9,11 +9,12 @@
 mod common;
 
 use common::{
-    colour_inside, expect_pixel, expect_window, expect_window_as_drawn, small_xvfb, sync,
-    ClientProcess, CompositorProcess, Session, BACKGROUND, BLACK, BLUE, GREEN, RED, STRATEGIES,
-    TIMEOUT, WHITE,
+    colour_inside, expect_pixel, expect_pixels, expect_window, expect_window_as_drawn, small_xvfb,
+    sync, ClientProcess, CompositorProcess, Session, BACKGROUND, BLACK, BLUE, GREEN, RED,
+    STRATEGIES, TIMEOUT, WHITE,
 };
 use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{ConfigureWindowAux, ConnectionExt as _, StackMode};
 use zcx_testkit::{get_rect, have_tool, poll_until, skipped, TestWindow};
 
 /// Prints `skipped:` and returns true when one of `tools` is not installed.
@@ -116,6 +117,57 @@ fn xterm_colours_and_border_with_exact_edges() {
         );
         expect_window(conn, screen, (wx + b, wy + b, w, h), RED, BLUE);
         expect_window_as_drawn(conn, screen, id, BLUE, |_, _| BACKGROUND);
+    }
+}
+
+/// xdotool moves, unmaps, maps and raises an xterm, and the killed client's window leaves:
+/// each step reaches the screen with exact edges and no stale pixels where it was.
+#[test]
+fn xterm_moved_unmapped_mapped_raised_and_killed_by_xdotool() {
+    if missing(&["xterm", "xdotool"]) {
+        return;
+    }
+    let args = [
+        "-bg",
+        "#ff0000",
+        "-bw",
+        "0",
+        "-geometry",
+        "20x5+30+40",
+        "-e",
+        "cat",
+    ];
+    for composite in STRATEGIES {
+        let s = Session::start(&["--composite", composite]);
+        let (conn, screen) = (&s.conn, s.screen);
+        let mut xterm = ClientProcess::spawn(&s.xvfb, "xterm", &args);
+        let id = xterm.find_window(conn, screen, "xterm");
+        let (_, _, w, h, _) = common::geometry(conn, id);
+        let (w, h) = (w as i16, h as i16);
+        expect_window(conn, screen, (30, 40, w, h), RED, BACKGROUND);
+        let blue = TestWindow::new(conn, screen, 200, 150, 40, 40, BLUE);
+        let xdotool = |args: &[&str]| common::xdotool(&s.xvfb, id, args);
+        xdotool(&["windowmove", "%1", "170", "120"]);
+        expect_window(conn, screen, (170, 120, w, h), RED, BACKGROUND);
+        let old_corners = [(30, 40, BACKGROUND), (29 + w, 39 + h, BACKGROUND)];
+        expect_pixels(conn, screen, &old_corners);
+        expect_pixel(conn, screen, 210, 160, BLUE);
+        xdotool(&["windowraise", "%1"]);
+        expect_pixel(conn, screen, 210, 160, RED);
+        xdotool(&["windowunmap", "%1"]);
+        let new_corners = [(170, 120, BACKGROUND), (169 + w, 119 + h, BACKGROUND)];
+        expect_pixels(conn, screen, &new_corners);
+        expect_pixel(conn, screen, 210, 160, BLUE);
+        xdotool(&["windowmap", "%1"]);
+        expect_window(conn, screen, (170, 120, w, h), RED, BACKGROUND);
+        let under = colour_inside((200, 150, 40, 40), BLUE, BACKGROUND);
+        expect_window_as_drawn(conn, screen, id, BLACK, under);
+        let aux = ConfigureWindowAux::new().stack_mode(StackMode::ABOVE);
+        conn.configure_window(blue.id(), &aux).expect("raise");
+        expect_pixel(conn, screen, 210, 160, BLUE);
+        drop(xterm);
+        expect_pixels(conn, screen, &new_corners);
+        expect_pixels(conn, screen, &[(210, 160, BLUE), (200, 150, BLUE)]);
     }
 }
 

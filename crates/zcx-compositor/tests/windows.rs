@@ -2,9 +2,9 @@
 //! under both composite strategies: X borders (colour and width changes), override-redirect
 //! and ordinary windows beside a tiny window manager that reparents a client into a frame and
 //! out of it again, shaped windows (the bounding shape clips, also over the border, and a new
-//! shape reaches the screen), CirculateWindow, ARGB windows (premultiplied alpha, with and
-//! without `_NET_WM_WINDOW_OPACITY`) and window ids reused at once by a new client. Pixels are
-//! checked inside and just outside every edge.
+//! shape reaches the screen), CirculateWindow, a move keeping the stacking order, ARGB windows
+//! (premultiplied alpha, with and without `_NET_WM_WINDOW_OPACITY`) and window ids reused at
+//! once by a new client. Pixels are checked inside and just outside every edge.
 
 mod common;
 
@@ -247,6 +247,32 @@ fn circulate_raises_the_lowest_and_lowers_the_highest() {
         conn,
         screen,
         &[(70, 70, BLUE), (45, 45, GREEN), (20, 20, RED)],
+    );
+}
+
+/// The first window created after the compositor started sits just above the compositor's
+/// own (selection) window; moving it must not raise it over the windows created after it.
+#[test]
+fn a_moved_window_keeps_its_place_in_the_stack() {
+    let s = Session::start(&[]);
+    let (conn, screen) = (&s.conn, s.screen);
+    let a = TestWindow::new(conn, screen, 0, 0, 100, 100, RED);
+    let _b = TestWindow::new(conn, screen, 120, 50, 100, 100, BLUE);
+    expect_pixel(conn, screen, 130, 60, BLUE);
+    let aux = ConfigureWindowAux::new().x(100).y(40);
+    conn.configure_window(a.id(), &aux).expect("move");
+    expect_pixels(
+        conn,
+        screen,
+        &[
+            (100, 40, RED),
+            (119, 139, RED),
+            (99, 40, BACKGROUND),
+            (100, 39, BACKGROUND),
+            (120, 60, BLUE),
+            (199, 139, BLUE),
+            (0, 0, BACKGROUND),
+        ],
     );
 }
 

@@ -273,6 +273,22 @@ impl Drop for ClientProcess {
     }
 }
 
+/// Runs `xdotool` on `xvfb` with `args`, where `%1` stands for `window`; panics unless it
+/// succeeds.
+pub fn xdotool(xvfb: &Xvfb, window: u32, args: &[&str]) {
+    let window = window.to_string();
+    let args: Vec<&str> = args
+        .iter()
+        .map(|&a| if a == "%1" { window.as_str() } else { a })
+        .collect();
+    let status = Command::new("xdotool")
+        .env("DISPLAY", xvfb.display())
+        .args(&args)
+        .status()
+        .expect("running xdotool");
+    assert!(status.success(), "xdotool {args:?}: {status}");
+}
+
 fn is_viewable<C: Connection>(conn: &C, window: u32) -> bool {
     conn.get_window_attributes(window)
         .ok()
