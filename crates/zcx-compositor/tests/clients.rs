@@ -49,8 +49,7 @@ fn xeyes_shape_shows_its_eyes_and_what_is_below_elsewhere() {
         let (conn, screen) = (&s.conn, s.screen);
         let (gx, gy, gw, gh) = GREEN_RECT;
         let _green = TestWindow::new(conn, screen, gx, gy, gw, gh, GREEN);
-        let mut xeyes = ClientProcess::spawn(&s.xvfb, "xeyes", &xeyes_args());
-        let id = xeyes.find_window(conn, screen, "xeyes");
+        let (_xeyes, id) = s.client("xeyes", &xeyes_args(), "xeyes");
         check_xeyes(conn, screen, id, composite);
     }
 }
@@ -78,6 +77,15 @@ fn check_xeyes<C: Connection>(conn: &C, screen: usize, id: u32, composite: &str)
     }
 }
 
+/// A red xterm at 30,40 with 20x5 characters and `extra` options, running `cat` (which waits
+/// for ever on its terminal).
+fn xterm_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["-bg", "#ff0000", "-geometry", "20x5+30+40"];
+    args.extend_from_slice(extra);
+    args.extend(["-e", "cat"]);
+    args
+}
+
 /// xterm's background fills its window up to the edges, its X border has its border colour,
 /// and just outside is the background.
 #[test]
@@ -85,25 +93,11 @@ fn xterm_colours_and_border_with_exact_edges() {
     if missing(&["xterm"]) {
         return;
     }
-    let args = [
-        "-bg",
-        "#ff0000",
-        "-fg",
-        "#ffff00",
-        "-bd",
-        "#0000ff",
-        "-bw",
-        "3",
-        "-geometry",
-        "20x5+30+40",
-        "-e",
-        "cat",
-    ];
+    let args = xterm_args(&["-fg", "#ffff00", "-bd", "#0000ff", "-bw", "3"]);
     for composite in STRATEGIES {
         let s = Session::start(&["--composite", composite]);
         let (conn, screen) = (&s.conn, s.screen);
-        let mut xterm = ClientProcess::spawn(&s.xvfb, "xterm", &args);
-        let id = xterm.find_window(conn, screen, "xterm");
+        let (_xterm, id) = s.client("xterm", &args, "xterm");
         let (wx, wy, w, h, bw) = common::geometry(conn, id);
         assert_eq!((wx, wy, bw), (30, 40, 3), "xterm's geometry");
         let (w, h, b) = (w as i16, h as i16, bw as i16);
@@ -127,21 +121,11 @@ fn xterm_moved_unmapped_mapped_raised_and_killed_by_xdotool() {
     if missing(&["xterm", "xdotool"]) {
         return;
     }
-    let args = [
-        "-bg",
-        "#ff0000",
-        "-bw",
-        "0",
-        "-geometry",
-        "20x5+30+40",
-        "-e",
-        "cat",
-    ];
+    let args = xterm_args(&["-bw", "0"]);
     for composite in STRATEGIES {
         let s = Session::start(&["--composite", composite]);
         let (conn, screen) = (&s.conn, s.screen);
-        let mut xterm = ClientProcess::spawn(&s.xvfb, "xterm", &args);
-        let id = xterm.find_window(conn, screen, "xterm");
+        let (xterm, id) = s.client("xterm", &args, "xterm");
         let (_, _, w, h, _) = common::geometry(conn, id);
         let (w, h) = (w as i16, h as i16);
         expect_window(conn, screen, (30, 40, w, h), RED, BACKGROUND);
@@ -181,8 +165,7 @@ fn glxgears_frames_keep_reaching_the_screen() {
     for composite in STRATEGIES {
         let s = Session::start(&["--composite", composite]);
         let (conn, screen, root) = (&s.conn, s.screen, s.root);
-        let mut gears = ClientProcess::spawn(&s.xvfb, "glxgears", &["-geometry", "120x120+20+30"]);
-        let id = gears.find_window(conn, screen, "glxgears");
+        let (_gears, id) = s.client("glxgears", &["-geometry", "120x120+20+30"], "glxgears");
         let (gx, gy, w, h, _) = common::geometry(conn, id);
         assert_eq!((gx, gy, w, h), (20, 30, 120, 120), "glxgears' geometry");
         expect_window(conn, screen, (20, 30, 120, 120), BLACK, BACKGROUND);

@@ -65,6 +65,14 @@ impl Session {
             xvfb,
         }
     }
+
+    /// Runs a real client on this session's server and waits for its viewable window called
+    /// `name` (see [`ClientProcess::find_window`]).
+    pub fn client(&self, program: &str, args: &[&str], name: &str) -> (ClientProcess, u32) {
+        let mut client = ClientProcess::spawn(&self.xvfb, program, args);
+        let window = client.find_window(&self.conn, self.screen, name);
+        (client, window)
+    }
 }
 
 /// The atom called `name`.
