@@ -1,7 +1,8 @@
 //! Integration tests driven by real X clients, each on its own Xvfb with both composite
 //! strategies: xeyes (a SHAPEd window: its eyes on screen, what is below it elsewhere in its
-//! rectangle), xterm (its colours and its X border, with exact edges), glxgears (a GL client's
-//! frames keep reaching the screen) and clients mapped before the compositor starts. Every
+//! rectangle), xterm (its colours and its X border, with exact edges; moved, raised, unmapped,
+//! mapped by xdotool, then killed), glxgears (a GL client's frames keep reaching the screen)
+//! and clients mapped before the compositor starts. Every
 //! window is checked pixel by pixel against its own contents and bounding shape as the X
 //! server reports them (`common::expect_window_as_drawn`). A missing client prints
 //! `skipped: <reason>`.
