@@ -244,9 +244,13 @@ impl<'c> Compositor<'c> {
         Ok(this)
     }
 
-    /// Adopts the windows that exist already (root events are selected by the session).
+    /// Adopts the windows that exist already (root events are selected by the session), with
+    /// their shapes: each window's own events are selected before it is queried.
     fn adopt_existing(&mut self, root: Window) -> Result<(), CompositorError> {
         let tree = self.conn.query_tree(root)?.reply()?;
+        for &window in &tree.children {
+            xwindows::select_window_events(self.conn, window)?;
+        }
         let infos = xwindows::query_infos(self.conn, &self.atoms, &tree.children)?;
         for info in &infos {
             self.track(info)?;

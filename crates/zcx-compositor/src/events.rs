@@ -60,9 +60,9 @@ impl Compositor<'_> {
         if e.parent != self.root() {
             return Ok(());
         }
-        // The creation event has the geometry but not the class or depth: ask, after selecting
-        // property changes so that WM_CLASS or _ZCX_STATS set meanwhile is not missed.
-        xwindows::select_property_changes(self.conn, e.window)?;
+        // The creation event has the geometry but not the class, depth or shape: ask, after
+        // selecting property and shape changes so that one made meanwhile is not missed.
+        xwindows::select_window_events(self.conn, e.window)?;
         for info in xwindows::query_infos(self.conn, &self.atoms, &[e.window])? {
             self.track(&info)?;
             self.model.handle_create(info);
@@ -118,7 +118,7 @@ impl Compositor<'_> {
 
     fn handle_reparent(&mut self, e: ReparentNotifyEvent) -> Result<(), CompositorError> {
         if e.parent == self.root() {
-            xwindows::select_property_changes(self.conn, e.window)?;
+            xwindows::select_window_events(self.conn, e.window)?;
             for info in xwindows::query_infos(self.conn, &self.atoms, &[e.window])? {
                 self.track(&info)?;
                 self.model.handle_reparent(e.window, Some(info));

@@ -53,7 +53,9 @@ impl WindowModel {
         }
     }
 
-    /// Windows the compositor itself owns (overlay, selection window) never enter the model.
+    /// Windows the compositor itself owns (overlay, selection window) never enter the model as
+    /// windows. One that is a child of the root keeps its place in the stack as an id without a
+    /// window, so that a window configured or restacked just above it stays where X puts it.
     pub fn ignore(&mut self, id: WindowId) {
         self.ignored.insert(id);
         self.remove(id);
@@ -84,11 +86,11 @@ impl WindowModel {
     }
 
     pub fn len(&self) -> usize {
-        self.stack.len()
+        self.windows.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.stack.is_empty()
+        self.windows.is_empty()
     }
 
     pub fn get(&self, id: WindowId) -> Option<&Window> {
@@ -104,6 +106,7 @@ impl WindowModel {
         self.stack.iter().filter_map(|id| self.windows.get(id))
     }
 
+    /// Window ids bottom to top, the compositor's own windows' places included.
     pub fn stacking_ids(&self) -> &[WindowId] {
         &self.stack
     }
@@ -175,13 +178,13 @@ impl WindowModel {
     }
 
     fn insert_top(&mut self, info: WindowInfo) {
-        if self.ignored.contains(&info.id) {
-            return;
-        }
         let id = info.id;
         self.remove(id);
-        self.windows.insert(id, Window::new(info));
         self.stack.push(id);
+        if self.ignored.contains(&id) {
+            return;
+        }
+        self.windows.insert(id, Window::new(info));
         self.damage_window_extents(id);
         self.relayout();
     }
@@ -228,6 +231,9 @@ impl WindowModel {
     }
 
     pub fn handle_configure(&mut self, ev: Configure) {
+        if self.ignored.contains(&ev.id) && self.position_of(ev.id).is_some() {
+            self.restack_above(ev.id, ev.above_sibling);
+        }
         let Some(w) = self.windows.get(&ev.id) else {
             return;
         };
@@ -243,6 +249,11 @@ impl WindowModel {
             w.info.override_redirect = ev.override_redirect;
             if w.info.mapped && old.outer_size() != ev.geometry.outer_size() {
                 w.mark_contents_stale();
+            }
+            if old.border_width != ev.geometry.border_width {
+                // The shape stays put relative to the window's origin, which the border moves.
+                let shape = w.info.bounding_shape.take();
+                w.set_bounding_shape(shape);
             }
         }
         if restack {
@@ -338,15 +349,13 @@ impl WindowModel {
     /// The bounding shape changed; rects are relative to the window origin (inside the
     /// border), as the SHAPE extension reports them. `None`: no longer shaped.
     pub fn handle_shape(&mut self, id: WindowId, bounding: Option<Vec<Rect>>) {
-        let Some(w) = self.windows.get_mut(&id) else {
+        if !self.windows.contains_key(&id) {
             return;
-        };
-        let bw = w.info.geometry.border_width as i32;
-        let shape = bounding.map(|rs| rs.iter().map(|r| r.translate(bw, bw)).collect());
+        }
         // The old shape may have cast a shadow the new one does not.
         self.damage_window_extents(id);
         if let Some(w) = self.windows.get_mut(&id) {
-            w.bounding_shape = shape;
+            w.set_bounding_shape(bounding);
         }
         self.damage_window_extents(id);
     }

@@ -243,3 +243,48 @@ fn shape_is_stored_in_pixmap_coordinates() {
         Some(vec![Rect::new(1, 1, 5, 5)])
     );
 }
+
+#[test]
+fn shape_known_on_arrival_is_stored_in_pixmap_coordinates_too() {
+    let m = model_with(vec![WindowInfo {
+        geometry: Geometry::new(0, 0, 10, 10, 2),
+        bounding_shape: Some(vec![Rect::new(0, 0, 5, 5)]),
+        ..mapped(1, 0, 0, 0, 0)
+    }]);
+    assert_eq!(
+        m.get(1).and_then(|w| w.bounding_shape.clone()),
+        Some(vec![Rect::new(2, 2, 5, 5)])
+    );
+}
+
+#[test]
+fn shape_follows_the_window_origin_when_the_border_width_changes() {
+    let mut m = model_with(vec![WindowInfo {
+        geometry: Geometry::new(0, 0, 10, 10, 4),
+        ..mapped(1, 0, 0, 0, 0)
+    }]);
+    m.handle_shape(1, Some(vec![Rect::new(0, 0, 5, 5)]));
+    m.handle_configure(configure(1, Geometry::new(0, 0, 10, 10, 1), None));
+    assert_eq!(
+        m.get(1).and_then(|w| w.bounding_shape.clone()),
+        Some(vec![Rect::new(1, 1, 5, 5)])
+    );
+}
+
+#[test]
+fn the_compositors_own_windows_keep_their_place_in_the_stack_but_are_not_windows() {
+    let mut m = WindowModel::new(200, 100);
+    m.ignore(9);
+    m.add_existing(vec![mapped(1, 0, 0, 10, 10), info(9, -1, -1, 1, 1)]);
+    m.handle_create(info(2, 0, 0, 10, 10));
+    m.handle_create(info(3, 0, 0, 10, 10));
+    assert_eq!(m.stacking_ids(), &[1, 9, 2, 3]);
+    assert_eq!(m.len(), 3);
+    assert!(m.stacking().all(|w| w.id() != 9));
+    // A move of the window just above the compositor's own keeps it below 3.
+    let moved = Geometry::new(50, 50, 10, 10, 0);
+    m.handle_configure(configure(2, moved, Some(9)));
+    assert_eq!(m.stacking_ids(), &[1, 9, 2, 3]);
+    m.handle_configure(configure(3, moved, Some(9)));
+    assert_eq!(m.stacking_ids(), &[1, 9, 3, 2]);
+}

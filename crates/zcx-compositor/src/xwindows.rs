@@ -116,14 +116,15 @@ pub fn read_stats<C: Connection>(
         .map(|r| r.value))
 }
 
-/// Selects PropertyNotify on `window` before its properties are first read, so a change in
-/// between is not lost.
-pub fn select_property_changes<C: Connection>(
+/// Selects PropertyNotify and ShapeNotify on `window` before it is first queried, so a
+/// change in between is not lost.
+pub fn select_window_events<C: Connection>(
     conn: &C,
     window: Window,
 ) -> Result<(), ConnectionError> {
     let aux = ChangeWindowAttributesAux::new().event_mask(EventMask::PROPERTY_CHANGE);
     conn.change_window_attributes(window, &aux)?;
+    conn.shape_select_input(window, true)?;
     Ok(())
 }
 
@@ -147,8 +148,8 @@ pub fn read_opacity<C: Connection>(
         .and_then(|r| r.value32().and_then(|mut v| v.next())))
 }
 
-/// Queries attributes, geometry and opacity of `ids` (pipelined). Windows that vanished
-/// meanwhile are left out.
+/// Queries attributes, geometry, opacity, producer flag and bounding shape of `ids`
+/// (pipelined). Windows that vanished meanwhile are left out.
 pub fn query_infos<C: Connection>(
     conn: &C,
     atoms: &Atoms,
@@ -195,9 +196,44 @@ pub fn query_infos<C: Connection>(
             argb: g.depth == 32,
             opacity,
             producer: p.producer(),
+            bounding_shape: None,
         });
     }
+    let ids: Vec<Window> = infos.iter().map(|i| i.id).collect();
+    for (info, shape) in infos.iter_mut().zip(bounding_shapes(conn, &ids)?) {
+        info.bounding_shape = shape;
+    }
     Ok(infos)
+}
+
+/// The bounding shapes of `windows` (window-origin coordinates, pipelined), `None` for
+/// unshaped or vanished windows. Only shaped windows are asked for their rectangles: for an
+/// unshaped one the X server (21.1) answers a rectangle one border width short of the right
+/// and bottom edges of the border.
+fn bounding_shapes<C: Connection>(
+    conn: &C,
+    windows: &[Window],
+) -> Result<Vec<Option<Vec<Rect>>>, ConnectionError> {
+    let extents = windows
+        .iter()
+        .map(|&w| conn.shape_query_extents(w))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut cookies = Vec::with_capacity(windows.len());
+    for (&window, extents) in windows.iter().zip(extents) {
+        let shaped = extents.reply().is_ok_and(|r| r.bounding_shaped);
+        cookies.push(if shaped {
+            Some(conn.shape_get_rectangles(window, shape::SK::BOUNDING)?)
+        } else {
+            None
+        });
+    }
+    Ok(cookies
+        .into_iter()
+        .map(|c| {
+            let reply = c?.reply().ok()?;
+            Some(reply.rectangles.iter().map(to_rect).collect())
+        })
+        .collect())
 }
 
 /// X resources of one tracked window. Field order is drop order: the named pixmap, then the
@@ -208,18 +244,15 @@ pub struct WindowResources<'c, C: Connection> {
 }
 
 impl<'c, C: Connection> WindowResources<'c, C> {
-    /// Selects property and shape events on `window` and creates its Damage object.
-    /// InputOnly windows get no Damage object.
+    /// Creates the Damage object of `window` (whose events [`select_window_events`] selected
+    /// before it was queried). InputOnly windows get no Damage object.
     pub fn track(conn: &'c C, info: &WindowInfo) -> Result<Self, ConnectionError> {
-        let aux = ChangeWindowAttributesAux::new().event_mask(EventMask::PROPERTY_CHANGE);
-        conn.change_window_attributes(info.id, &aux)?;
         if info.input_only {
             return Ok(Self {
                 pixmap: None,
                 damage: None,
             });
         }
-        conn.shape_select_input(info.id, true)?;
         let damage = match DamageWrapper::create(conn, info.id, ReportLevel::NON_EMPTY) {
             Ok(d) => Some(d),
             Err(x11rb::errors::ReplyOrIdError::ConnectionError(e)) => return Err(e),

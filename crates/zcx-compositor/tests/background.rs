@@ -216,7 +216,7 @@ fn translucent_window_over_a_small_tile(composite: &str) {
         let want = 0x0080_0000 + ((under >> 1) & 0x007f_7f7f);
         let got = get_pixel(&conn, root, px, py);
         assert!(
-            close(got, want),
+            close(got, want, 2),
             "{px},{py}: red at 50% over {under:#08x}: {got:#08x}, want about {want:#08x}"
         );
     }

@@ -3,13 +3,14 @@
 
 mod common;
 
-use common::{close, expect_pixel, sync, CompositorProcess, BACKGROUND};
+use common::{expect_pixel, sync, CompositorProcess, BACKGROUND};
 use x11rb::connection::Connection;
-use x11rb::protocol::xproto::{
-    AtomEnum, ChangeWindowAttributesAux, ConfigureWindowAux, ConnectionExt as _, PropMode,
-};
-use x11rb::wrapper::ConnectionExt as _;
+use x11rb::protocol::xproto::{ChangeWindowAttributesAux, ConfigureWindowAux, ConnectionExt as _};
 use zcx_testkit::{get_pixel, TestWindow, Xvfb};
+
+fn close(a: u32, b: u32) -> bool {
+    common::close(a, b, 2)
+}
 
 #[test]
 fn half_opaque_red_over_blue_blends_and_deleting_opacity_restores_red() {
@@ -22,20 +23,7 @@ fn half_opaque_red_over_blue_blends_and_deleting_opacity_restores_red() {
     let _c = CompositorProcess::start(&x, &conn, screen, &[]);
     let _blue = TestWindow::new(&conn, screen, 0, 0, 100, 100, 0x0000_00ff);
     let red = TestWindow::new(&conn, screen, 50, 50, 100, 100, 0x00ff_0000);
-    let opacity = conn
-        .intern_atom(false, b"_NET_WM_WINDOW_OPACITY")
-        .expect("intern")
-        .reply()
-        .expect("atom")
-        .atom;
-    conn.change_property32(
-        PropMode::REPLACE,
-        red.id(),
-        opacity,
-        AtomEnum::CARDINAL,
-        &[0x8000_0000],
-    )
-    .expect("set");
+    common::set_opacity(&conn, red.id(), 0x8000_0000);
     sync(&conn, screen);
     let over_blue = get_pixel(&conn, root, 75, 75);
     assert!(
@@ -47,7 +35,8 @@ fn half_opaque_red_over_blue_blends_and_deleting_opacity_restores_red() {
         close(over_bg, 0x0098_1818),
         "red at 50% over the background: {over_bg:#08x}"
     );
-    conn.delete_property(red.id(), opacity).expect("delete");
+    conn.delete_property(red.id(), common::atom(&conn, "_NET_WM_WINDOW_OPACITY"))
+        .expect("delete");
     sync(&conn, screen);
     assert_eq!(get_pixel(&conn, root, 75, 75), 0x00ff_0000);
     assert_eq!(get_pixel(&conn, root, 151, 151), BACKGROUND);
@@ -66,20 +55,7 @@ fn repaint_under_translucent(composite: &str) {
     let _c = CompositorProcess::start(&x, &conn, screen, &["--composite", composite]);
     let below = TestWindow::new(&conn, screen, 0, 0, 100, 100, 0x0000_00ff);
     let red = TestWindow::new(&conn, screen, 50, 50, 100, 100, 0x00ff_0000);
-    let opacity = conn
-        .intern_atom(false, b"_NET_WM_WINDOW_OPACITY")
-        .expect("intern")
-        .reply()
-        .expect("atom")
-        .atom;
-    conn.change_property32(
-        PropMode::REPLACE,
-        red.id(),
-        opacity,
-        AtomEnum::CARDINAL,
-        &[0x8000_0000],
-    )
-    .expect("set");
+    common::set_opacity(&conn, red.id(), 0x8000_0000);
     sync(&conn, screen);
     let aux = ChangeWindowAttributesAux::new().background_pixel(0x0000_ff00);
     conn.change_window_attributes(below.id(), &aux)

@@ -5,11 +5,10 @@
 
 mod common;
 
-use common::{expect_pixel, sync, xvfb, CompositorProcess, BACKGROUND};
+use common::{create_mapped, expect_pixel, sync, xvfb, CompositorProcess, BACKGROUND};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
-    AtomEnum, ConfigureNotifyEvent, ConfigureWindowAux, ConnectionExt as _, CreateWindowAux,
-    EventMask, PropMode, WindowClass,
+    AtomEnum, ConfigureNotifyEvent, ConfigureWindowAux, ConnectionExt as _, EventMask, PropMode,
 };
 use x11rb::wrapper::ConnectionExt as _;
 use zcx_testkit::TestWindow;
@@ -53,34 +52,6 @@ fn root_resize_reallocates_the_target_and_keeps_compositing() {
     drop(w);
     expect_pixel(&conn, screen, 260, 210, BACKGROUND);
     sync(&conn, screen);
-}
-
-fn create_mapped<C: Connection>(
-    conn: &C,
-    root: u32,
-    (x, y, w, h): (i16, i16, u16, u16),
-    rgb: u32,
-) -> u32 {
-    let id = conn.generate_id().expect("id");
-    let aux = CreateWindowAux::new()
-        .background_pixel(rgb)
-        .override_redirect(1);
-    conn.create_window(
-        0,
-        id,
-        root,
-        x,
-        y,
-        w,
-        h,
-        0,
-        WindowClass::INPUT_OUTPUT,
-        0,
-        &aux,
-    )
-    .expect("create");
-    conn.map_window(id).expect("map");
-    id
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! One window as the model sees it: its X-side facts (`WindowInfo`: geometry, map state,
-//! class, depth/ARGB, opacity, producer flag) and what the compositor tracks for it (pending
-//! NameWindowPixmap, contents damage not yet imported, bounding shape, layout placement, the
-//! transfer mode that colours its border).
+//! class, depth/ARGB, opacity, producer flag, bounding shape) and what the compositor tracks
+//! for it (pending NameWindowPixmap, contents damage not yet imported, bounding shape in
+//! pixmap coordinates, layout placement, the transfer mode that colours its border).
 
 use crate::decor::DecorFacts;
 use crate::layout::Placement;
@@ -60,6 +60,9 @@ pub struct WindowInfo {
     pub opacity: Option<u32>,
     /// A frame producer: WM_CLASS `zcx-producer` or a `_ZCX_STATS` property.
     pub producer: bool,
+    /// The bounding shape relative to the window origin (inside the border), as the SHAPE
+    /// extension reports it; `None` when unshaped.
+    pub bounding_shape: Option<Vec<Rect>>,
 }
 
 /// One tracked window.
@@ -88,6 +91,7 @@ impl Window {
             placed_at: None,
             transfer_mode: None,
         };
+        w.set_bounding_shape(w.info.bounding_shape.clone());
         if w.info.mapped {
             w.mark_contents_stale();
         }
@@ -136,6 +140,15 @@ impl Window {
             shaped_or_argb: self.bounding_shape.is_some() || self.info.argb,
             mode: self.transfer_mode.as_deref(),
         }
+    }
+
+    /// Sets the bounding shape, given relative to the window origin (inside the border).
+    pub(super) fn set_bounding_shape(&mut self, bounding: Option<Vec<Rect>>) {
+        let bw = self.info.geometry.border_width as i32;
+        self.bounding_shape = bounding
+            .as_ref()
+            .map(|rs| rs.iter().map(|r| r.translate(bw, bw)).collect());
+        self.info.bounding_shape = bounding;
     }
 
     pub(super) fn mark_contents_stale(&mut self) {
