@@ -18,6 +18,7 @@ use crate::observer::{observe, Observation, ObserverConfig};
 use crate::report::{self, Machine, Report};
 use crate::session::{
     self, CompositorChoice, Display, ProducerRun, ProducerSpec, RunningCompositor, ZcxLook,
+    REDIRECT_WAIT, START_MARGIN,
 };
 
 /// The demo's options.
@@ -95,7 +96,8 @@ pub fn run(opts: &DemoOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
         }
     };
     let producers = demo.start_producers()?;
-    let measured = demo.measure(&choice, producers.len())?;
+    let windows: Vec<u32> = producers.iter().map(|p| p.window.id).collect();
+    let measured = demo.measure(&choice, &windows)?;
     let showcase = if opts.no_compositor || stop.load(Ordering::Relaxed) {
         demo.take_screenshot(&mut report);
         None
@@ -157,21 +159,24 @@ impl Demo<'_> {
 
     /// The measured phase: `choice` with `--layout normal --no-hud` (stamps readable), the
     /// observer for the duration, then the compositor's exit by its `--duration`.
-    fn measure(&self, choice: &CompositorChoice, producers: usize) -> anyhow::Result<Measured> {
+    fn measure(&self, choice: &CompositorChoice, windows: &[u32]) -> anyhow::Result<Measured> {
         let look = ZcxLook {
             side_by_side: false,
             hud: false,
             decorations: false,
-            duration: Some(SETTLE + self.opts.duration),
+            duration: Some(SETTLE + self.opts.duration + START_MARGIN),
         };
         let mut compositor =
             RunningCompositor::start(choice, self.display, self.dir, "measured", look)?;
         if let Some(comp) = compositor.as_mut() {
+            comp.wait_redirected(self.conn, windows, REDIRECT_WAIT, self.stop)?;
             comp.check_started(SETTLE)?;
         }
         println!(
-            "measuring {producers} unscaled producers on {} for {:?}…",
-            self.display, self.opts.duration
+            "measuring {} unscaled producers on {} for {:?}…",
+            windows.len(),
+            self.display,
+            self.opts.duration
         );
         let config = ObserverConfig {
             duration: self.opts.duration,

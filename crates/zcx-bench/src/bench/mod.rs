@@ -20,7 +20,10 @@ use zcx_x11::ZcxConnection;
 
 use crate::observer::{observe, ObserverConfig};
 use crate::report::{self, Machine, Report, Run};
-use crate::session::{self, CompositorChoice, Display, ProducerSpec, RunningCompositor, ZcxLook};
+use crate::session::{
+    self, CompositorChoice, Display, ProducerSpec, RunningCompositor, ZcxLook, REDIRECT_WAIT,
+    START_MARGIN,
+};
 pub use plan::{plan, Plan};
 
 /// The bench's options.
@@ -153,13 +156,16 @@ impl Bench<'_> {
             side_by_side: false,
             hud: false,
             decorations: false,
-            duration: Some(SETTLE + self.opts.duration),
+            duration: Some(SETTLE + self.opts.duration + START_MARGIN),
         };
         let stats_tag = format!("{slug}-{mode}-{rep}");
         let mut compositor =
             RunningCompositor::start(comp, self.display, self.dir, &stats_tag, look)?;
         match compositor.as_mut() {
-            Some(c) => c.check_started(SETTLE)?,
+            Some(c) => {
+                c.wait_redirected(self.conn, &[producer.window.id], REDIRECT_WAIT, self.stop)?;
+                c.check_started(SETTLE)?;
+            }
             None => {
                 session::wait_unless_stopped(SETTLE, self.stop);
             }

@@ -2,13 +2,19 @@
 //! `--layout normal|side-by-side`, `--hud`/`--no-hud`, `--stats-json` for its own figures), the
 //! peers picom (glx, xrender, each with `--config /dev/null`) and xcompmgr when installed, or
 //! none. Every compositor's CPU is also sampled from /proc through its pid, the only source
-//! for peers. zcx-compositor is given `--duration` and left to exit by itself: while damage
-//! keeps arriving its loop does not look at signals, so SIGTERM would end in SIGKILL and no
-//! `--stats-json`.
+//! for peers. zcx-compositor is given `--duration` and left to exit by itself, so its
+//! `--stats-json` covers the measured time and no more. Measurements start only once the
+//! compositor has redirected the producer windows (`wait_redirected`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use x11rb::connection::Connection;
+use x11rb::errors::ReplyError;
+use x11rb::protocol::composite::ConnectionExt as _;
+use x11rb::protocol::xproto::{ConnectionExt as _, Window};
 
 use zcx_x11::metrics::ProcCounters;
 
@@ -73,6 +79,13 @@ impl CompositorChoice {
         }
     }
 }
+
+/// The longest a compositor may take to redirect the producer windows.
+pub const REDIRECT_WAIT: Duration = Duration::from_secs(30);
+
+/// Added to zcx-compositor's `--duration` so that the time it takes to redirect the windows
+/// cannot end it before the observation does.
+pub const START_MARGIN: Duration = Duration::from_secs(2);
 
 /// How zcx-compositor should draw (peers ignore it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +179,51 @@ impl RunningCompositor {
             };
             anyhow::bail!("{} exited at start-up ({status}){hint}", self.child.name());
         }
+        Ok(())
+    }
+
+    /// Waits until the compositor has redirected `windows` (NameWindowPixmap succeeds only
+    /// for a redirected window), so that an observation starts when the compositor, not the
+    /// producer alone, puts the pixels on the screen: a peer that needs seconds to start
+    /// (picom's GLX back end under load) is otherwise measured before it composites anything.
+    /// Fails when the compositor exits first or `timeout` passes; returns early on `stop`.
+    pub fn wait_redirected(
+        &mut self,
+        conn: &impl Connection,
+        windows: &[Window],
+        timeout: Duration,
+        stop: &AtomicBool,
+    ) -> anyhow::Result<()> {
+        conn.composite_query_version(0, 4)?.reply()?;
+        let deadline = Instant::now() + timeout;
+        let mut waiting: Vec<Window> = windows.to_vec();
+        while !waiting.is_empty() {
+            let mut still = Vec::new();
+            for &w in &waiting {
+                let pixmap = conn.generate_id()?;
+                match conn.composite_name_window_pixmap(w, pixmap)?.check() {
+                    Ok(()) => {
+                        conn.free_pixmap(pixmap)?;
+                    }
+                    Err(ReplyError::X11Error(_)) => still.push(w),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            waiting = still;
+            if waiting.is_empty() || stop.load(Ordering::Relaxed) {
+                break;
+            }
+            if let Some(status) = self.child.wait_timeout(Duration::from_millis(50)) {
+                anyhow::bail!("{} exited at start-up ({status})", self.child.name());
+            }
+            if Instant::now() >= deadline {
+                anyhow::bail!(
+                    "{} did not redirect the producer windows within {timeout:?}",
+                    self.child.name()
+                );
+            }
+        }
+        conn.flush()?;
         Ok(())
     }
 

@@ -23,7 +23,7 @@ use crate::observer::{Observation, PRODUCER_CLASS};
 use crate::report::{ProducerFigures, Run};
 use crate::xserver::PrivateXvfb;
 
-pub use compositor::{CompositorChoice, RunningCompositor, ZcxLook};
+pub use compositor::{CompositorChoice, RunningCompositor, ZcxLook, REDIRECT_WAIT, START_MARGIN};
 pub use screenshot::save_root_png;
 
 /// A producer run: its process, window and where its summary will be written.
