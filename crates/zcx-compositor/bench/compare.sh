@@ -6,7 +6,8 @@
 # configuration, over SECONDS after a WARMUP:
 #   repaints/s  repaints reaching the screen (Damage on the root, examples/screen_rate)
 #   zcx fps     frames zcx-compositor composited (its --stats-json); zcx-server-copy is the
-#               default strategy, zcx-gl-* composite every pixel with GL (--composite gl)
+#               default strategy, zcx-gl-* composite every pixel with GL (--composite gl),
+#               zcx-gl-egl-surface presents through an EGL window surface (--present)
 #   comp CPU    compositor process CPU, % of one core and ms per screen repaint
 #   X CPU       Xvfb CPU, % of one core
 # Prints the load average, since other builds on the machine change everything.
@@ -74,6 +75,7 @@ run_one zcx-server-copy-nohud "$REL/zcx-compositor" --display "$DISP" --composit
 for imp in shm-get-image get-image; do
   run_one "zcx-gl-$imp" "$REL/zcx-compositor" --display "$DISP" --composite gl --import "$imp" --stats-json "$OUT/zcx-gl-$imp.json"
 done
+run_one zcx-gl-egl-surface "$REL/zcx-compositor" --display "$DISP" --composite gl --import shm-get-image --present egl-surface --stats-json "$OUT/zcx-gl-egl-surface.json"
 if command -v picom >/dev/null; then
   run_one picom-glx env DISPLAY="$DISP" picom --backend glx --config /dev/null
   run_one picom-xrender env DISPLAY="$DISP" picom --backend xrender --config /dev/null

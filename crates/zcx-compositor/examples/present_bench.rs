@@ -61,7 +61,7 @@ fn main() -> anyhow::Result<()> {
     conn.sync()?;
     let raw = NonNull::new(conn.get_raw_xcb_connection()).context("null xcb connection")?;
     // SAFETY: `conn` outlives the context (dropped at the end of main, after it).
-    let gl = unsafe { GlContext::new(raw, screen_num) }?;
+    let gl = unsafe { GlContext::new(raw, screen_num, None) }?;
     let renderer = GlRenderer::new(&gl.gl, w, h)?;
     let full = Rect::new(0, 0, w, h);
     let damage = Region::from_rect(full);

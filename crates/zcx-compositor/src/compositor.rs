@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::ptr::NonNull;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -19,12 +20,15 @@ use x11rb::xcb_ffi::XCBConnection;
 
 use crate::composite::CompositeMode;
 use crate::decor::Decorations;
-use crate::gl::{GlContext, GlError, GlRenderer};
+use crate::gl::{GlContext, GlError, GlRenderer, NativeWindow};
 use crate::import::{self, ImportError, ImportMode, PixmapImporter};
 use crate::layout::Layout;
 use crate::manager::{ManagerError, ManagerSession};
 use crate::model::{WindowId, WindowModel};
-use crate::present::{PresentError, Presenter, PutImagePresenter, ShmPutPresenter};
+use crate::present::{
+    self, EglSurfacePresenter, PresentError, PresentFacts, PresentMode, Presenter,
+    PutImagePresenter, ShmPutPresenter,
+};
 use crate::server_copy::{self, ServerCopier, ServerCopyError};
 use crate::server_hud::ServerHud;
 use crate::server_scale::ServerScaler;
@@ -47,6 +51,8 @@ pub enum CompositorError {
     ServerCopy(#[from] ServerCopyError),
     #[error(transparent)]
     Render(#[from] RenderError),
+    #[error("{0}")]
+    Usage(String),
     #[error("X connection failed: {0}")]
     Connection(#[from] ConnectionError),
     #[error("X request failed: {0}")]
@@ -92,6 +98,8 @@ pub struct Options {
     pub composite: CompositeMode,
     /// Drop shadows and mode-coloured producer borders (`decor`).
     pub decorations: Decorations,
+    /// How the GL-composited pixels reach the overlay (`present::choose`).
+    pub present: PresentMode,
 }
 
 /// Why the event loop ended; every one of them is a clean exit.
@@ -124,7 +132,7 @@ pub struct Compositor<'c> {
     pub(crate) root_depth: u8,
     /// The root visual's pixels are 0x00RRGGBB: background fills can go to the server.
     pub(crate) fills_by_server: bool,
-    _gl: GlContext,
+    _gl: Rc<GlContext>,
     pub(crate) session: ManagerSession<'c, XCBConnection>,
     pub(crate) conn: &'c XCBConnection,
     pub(crate) atoms: Atoms,
@@ -153,22 +161,52 @@ impl<'c> Compositor<'c> {
         let raw = NonNull::new(conn.get_raw_xcb_connection())
             .ok_or_else(|| CompositorError::Request("null xcb connection".into()))?;
         // SAFETY: `raw` is the live xcb connection behind `conn`, which outlives `self`.
-        let gl = unsafe { GlContext::new(raw, options.screen_num) }?;
-        let renderer = GlRenderer::new(&gl.gl, width, height)?;
+        let mut gl = Rc::new(unsafe { GlContext::new(raw, options.screen_num, None) }?);
         let probe = zcx_x11::probe::ServerProbe::probe(conn, options.screen_num, socket_kind(conn));
         let shm_usable = probe.as_ref().is_ok_and(|p| p.shm_usable());
+        let facts = PresentFacts {
+            composite: options.composite,
+            shm_usable,
+            hardware_gl: !present::is_software_renderer(&gl.renderer()),
+        };
+        let present_mode =
+            present::choose(options.present, facts).map_err(CompositorError::Usage)?;
+        if present_mode == PresentMode::EglSurface {
+            let visual = conn
+                .get_window_attributes(session.overlay())?
+                .reply()?
+                .visual;
+            let overlay = NativeWindow {
+                id: session.overlay(),
+                visual,
+                width,
+                height,
+            };
+            drop(gl);
+            // SAFETY: as above; the overlay lives as long as the session, which outlives the
+            // GL context (field order).
+            gl = Rc::new(unsafe { GlContext::new(raw, options.screen_num, Some(overlay)) }?);
+        }
+        let renderer = GlRenderer::new(&gl.gl, width, height)?;
         let importer = make_importer(conn, options.import, shm_usable, &gl, width, height)?;
-        let presenter: Box<dyn Presenter + 'c> = if shm_usable {
-            Box::new(ShmPutPresenter::new(
+        let presenter: Box<dyn Presenter + 'c> = match present_mode {
+            PresentMode::EglSurface => Box::new(EglSurfacePresenter::new(gl.clone(), height)),
+            PresentMode::ShmPut => Box::new(ShmPutPresenter::new(
                 conn,
                 session.overlay(),
                 depth,
                 width,
                 height,
-            )?)
-        } else {
-            log::warn!("MIT-SHM is unusable here: presenting with core PutImage (pixels through the socket)");
-            Box::new(PutImagePresenter::new(conn, session.overlay(), depth)?)
+            )?),
+            PresentMode::PutImage | PresentMode::Auto => {
+                if !shm_usable {
+                    log::warn!(
+                        "MIT-SHM is unusable here: presenting with core PutImage (pixels \
+                         through the socket)"
+                    );
+                }
+                Box::new(PutImagePresenter::new(conn, session.overlay(), depth)?)
+            }
         };
         let copier = match options.composite {
             CompositeMode::ServerCopy => Some(ServerCopier::new(conn, session.overlay())?),

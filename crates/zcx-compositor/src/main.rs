@@ -14,6 +14,7 @@ use zcx_compositor::decor::Decorations;
 use zcx_compositor::import::ImportMode;
 use zcx_compositor::layout::Layout;
 use zcx_compositor::manager::ManagerError;
+use zcx_compositor::present::PresentMode;
 
 /// A Composite/Damage compositing manager that composites with OpenGL.
 #[derive(Debug, Parser)]
@@ -47,6 +48,10 @@ struct Cli {
     /// windows with nothing over them (GL does the rest); gl sends everything through GL.
     #[arg(long, value_enum, default_value_t = CompositeMode::ServerCopy)]
     composite: CompositeMode,
+    /// How GL-composited pixels reach the screen: auto picks egl-surface on a GPU with
+    /// --composite gl, else shm-put (read back, ShmPutImage), else put-image.
+    #[arg(long, value_enum, default_value_t = PresentMode::Auto)]
+    present: PresentMode,
     /// Draw the HUD over producer windows (the default).
     #[arg(long, overrides_with = "no_hud")]
     hud: bool,
@@ -139,6 +144,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
             shadows: cli.shadows,
             borders: cli.borders,
         },
+        present: cli.present,
     };
     let mut compositor = Compositor::new(&conn, options)?;
     let exit = compositor.run(&reader).context("compositor event loop")?;

@@ -1,8 +1,12 @@
-//! Presenting the composited frame on the overlay window: a transfer path chosen on purpose.
-//! [`ShmPutPresenter`] reads only the damaged rectangles back from GL into an MIT-SHM segment
-//! and ShmPutImages them (no pixel bytes through the socket); [`PutImagePresenter`] is the
-//! fallback where MIT-SHM is unusable (remote connections), pushing the damaged pixels through
-//! the socket. Neither waits for the server per frame: ShmPutPresenter fences its segment with
+//! Presenting the composited frame on the overlay window: a transfer path chosen on purpose
+//! (`--present`, [`choose`]). [`ShmPutPresenter`] reads only the damaged rectangles back from
+//! GL into an MIT-SHM segment and ShmPutImages them (no pixel bytes through the socket);
+//! [`PutImagePresenter`] is the fallback where MIT-SHM is unusable (remote connections),
+//! pushing the damaged pixels through the socket; [`EglSurfacePresenter`] blits the
+//! composition target to an EGL window surface of the overlay and swaps it (the path for a GPU
+//! server, where the swap is a buffer exchange: picked by `auto` with a hardware renderer and
+//! `--composite gl`; on a software renderer Mesa 22 PutImages every swap, so it is only used
+//! there when asked for). The read-back paths never wait for the server per frame: Neither waits for the server per frame: ShmPutPresenter fences its segment with
 //! the cookie of a GetInputFocus sent after the ShmPutImages, and waits for that reply only
 //! before it rewrites the segment (by then the next frame's damage round trip has usually
 //! brought it in). The sync hook stays truthful because its answer is ordered after the puts.
@@ -17,7 +21,10 @@ use x11rb::protocol::xproto::{
 use x11rb::wrapper::ConnectionExt as _;
 use zcx_x11::shm::{ShmAccess, ShmError, ShmSegment};
 
-use crate::gl::GlRenderer;
+use std::rc::Rc;
+
+use crate::composite::CompositeMode;
+use crate::gl::{GlContext, GlError, GlRenderer};
 use crate::region::{Rect, Region};
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +35,60 @@ pub enum PresentError {
     Request(String),
     #[error("MIT-SHM segment for presenting: {0}")]
     Shm(#[from] ShmError),
+    #[error(transparent)]
+    Gl(#[from] GlError),
+}
+
+/// The `--present` choices.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum PresentMode {
+    /// egl-surface with a hardware renderer and `--composite gl`, else shm-put, else put-image.
+    #[default]
+    Auto,
+    /// Read back damaged rectangles, ShmPutImage them (needs MIT-SHM on a local display).
+    ShmPut,
+    /// Read back damaged rectangles, PutImage them through the socket.
+    PutImage,
+    /// Blit to an EGL window surface of the overlay and swap (needs `--composite gl`).
+    EglSurface,
+}
+
+/// What [`choose`] needs to know.
+#[derive(Clone, Copy, Debug)]
+pub struct PresentFacts {
+    pub composite: CompositeMode,
+    pub shm_usable: bool,
+    /// The GL renderer is a GPU (not llvmpipe, softpipe or swrast).
+    pub hardware_gl: bool,
+}
+
+/// Resolves `mode` (never `Auto` on success) or says why it cannot be used and what to do.
+pub fn choose(mode: PresentMode, f: PresentFacts) -> Result<PresentMode, String> {
+    let gl_only = f.composite == CompositeMode::Gl;
+    match mode {
+        PresentMode::Auto if gl_only && f.hardware_gl => Ok(PresentMode::EglSurface),
+        PresentMode::Auto if f.shm_usable => Ok(PresentMode::ShmPut),
+        PresentMode::Auto | PresentMode::PutImage => Ok(PresentMode::PutImage),
+        PresentMode::ShmPut if f.shm_usable => Ok(PresentMode::ShmPut),
+        PresentMode::ShmPut => Err(
+            "--present shm-put needs MIT-SHM, which is unusable on this \
+            display (a remote or TCP connection?): use --present put-image or auto"
+                .into(),
+        ),
+        PresentMode::EglSurface if gl_only => Ok(PresentMode::EglSurface),
+        PresentMode::EglSurface => Err("--present egl-surface needs --composite gl: a swapped \
+            window surface replaces the overlay's contents, so the X server's own copies \
+            (server-copy) cannot be mixed with it"
+            .into()),
+    }
+}
+
+/// Whether a GL_RENDERER string names a software rasteriser.
+pub fn is_software_renderer(renderer: &str) -> bool {
+    let r = renderer.to_ascii_lowercase();
+    ["llvmpipe", "softpipe", "swrast", "software"]
+        .iter()
+        .any(|s| r.contains(s))
 }
 
 impl From<ReplyError> for PresentError {
@@ -232,5 +293,81 @@ impl<C: Connection> Presenter for PutImagePresenter<'_, C> {
 
     fn resize(&mut self, _width: u32, _height: u32) -> Result<(), PresentError> {
         Ok(())
+    }
+}
+
+/// Blits the composition target to the context's EGL window surface on the overlay and swaps
+/// (with the damage as a hint where EGL takes one). The whole target is blitted: a window
+/// surface's back buffer holds no defined contents after a swap.
+pub struct EglSurfacePresenter {
+    gl: Rc<GlContext>,
+    height: u32,
+}
+
+impl EglSurfacePresenter {
+    pub fn new(gl: Rc<GlContext>, height: u32) -> Self {
+        Self { gl, height }
+    }
+}
+
+impl Presenter for EglSurfacePresenter {
+    fn name(&self) -> &'static str {
+        "egl-surface"
+    }
+
+    fn present(&mut self, renderer: &GlRenderer, damage: &Region) -> Result<(), PresentError> {
+        renderer.blit_to_window();
+        self.gl.swap(damage.rects(), self.height)?;
+        Ok(())
+    }
+
+    fn resize(&mut self, width: u32, height: u32) -> Result<(), PresentError> {
+        self.gl.resize_window(width, height);
+        self.height = height;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(composite: CompositeMode, shm_usable: bool, hardware_gl: bool) -> PresentFacts {
+        PresentFacts {
+            composite,
+            shm_usable,
+            hardware_gl,
+        }
+    }
+
+    #[test]
+    fn auto_takes_the_window_surface_only_on_a_gpu_with_gl_compositing() {
+        use CompositeMode::{Gl, ServerCopy};
+        use PresentMode::*;
+        assert_eq!(choose(Auto, facts(Gl, true, true)), Ok(EglSurface));
+        assert_eq!(choose(Auto, facts(ServerCopy, true, true)), Ok(ShmPut));
+        assert_eq!(choose(Auto, facts(Gl, true, false)), Ok(ShmPut));
+        assert_eq!(choose(Auto, facts(Gl, false, false)), Ok(PutImage));
+        assert_eq!(choose(EglSurface, facts(Gl, true, false)), Ok(EglSurface));
+        assert!(choose(EglSurface, facts(ServerCopy, true, true))
+            .unwrap_err()
+            .contains("--composite gl"));
+        assert!(choose(ShmPut, facts(Gl, false, true))
+            .unwrap_err()
+            .contains("put-image"));
+    }
+
+    #[test]
+    fn software_renderers_are_recognised() {
+        assert!(is_software_renderer(
+            "llvmpipe (LLVM 15.0.6, 256 bits) / 4.5 (Core Profile) Mesa 22.3.6"
+        ));
+        assert!(is_software_renderer("Software Rasterizer"));
+        assert!(!is_software_renderer(
+            "NVIDIA H200/PCIe/SSE2 / 4.6.0 NVIDIA 550.54"
+        ));
+        assert!(!is_software_renderer(
+            "AMD Radeon Graphics (radeonsi, renoir, LLVM 15.0.6, DRM 3.49)"
+        ));
     }
 }

@@ -9,5 +9,5 @@ pub mod renderer;
 pub mod shaders;
 pub mod shadow;
 
-pub use context::{GlContext, GlError};
+pub use context::{GlContext, GlError, NativeWindow};
 pub use renderer::GlRenderer;

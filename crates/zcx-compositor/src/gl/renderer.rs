@@ -400,6 +400,31 @@ impl GlRenderer {
         }
     }
 
+    /// Blits the whole composition target to the default framebuffer (the context's EGL
+    /// window surface), flipped: the target keeps X's row order, a window surface GL's.
+    pub fn blit_to_window(&self) {
+        let (w, h) = (self.target.width as i32, self.target.height as i32);
+        // SAFETY: a blit from this renderer's framebuffer to the default one.
+        unsafe {
+            let gl = &self.gl;
+            gl.bind_framebuffer(glow::READ_FRAMEBUFFER, Some(self.target_fbo.id));
+            gl.bind_framebuffer(glow::DRAW_FRAMEBUFFER, None);
+            gl.blit_framebuffer(
+                0,
+                0,
+                w,
+                h,
+                0,
+                h,
+                w,
+                0,
+                glow::COLOR_BUFFER_BIT,
+                glow::NEAREST,
+            );
+            gl.bind_framebuffer(glow::DRAW_FRAMEBUFFER, Some(self.target_fbo.id));
+        }
+    }
+
     /// Reads `rect` of the composition target into `dst` (BGRA bytes, rows `stride_bytes`
     /// apart, `rect`'s top-left pixel at `offset_bytes`).
     pub fn read_back(&self, rect: Rect, dst: &mut [u8], offset_bytes: usize, stride_bytes: usize) {
