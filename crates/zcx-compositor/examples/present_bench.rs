@@ -113,7 +113,7 @@ fn main() -> anyhow::Result<()> {
         let mut ms = Vec::new();
         for _ in 0..RUNS {
             let t0 = Instant::now();
-            imp.import(&renderer, &src, &[full])?;
+            imp.import(&mut renderer, &src, &[full])?;
             renderer.finish();
             ms.push(t0.elapsed().as_secs_f64() * 1e3);
         }

@@ -20,6 +20,7 @@ use x11rb::xcb_ffi::XCBConnection;
 
 use crate::composite::CompositeMode;
 use crate::decor::Decorations;
+use crate::gl::egl_image::EglImageApi;
 use crate::gl::{GlContext, GlError, GlRenderer, NativeWindow};
 use crate::import::{self, ImportError, ImportMode, PixmapImporter};
 use crate::layout::Layout;
@@ -322,6 +323,7 @@ impl<'c> Compositor<'c> {
 
     pub(crate) fn untrack(&mut self, id: WindowId) {
         self.renderer.remove_window(id);
+        self.importer.forget(id);
         if let Some(s) = &mut self.scaler {
             s.retain(|w| w != id);
         }
@@ -437,9 +439,10 @@ fn make_importer<'c>(
     width: u32,
     height: u32,
 ) -> Result<Box<dyn PixmapImporter + 'c>, CompositorError> {
+    let egl = EglImageApi::load(gl);
     let mode = match mode {
         ImportMode::Auto => {
-            let (m, why) = import::choose_auto(shm_usable);
+            let (m, why) = import::choose_auto(egl.is_ok(), shm_usable);
             log::info!("--import auto chose {m:?}: {why}");
             m
         }
@@ -460,14 +463,9 @@ fn make_importer<'c>(
             conn,
             width as usize * height as usize * 4,
         )?),
-        ImportMode::EglPixmap => {
-            let has = gl.has_egl_extension("EGL_KHR_image_pixmap");
-            return Err(import::egl_pixmap_unsupported(has)
-                .unwrap_or(ImportError::Unsupported {
-                    mode: "egl-pixmap",
-                    why: "EGL_KHR_image_pixmap is present, but this build does not implement the egl-pixmap importer yet".into(),
-                })
-                .into());
-        }
+        ImportMode::EglPixmap => match egl {
+            Ok(api) => Box::new(import::EglPixmapImporter::new(api)),
+            Err(missing) => return Err(import::egl_pixmap_unsupported(missing).into()),
+        },
     })
 }

@@ -281,7 +281,7 @@ impl Compositor<'_> {
         if !self.renderer.has_window(id) {
             return Ok(());
         }
-        match self.importer.import(&self.renderer, src, rects) {
+        match self.importer.import(&mut self.renderer, src, rects) {
             Ok(bytes) => self.counters.imported_bytes += bytes,
             Err(ImportError::Vanished(why)) => log::debug!("import of {id:#x}: {why}"),
             Err(e) => return Err(e.into()),

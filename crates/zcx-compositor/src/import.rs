@@ -1,8 +1,9 @@
 //! Pixmap importers: how a window's named pixmap reaches its GL texture (`--import`). Each
 //! implementation of [`PixmapImporter`] names its mechanism; only damaged rectangles move.
 //! `get-image` copies through the socket, `shm-get-image` through a sealed memfd MIT-SHM
-//! segment, and `egl-pixmap` (EGL_KHR_image_pixmap, zero-copy on DRI3 servers) is refused with a
-//! clear message where the EGL display lacks it (Xvfb and other software servers).
+//! segment, and `egl-pixmap` makes each pixmap an EGL image that is its texture's storage
+//! (EGL_KHR_image_pixmap, zero-copy on DRI3 servers); it is refused with a clear message where
+//! the EGL display lacks it (Xvfb and other software servers).
 
 use x11rb::connection::Connection;
 use x11rb::errors::{ConnectionError, ReplyError};
@@ -10,6 +11,10 @@ use x11rb::protocol::shm::ConnectionExt as _;
 use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat, Pixmap};
 use zcx_x11::shm::{ShmAccess, ShmError, ShmSegment};
 
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::gl::egl_image::{EglImageApi, PixmapImage};
 use crate::gl::GlRenderer;
 use crate::model::WindowId;
 use crate::region::Rect;
@@ -61,10 +66,13 @@ pub trait PixmapImporter {
     /// renderer's texture for `src.window`. Returns the pixel bytes moved.
     fn import(
         &mut self,
-        renderer: &GlRenderer,
+        renderer: &mut GlRenderer,
         src: &ImportSource,
         rects: &[Rect],
     ) -> Result<u64, ImportError>;
+
+    /// The window is gone: drop what the importer holds for it.
+    fn forget(&mut self, _window: WindowId) {}
 }
 
 /// Core GetImage: every damaged pixel crosses the socket. Large rectangles are split into
@@ -105,7 +113,7 @@ impl<C: Connection> PixmapImporter for GetImageImporter<'_, C> {
 
     fn import(
         &mut self,
-        renderer: &GlRenderer,
+        renderer: &mut GlRenderer,
         src: &ImportSource,
         rects: &[Rect],
     ) -> Result<u64, ImportError> {
@@ -155,7 +163,7 @@ impl<C: Connection> PixmapImporter for ShmGetImageImporter<'_, C> {
 
     fn import(
         &mut self,
-        renderer: &GlRenderer,
+        renderer: &mut GlRenderer,
         src: &ImportSource,
         rects: &[Rect],
     ) -> Result<u64, ImportError> {
@@ -195,28 +203,90 @@ impl<C: Connection> PixmapImporter for ShmGetImageImporter<'_, C> {
     }
 }
 
-/// Why `--import egl-pixmap` cannot run here, if it cannot: the EGL display must offer
-/// EGL_KHR_image_pixmap (DRI3 X servers); software EGL on Xvfb does not.
-pub fn egl_pixmap_unsupported(has_image_pixmap: bool) -> Option<ImportError> {
-    (!has_image_pixmap).then(|| ImportError::Unsupported {
-        mode: "egl-pixmap",
-        why: "the EGL display lacks EGL_KHR_image_pixmap (software EGL, e.g. on Xvfb, has none; \
-              it needs a DRI3 X server); use --import shm-get-image or --import auto"
-            .into(),
-    })
+/// EGL_KHR_image_pixmap: each window pixmap becomes an EGL image that is its texture's
+/// storage, made once per NameWindowPixmap. On a DRI3 X server that is the pixmap's own GPU
+/// buffer, so an import moves no bytes: damage only says what to draw again. Made again when
+/// the window's pixmap is renamed (map, resize); dropped with the window.
+pub struct EglPixmapImporter {
+    api: Rc<EglImageApi>,
+    images: HashMap<WindowId, (Pixmap, PixmapImage)>,
 }
 
-/// What `--import auto` picks, and why (logged by the caller).
-pub fn choose_auto(shm_usable: bool) -> (ImportMode, &'static str) {
-    if shm_usable {
+impl EglPixmapImporter {
+    pub fn new(api: Rc<EglImageApi>) -> Self {
+        Self {
+            api,
+            images: HashMap::new(),
+        }
+    }
+}
+
+impl PixmapImporter for EglPixmapImporter {
+    fn name(&self) -> &'static str {
+        "egl-pixmap"
+    }
+
+    fn import(
+        &mut self,
+        renderer: &mut GlRenderer,
+        src: &ImportSource,
+        _rects: &[Rect],
+    ) -> Result<u64, ImportError> {
+        if self
+            .images
+            .get(&src.window)
+            .is_some_and(|(p, _)| *p == src.pixmap)
+        {
+            return Ok(0);
+        }
+        self.images.remove(&src.window);
+        let image = self.api.image_of_pixmap(src.pixmap).ok_or_else(|| {
+            ImportError::Vanished(format!(
+                "eglCreateImageKHR refused pixmap {:#x} of window {:#x}",
+                src.pixmap, src.window
+            ))
+        })?;
+        renderer
+            .bind_window_image(src.window, (src.width, src.height), &image)
+            .map_err(|e| ImportError::Vanished(e.to_string()))?;
+        self.images.insert(src.window, (src.pixmap, image));
+        Ok(0)
+    }
+
+    fn forget(&mut self, window: WindowId) {
+        self.images.remove(&window);
+    }
+}
+
+/// Why `--import egl-pixmap` cannot run here: `missing` names what the EGL display lacks
+/// (software EGL, e.g. on Xvfb, has no EGL_KHR_image_pixmap).
+pub fn egl_pixmap_unsupported(missing: String) -> ImportError {
+    ImportError::Unsupported {
+        mode: "egl-pixmap",
+        why: format!(
+            "{missing} (software EGL, e.g. on Xvfb, has no pixmap images; it needs a DRI3 X \
+             server); use --import shm-get-image or --import auto"
+        ),
+    }
+}
+
+/// What `--import auto` picks, and why (logged by the caller): zero-copy EGL images where the
+/// EGL display offers them, else ShmGetImage, else GetImage.
+pub fn choose_auto(egl_pixmap_usable: bool, shm_usable: bool) -> (ImportMode, &'static str) {
+    if egl_pixmap_usable {
+        (
+            ImportMode::EglPixmap,
+            "the EGL display makes images of X pixmaps (zero-copy on DRI3)",
+        )
+    } else if shm_usable {
         (
             ImportMode::ShmGetImage,
-            "MIT-SHM works on this connection (egl-pixmap import is not implemented yet)",
+            "no EGL pixmap images here; MIT-SHM works on this connection",
         )
     } else {
         (
             ImportMode::GetImage,
-            "MIT-SHM is unusable on this connection: falling back to core GetImage",
+            "no EGL pixmap images and MIT-SHM is unusable on this connection: core GetImage",
         )
     }
 }
@@ -227,9 +297,9 @@ mod tests {
 
     #[test]
     fn egl_pixmap_refusal_names_the_missing_extension() {
-        let e = egl_pixmap_unsupported(false).expect("refused");
+        let e = egl_pixmap_unsupported("the EGL display lacks EGL_KHR_image_pixmap".into());
         assert!(e.to_string().contains("EGL_KHR_image_pixmap"));
-        assert!(egl_pixmap_unsupported(true).is_none());
+        assert!(e.to_string().contains("--import shm-get-image"));
     }
 
     #[test]
@@ -244,8 +314,9 @@ mod tests {
     }
 
     #[test]
-    fn auto_prefers_shm_and_falls_back() {
-        assert_eq!(choose_auto(true).0, ImportMode::ShmGetImage);
-        assert_eq!(choose_auto(false).0, ImportMode::GetImage);
+    fn auto_prefers_egl_images_then_shm_then_the_socket() {
+        assert_eq!(choose_auto(true, true).0, ImportMode::EglPixmap);
+        assert_eq!(choose_auto(false, true).0, ImportMode::ShmGetImage);
+        assert_eq!(choose_auto(false, false).0, ImportMode::GetImage);
     }
 }

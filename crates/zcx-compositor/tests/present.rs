@@ -1,7 +1,9 @@
-//! Integration tests of the present paths (`--present`) that Xvfb can run: `egl-surface`
+//! Integration tests of the GPU-facing paths as far as Xvfb allows: `--present egl-surface`
 //! (an EGL window surface on the overlay, Mesa's software one here) shows windows with exact
 //! edges, stacking, repaints and blending like the read-back paths; it refuses to mix with
-//! the server-copy strategy; `--stats-json` names the path that ran.
+//! the server-copy strategy; `--stats-json` names the path that ran. `--import egl-pixmap`
+//! runs where the EGL display makes images of pixmaps and is refused with the reason where
+//! not (Xvfb).
 
 mod common;
 
@@ -89,4 +91,46 @@ fn egl_surface_refuses_the_server_copy_strategy_with_a_reason() {
     std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
         .expect("stderr");
     assert!(err.contains("--composite gl"), "{err}");
+}
+
+#[test]
+fn egl_pixmap_import_shows_windows_or_is_refused_with_the_reason() {
+    let x = xvfb();
+    let (conn, screen) = x.connect();
+    let args = ["--composite", "gl", "--import", "egl-pixmap"];
+    let mut child = CompositorProcess::spawn(&x, &args);
+    let started =
+        zcx_testkit::poll_until(common::TIMEOUT, "the compositor to start or exit", || {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(Err(status));
+            }
+            // It owns the selection before it sets up importing: wait for a painted frame.
+            let painted = zcx_compositor::sync_hook::wait_for_compositor(
+                &conn,
+                screen,
+                std::time::Duration::from_millis(200),
+            );
+            painted.is_ok().then_some(Ok(()))
+        });
+    match started {
+        Err(status) => {
+            assert_eq!(status.code(), Some(1));
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
+                .expect("stderr");
+            assert!(
+                err.contains("EGL_KHR_image") && err.contains("--import shm-get-image"),
+                "{err}"
+            );
+            zcx_testkit::skipped(
+                "egl-pixmap import needs EGL pixmap images (a DRI3 X server); its refusal was checked",
+            );
+        }
+        Ok(()) => {
+            let c = CompositorProcess { child };
+            let _w = TestWindow::new(&conn, screen, 40, 30, 120, 90, RED);
+            expect_window(&conn, screen, (40, 30, 120, 90), RED, BACKGROUND);
+            drop(c);
+        }
+    }
 }

@@ -13,7 +13,7 @@ use glow::HasContext;
 use glutin::api::egl;
 use glutin::config::{ConfigSurfaceTypes, ConfigTemplateBuilder};
 use glutin::context::{ContextApi, ContextAttributesBuilder, GlProfile, Version};
-use glutin::display::GetDisplayExtensions as _;
+use glutin::display::{AsRawDisplay as _, GetDisplayExtensions as _};
 use glutin::prelude::*;
 use glutin::surface::{PbufferSurface, SurfaceAttributesBuilder, SwapInterval, WindowSurface};
 use raw_window_handle::{RawDisplayHandle, RawWindowHandle, XcbDisplayHandle, XcbWindowHandle};
@@ -247,6 +247,18 @@ impl GlContext {
                 self.gl.get_parameter_string(glow::RENDERER),
                 self.gl.get_parameter_string(glow::VERSION)
             )
+        }
+    }
+
+    /// An EGL or GL entry point by name (null when missing).
+    pub fn proc_address(&self, name: &CStr) -> *const std::ffi::c_void {
+        self.display.get_proc_address(name)
+    }
+
+    /// The `EGLDisplay` handle.
+    pub fn raw_egl_display(&self) -> *const std::ffi::c_void {
+        match self.display.raw_display() {
+            glutin::display::RawDisplay::Egl(d) => d,
         }
     }
 

@@ -19,6 +19,27 @@ impl Texture {
         Self::with_format(gl, width, height, glow::RGBA8)
     }
 
+    /// A texture of `width`×`height` whose storage comes from elsewhere (an EGL image), so it
+    /// gets none here; left bound to GL_TEXTURE_2D for that.
+    pub fn without_storage(
+        gl: &Rc<glow::Context>,
+        width: u32,
+        height: u32,
+    ) -> Result<Self, GlError> {
+        // SAFETY: plain object creation on the current context.
+        unsafe {
+            let id = gl.create_texture().map_err(GlError::Object)?;
+            gl.bind_texture(glow::TEXTURE_2D, Some(id));
+            set_nearest_clamped(gl);
+            Ok(Self {
+                gl: gl.clone(),
+                id,
+                width,
+                height,
+            })
+        }
+    }
+
     /// A texture with sized internal format `internal` (e.g. `glow::R8`, `glow::RG8`).
     pub fn with_format(
         gl: &Rc<glow::Context>,
@@ -30,14 +51,7 @@ impl Texture {
         unsafe {
             let id = gl.create_texture().map_err(GlError::Object)?;
             gl.bind_texture(glow::TEXTURE_2D, Some(id));
-            for (p, v) in [
-                (glow::TEXTURE_MIN_FILTER, glow::NEAREST),
-                (glow::TEXTURE_MAG_FILTER, glow::NEAREST),
-                (glow::TEXTURE_WRAP_S, glow::CLAMP_TO_EDGE),
-                (glow::TEXTURE_WRAP_T, glow::CLAMP_TO_EDGE),
-            ] {
-                gl.tex_parameter_i32(glow::TEXTURE_2D, p, v as i32);
-            }
+            set_nearest_clamped(gl);
             gl.tex_storage_2d(glow::TEXTURE_2D, 1, internal, width as i32, height as i32);
             Ok(Self {
                 gl: gl.clone(),
@@ -46,6 +60,22 @@ impl Texture {
                 height,
             })
         }
+    }
+}
+
+/// Nearest filtering and clamped edges for the texture bound to GL_TEXTURE_2D.
+///
+/// # Safety
+/// A texture must be bound to GL_TEXTURE_2D on the current context.
+unsafe fn set_nearest_clamped(gl: &glow::Context) {
+    for (p, v) in [
+        (glow::TEXTURE_MIN_FILTER, glow::NEAREST),
+        (glow::TEXTURE_MAG_FILTER, glow::NEAREST),
+        (glow::TEXTURE_WRAP_S, glow::CLAMP_TO_EDGE),
+        (glow::TEXTURE_WRAP_T, glow::CLAMP_TO_EDGE),
+    ] {
+        // SAFETY: forwarded from the caller.
+        unsafe { gl.tex_parameter_i32(glow::TEXTURE_2D, p, v as i32) };
     }
 }
 

@@ -12,6 +12,7 @@ use std::rc::Rc;
 use glow::HasContext;
 
 use super::context::GlError;
+use super::egl_image::PixmapImage;
 use super::hud::HudRenderer;
 use super::objects::{Framebuffer, Program, Sampler, Texture, VertexArray};
 use super::shaders;
@@ -156,6 +157,37 @@ impl GlRenderer {
             return Ok(());
         }
         let texture = Texture::new(&self.gl, width.max(1), height.max(1))?;
+        let fbo = Framebuffer::with_texture(&self.gl, &texture)?;
+        self.windows.insert(window, WindowTexture { fbo, texture });
+        Ok(())
+    }
+
+    /// Makes `image` (an EGL image of the window's pixmap, `width`×`height`) the storage of
+    /// `window`'s texture: from now on the texture shows the pixmap without uploads. Windows
+    /// over the maximum texture size keep no texture (as in `ensure_window`).
+    pub fn bind_window_image(
+        &mut self,
+        window: WindowId,
+        (width, height): (u32, u32),
+        image: &PixmapImage,
+    ) -> Result<(), GlError> {
+        self.windows.remove(&window);
+        if width > self.max_texture_size || height > self.max_texture_size {
+            return Ok(());
+        }
+        let texture = Texture::without_storage(&self.gl, width.max(1), height.max(1))?;
+        // SAFETY: the new mutable-storage texture is bound to GL_TEXTURE_2D on this context;
+        // older errors are drained first so the one read after the bind is its own.
+        let error = unsafe {
+            while self.gl.get_error() != glow::NO_ERROR {}
+            image.bind_to_bound_texture();
+            self.gl.get_error()
+        };
+        if error != glow::NO_ERROR {
+            return Err(GlError::Object(format!(
+                "glEGLImageTargetTexture2DOES failed for window {window:#x}: GL error {error:#x}"
+            )));
+        }
         let fbo = Framebuffer::with_texture(&self.gl, &texture)?;
         self.windows.insert(window, WindowTexture { fbo, texture });
         Ok(())
