@@ -2,11 +2,12 @@
 //! `server-copy` (the default) the parts of a draw list that are plain copies of an opaque,
 //! unscaled window with nothing drawn over them are copied by the X server itself (CopyArea
 //! from the window's named pixmap to the overlay: no import, no GL, no read-back, no present of
-//! those pixels), uncovered background is filled by it (a colour, or tiled with the root
-//! background pixmap), and HUD panels are composited
-//! by it on top (`server_hud`); GL composites only what needs it (translucency, ARGB, scaling
-//! and what lies under those). `gl` sends everything through GL. [`split`] is the pure
-//! decision; `server_copy` owns the X side. On a software renderer a 4K frame through GL costs
+//! those pixels); opaque scaled windows are scaled by it (`server_scale`); uncovered
+//! background is filled by it (a colour, or tiled with the root background pixmap); HUD panels
+//! are composited by it on top (`server_hud`). GL composites only what needs it (translucency,
+//! ARGB, shadows and what lies under those). `gl` sends everything through GL. [`split`] is
+//! the pure decision and [`snapshot_damage`] keeps live windows whole on the screen;
+//! `server_copy` owns the X side. On a software renderer a 4K frame through GL costs
 //! import + upload + blit + read-back + ShmPutImage (~33 ms of work and several round trips);
 //! the server's CopyArea costs one ~5 ms blit in the X server (what xcompmgr does).
 

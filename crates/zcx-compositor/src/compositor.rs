@@ -321,12 +321,22 @@ impl<'c> Compositor<'c> {
         Ok(())
     }
 
-    pub(crate) fn untrack(&mut self, id: WindowId) {
-        self.renderer.remove_window(id);
+    /// Lets go of what GL and RENDER hold of `id`'s named pixmap before it is freed, in the
+    /// order DESIGN asks for: a texture aliasing it, then its EGL image (the caller then frees
+    /// the X pixmap); RENDER's picture of it too.
+    pub(crate) fn release_pixmap_users(&mut self, id: WindowId) {
+        if self.importer.aliases_pixmaps() {
+            self.renderer.remove_window(id);
+        }
         self.importer.forget(id);
         if let Some(s) = &mut self.scaler {
             s.retain(|w| w != id);
         }
+    }
+
+    pub(crate) fn untrack(&mut self, id: WindowId) {
+        self.release_pixmap_users(id);
+        self.renderer.remove_window(id);
         self.resources.remove(&id);
         self.damaged.remove(&id);
         self.live.remove(&id);

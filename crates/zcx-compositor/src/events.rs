@@ -73,6 +73,7 @@ impl Compositor<'_> {
     fn handle_unmap(&mut self, window: u32) {
         self.model.handle_unmap(window);
         // The named pixmap of an unmapped window is stale; its texture too.
+        self.release_pixmap_users(window);
         if let Some(res) = self.resources.get_mut(&window) {
             res.pixmap = None;
         }

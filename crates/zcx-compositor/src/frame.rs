@@ -1,10 +1,9 @@
 //! One composited frame: rename stale pixmaps, fetch damage, update the HUD, build the draw
-//! list for the screen damage, divide it by the composite strategy (`composite::split`), import
-//! only what the GL part reads, queue the X server's copies and scaled draws (the server blits
-//! while GL works),
-//! draw, read back and present the GL part, composite the HUD in the server (`server_hud`),
-//! record the stage times and answer pending
-//! sync requests. Nothing happens (and no X traffic) when nothing changed.
+//! list for the screen damage (grown so that live windows are repainted whole), divide it by
+//! the composite strategy (`composite::split`), import only what the GL part reads, queue the
+//! X server's fills, tiles, copies and scaled draws (the server works while GL draws), draw,
+//! present the GL part, composite the HUD in the server (`server_hud`), record the stage times
+//! and answer pending sync requests. Nothing happens (and no X traffic) when nothing changed.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -154,6 +153,10 @@ impl Compositor<'_> {
             if let Some(win) = self.model.get_mut(id) {
                 win.needs_pixmap = false;
             }
+            if !self.resources.contains_key(&id) {
+                continue;
+            }
+            self.release_pixmap_users(id);
             let Some(res) = self.resources.get_mut(&id) else {
                 continue;
             };

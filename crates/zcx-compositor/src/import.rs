@@ -71,8 +71,15 @@ pub trait PixmapImporter {
         rects: &[Rect],
     ) -> Result<u64, ImportError>;
 
-    /// The window is gone: drop what the importer holds for it.
+    /// The window's pixmap is about to be freed (unmap, rename) or the window is gone: drop
+    /// what the importer holds for it.
     fn forget(&mut self, _window: WindowId) {}
+
+    /// Textures made by this importer alias the pixmap's buffer (EGL images): they must go
+    /// before the pixmap is freed.
+    fn aliases_pixmaps(&self) -> bool {
+        false
+    }
 }
 
 /// Core GetImage: every damaged pixel crosses the socket. Large rectangles are split into
@@ -204,7 +211,8 @@ impl<C: Connection> PixmapImporter for ShmGetImageImporter<'_, C> {
 }
 
 /// EGL_KHR_image_pixmap: each window pixmap becomes an EGL image that is its texture's
-/// storage, made once per NameWindowPixmap. On a DRI3 X server that is the pixmap's own GPU
+/// storage, made once per NameWindowPixmap. Its rows start at the pixmap's top, like every
+/// texture here (EGL pixmap images are "y-inverted" only by GL's bottom-up convention). On a DRI3 X server that is the pixmap's own GPU
 /// buffer, so an import moves no bytes: damage only says what to draw again. Made again when
 /// the window's pixmap is renamed (map, resize); dropped with the window.
 pub struct EglPixmapImporter {
@@ -255,6 +263,10 @@ impl PixmapImporter for EglPixmapImporter {
 
     fn forget(&mut self, window: WindowId) {
         self.images.remove(&window);
+    }
+
+    fn aliases_pixmaps(&self) -> bool {
+        true
     }
 }
 
