@@ -10,12 +10,14 @@
 pub mod plan;
 pub mod summary;
 
+use std::os::fd::AsFd as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
+use zcx_x11::metrics::{self, ProcCounters};
 use zcx_x11::ZcxConnection;
 
 use crate::observer::{observe, ObserverConfig};
@@ -55,6 +57,8 @@ const WARMUP_FRAMES: u32 = 5;
 /// What every cell shares.
 struct Bench<'a> {
     conn: &'a ZcxConnection,
+    /// The X server's /proc counters (its pid from SO_PEERCRED), when readable.
+    server: Option<ProcCounters>,
     screen_num: usize,
     display: &'a str,
     dir: &'a Path,
@@ -87,8 +91,10 @@ pub fn run(opts: &BenchOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
     report
         .notes
         .extend(plan.skipped.iter().map(|s| format!("skipped: {s}")));
+    let server = metrics::peer_pid(c.conn.stream().as_fd()).and_then(ProcCounters::open);
     let bench = Bench {
         conn: &c.conn,
+        server,
         screen_num: c.screen_num,
         display: &display.name,
         dir: &dir,
@@ -171,6 +177,7 @@ impl Bench<'_> {
             }
         }
         let cpu_before = compositor.as_ref().and_then(RunningCompositor::cpu_ms);
+        let server_before = self.server_cpu_ms();
         let config = ObserverConfig {
             duration: self.opts.duration,
             ..Default::default()
@@ -181,10 +188,23 @@ impl Bench<'_> {
             .and_then(RunningCompositor::cpu_ms)
             .zip(cpu_before)
             .map(|(after, before)| after - before);
+        let server_ms = self
+            .server_cpu_ms()
+            .zip(server_before)
+            .map(|(after, before)| after - before);
         let stats = compositor.and_then(|c| c.finish_within(EXIT_WAIT, self.stop));
         let mut run = producer.into_run(Some(&obs), &comp.name(), rep);
         attribute_compositor(&mut run, stats, cpu_ms, obs.duration_s);
+        let seen = run.screen.as_ref().map_or(0, |s| s.distinct_frames);
+        run.display_cpu_ms_per_screen_frame = server_ms
+            .filter(|_| seen > 0)
+            .map(|x| (x + cpu_ms.unwrap_or(0.0)) / seen as f64);
         Ok(run)
+    }
+
+    /// The X server's CPU so far, in ms.
+    fn server_cpu_ms(&self) -> Option<f64> {
+        Some(self.server.as_ref()?.sample()?.cpu.as_secs_f64() * 1e3)
     }
 }
 
@@ -216,6 +236,7 @@ fn finish_report(report: &mut Report, dir: &Path, stop: &AtomicBool) -> anyhow::
     }
     report.notes.push(format!("on-screen fps counts distinct frames seen by sampling the stamp rows {} times a second: rates above about half of that are lower bounds", ObserverConfig::default().samples_per_s));
     report.notes.push("compositor CPU ms/f is zcx-compositor's CPU per composited frame (its --stats-json); for picom and xcompmgr, their /proc CPU during the observation per distinct frame seen on the screen".into());
+    report.notes.push("compositor+X CPU ms/screen frame is the compositor's and the X server's /proc CPU during the observation per distinct frame of the producer seen on the screen: what the display side spent to show one frame (the X server's part includes serving the producer and the observer's small reads)".into());
     if let Ok(l) = std::fs::read_to_string("/proc/loadavg") {
         let l: Vec<&str> = l.split_whitespace().take(3).collect();
         report

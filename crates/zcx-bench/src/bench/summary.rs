@@ -21,6 +21,7 @@ pub struct CellSummary {
     pub cpu_ms_per_frame: Option<f64>,
     pub compositor_cpu_ms_per_frame: Option<f64>,
     pub compositor_cpu_percent: Option<f64>,
+    pub display_cpu_ms_per_screen_frame: Option<f64>,
     /// This mode's client + X server CPU per frame over put-image's, same compositor and rep.
     pub cpu_vs_put_image: Option<f64>,
     pub socket_bytes_per_frame: Option<f64>,
@@ -73,6 +74,7 @@ pub fn summarize(runs: &[Run]) -> Vec<CellSummary> {
                 cpu_ms_per_frame: med(&cell, |r| transport_cpu(r.producer.as_ref()?)),
                 compositor_cpu_ms_per_frame: med(&cell, |r| r.compositor_cpu_ms_per_frame),
                 compositor_cpu_percent: med(&cell, |r| r.compositor_cpu_percent),
+                display_cpu_ms_per_screen_frame: med(&cell, |r| r.display_cpu_ms_per_screen_frame),
                 cpu_vs_put_image: med(&cell, ratio),
                 socket_bytes_per_frame: med(&cell, |r| r.producer.as_ref()?.socket_bytes_per_frame),
             }
@@ -114,13 +116,13 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 /// The medians as a Markdown table (also readable in a terminal).
 pub fn table(runs: &[Run]) -> String {
     let mut s = String::from(
-        "| compositor | mode | reps | producer fps | on-screen fps | latency p50 ms | torn | client+X CPU ms/f | compositor CPU ms/f | compositor CPU % | CPU vs put-image |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| compositor | mode | reps | producer fps | on-screen fps | latency p50 ms | torn | client+X CPU ms/f | compositor CPU ms/f | compositor CPU % | compositor+X CPU ms/screen frame | CPU vs put-image |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for c in summarize(runs) {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             c.compositor,
             c.mode,
             c.reps,
@@ -131,6 +133,7 @@ pub fn table(runs: &[Run]) -> String {
             opt(c.cpu_ms_per_frame, 2),
             opt(c.compositor_cpu_ms_per_frame, 2),
             opt(c.compositor_cpu_percent, 0),
+            opt(c.display_cpu_ms_per_screen_frame, 1),
             c.cpu_vs_put_image
                 .map_or("–".into(), |r| format!("{r:.2}×")),
         );
@@ -157,6 +160,7 @@ mod tests {
             compositor_stats: None,
             compositor_cpu_ms_per_frame: None,
             compositor_cpu_percent: Some(10.0 * f64::from(rep)),
+            display_cpu_ms_per_screen_frame: None,
             screen: None,
             frames: Vec::new(),
         }

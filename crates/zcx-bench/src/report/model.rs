@@ -74,6 +74,12 @@ pub struct Run {
     /// Compositor CPU over the observation in percent of one core (/proc), when measured.
     #[serde(default)]
     pub compositor_cpu_percent: Option<f64>,
+    /// Compositor plus X server CPU (/proc) over the observation, per frame of this producer
+    /// seen on the screen: what putting one frame on the screen cost the display side
+    /// (`zcx bench`; the X server's share includes the producer's requests and the observer's
+    /// small reads).
+    #[serde(default)]
+    pub display_cpu_ms_per_screen_frame: Option<f64>,
     /// What the screen observer saw of this producer's window.
     pub screen: Option<WindowSummary>,
     /// Frames seen on screen (these go to `frames.csv`, not `report.json`).

@@ -68,6 +68,7 @@ impl ProducerRun {
             compositor_stats: None,
             compositor_cpu_ms_per_frame: None,
             compositor_cpu_percent: None,
+            display_cpu_ms_per_screen_frame: None,
         }
     }
 }
