@@ -14,7 +14,7 @@
 use crate::background::{self, BACKGROUND_TEXTURE};
 use crate::model::WindowId;
 use crate::region::{Rect, Region};
-use crate::scene::{DrawList, DrawOp, Scene};
+use crate::scene::{DrawList, DrawOp, Scene, ShadowPart};
 
 /// The `--composite` choices.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -89,7 +89,7 @@ fn op_dst(op: &DrawOp) -> Rect {
         | DrawOp::Copy { dst, .. }
         | DrawOp::Scale { dst, .. }
         | DrawOp::Blend { dst, .. }
-        | DrawOp::Shadow { dst, .. } => dst,
+        | DrawOp::Shadow(ShadowPart { dst, .. }) => dst,
         DrawOp::Hud { clip, .. } => clip,
     }
 }
@@ -248,7 +248,7 @@ pub fn needed_sources(
                 out.extend(reads.into_iter().map(|r| (BACKGROUND_TEXTURE, r)));
                 continue;
             }
-            DrawOp::Fill { .. } | DrawOp::Shadow { .. } | DrawOp::Hud { .. } => continue,
+            DrawOp::Fill { .. } | DrawOp::Shadow(_) | DrawOp::Hud { .. } => continue,
         };
         out.push((window, r));
     }
@@ -296,8 +296,8 @@ mod tests {
         assert!(s.gl.damage.is_empty());
     }
 
-    #[test]
-    fn what_a_hud_covers_stays_in_gl_with_matching_source() {
+    /// Window 1 copied to (10, 20) 100x50, its HUD panel over the top-left 30x10.
+    fn copy_under_hud() -> (Rect, Rect, DrawList) {
         let dst = Rect::new(10, 20, 100, 50);
         let hud = Rect::new(10, 20, 30, 10);
         let list = DrawList {
@@ -310,6 +310,12 @@ mod tests {
             ],
             damage: Region::from_rect(dst),
         };
+        (dst, hud, list)
+    }
+
+    #[test]
+    fn what_a_hud_covers_stays_in_gl_with_matching_source() {
+        let (_, hud, list) = copy_under_hud();
         let s = split(list, |_| true, ServerDoes::default());
         assert_eq!(
             s.server.iter().map(|c| c.dst.area()).sum::<u64>(),
@@ -334,18 +340,7 @@ mod tests {
 
     #[test]
     fn a_server_hud_leaves_the_copy_whole_for_the_server() {
-        let dst = Rect::new(10, 20, 100, 50);
-        let hud = Rect::new(10, 20, 30, 10);
-        let list = DrawList {
-            ops: vec![
-                copy(1, Rect::new(0, 0, 100, 50), dst),
-                DrawOp::Hud {
-                    window: 1,
-                    clip: hud,
-                },
-            ],
-            damage: Region::from_rect(dst),
-        };
+        let (dst, hud, list) = copy_under_hud();
         let s = split(
             list,
             |_| true,
@@ -508,12 +503,12 @@ mod tests {
         };
         let col = Rect::new(0, 0, 50, 30);
         let part = Rect::new(50, 0, 50, 10);
-        let shadow = DrawOp::Shadow {
+        let shadow = DrawOp::Shadow(ShadowPart {
             dst: Rect::new(90, 5, 10, 10),
             caster: Rect::new(0, 0, 1, 1),
             sigma: 1.0,
             opacity: 0.5,
-        };
+        });
         let list = DrawList {
             ops: vec![
                 DrawOp::Scale {

@@ -90,16 +90,21 @@ pub enum DrawOp {
         argb: bool,
         scaled: bool,
     },
-    /// Darken `dst` by the drop shadow `caster` casts (a Gaussian-blurred rectangle).
-    Shadow {
-        dst: Rect,
-        caster: Rect,
-        sigma: f32,
-        opacity: f32,
-    },
+    /// Darken part of the screen by a drop shadow.
+    Shadow(ShadowPart),
     /// Draw the HUD panel of `window` (its text changed or what is below was repainted),
     /// clipped to `clip`.
     Hud { window: WindowId, clip: Rect },
+}
+
+/// Darkens `dst` by the drop shadow `caster` casts: `caster` blurred by a Gaussian of
+/// standard deviation `sigma`, at most `opacity` dark.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ShadowPart {
+    pub dst: Rect,
+    pub caster: Rect,
+    pub sigma: f32,
+    pub opacity: f32,
 }
 
 /// A HUD panel on the screen, drawn above everything.
@@ -184,12 +189,12 @@ impl SceneItem {
             let extents = crate::decor::grow(caster, SHADOW.reach());
             for band in extents.subtract(&outer) {
                 for r in remaining.intersected(&band).rects() {
-                    top_down.push(DrawOp::Shadow {
+                    top_down.push(DrawOp::Shadow(ShadowPart {
                         dst: *r,
                         caster,
                         sigma: SHADOW.sigma,
                         opacity: SHADOW.opacity,
-                    });
+                    }));
                 }
             }
         }
@@ -443,9 +448,9 @@ mod tests {
             .iter()
             .enumerate()
             .filter_map(|(i, op)| match *op {
-                DrawOp::Shadow { dst, caster, .. } => {
-                    assert_eq!(caster, Rect::new(26, 28, 40, 30));
-                    Some((i, dst))
+                DrawOp::Shadow(s) => {
+                    assert_eq!(s.caster, Rect::new(26, 28, 40, 30));
+                    Some((i, s.dst))
                 }
                 _ => None,
             })
@@ -478,10 +483,7 @@ mod tests {
             false,
         );
         let list = DrawList::build(&Scene::from_model(&m), &full(), BG);
-        assert!(!list
-            .ops
-            .iter()
-            .any(|op| matches!(op, DrawOp::Shadow { .. })));
+        assert!(!list.ops.iter().any(|op| matches!(op, DrawOp::Shadow(_))));
         let argb = WindowInfo {
             argb: true,
             depth: 32,
@@ -490,10 +492,7 @@ mod tests {
         let mut m = decorated(vec![argb, win(2, 5, 5, 5, 5)], true, false);
         m.handle_shape(2, Some(vec![Rect::new(0, 0, 2, 2)]));
         let list = DrawList::build(&Scene::from_model(&m), &full(), BG);
-        assert!(!list
-            .ops
-            .iter()
-            .any(|op| matches!(op, DrawOp::Shadow { .. })));
+        assert!(!list.ops.iter().any(|op| matches!(op, DrawOp::Shadow(_))));
     }
 
     #[test]

@@ -6,11 +6,11 @@
 
 mod common;
 
-use common::{expect_pixel, set_stats, sync, CompositorProcess, BACKGROUND};
+use common::{close, expect_pixel, set_stats, sync, xvfb, CompositorProcess, BACKGROUND};
 use x11rb::connection::Connection;
 use zcx_compositor::decor::{mode_rgb, BORDER_WIDTH, SHADOW};
 use zcx_compositor::region::Rect;
-use zcx_testkit::{get_pixel, TestWindow, Xvfb};
+use zcx_testkit::{get_pixel, TestWindow};
 
 const RED: u32 = 0x00ff_0000;
 const BLUE: u32 = 0x0000_00ff;
@@ -24,15 +24,8 @@ fn shaded(rgb: u32, alpha: f32) -> u32 {
     ch(16) | ch(8) | ch(0)
 }
 
-fn near(a: u32, b: u32, tolerance: u32) -> bool {
-    (0..3).all(|i| ((a >> (i * 8)) & 0xff).abs_diff((b >> (i * 8)) & 0xff) <= tolerance)
-}
-
 fn decorations(composite: &str) {
-    let x = Xvfb::builder()
-        .size(320, 240, 24)
-        .start()
-        .expect("starting Xvfb");
+    let x = xvfb();
     let (conn, screen) = x.connect();
     let root = conn.setup().roots[screen].root;
     let _c = CompositorProcess::start(
@@ -80,7 +73,7 @@ fn decorations(composite: &str) {
         );
         let got = get_pixel(&conn, root, px, py);
         assert!(
-            near(got, want, 3),
+            close(got, want, 3),
             "{composite}: shadow at {px},{py}: got {got:#08x}, want about {want:#08x}"
         );
         assert_ne!(got, BACKGROUND, "{composite}: no shadow at {px},{py}");
@@ -99,7 +92,7 @@ fn decorations(composite: &str) {
         );
         let got = get_pixel(&conn, root, px, py);
         assert!(
-            near(got, want, 3),
+            close(got, want, 3),
             "{composite}: ordinary window's shadow at {px},{py}: got {got:#08x}, want {want:#08x}"
         );
     }

@@ -3,21 +3,14 @@
 
 mod common;
 
-use common::{expect_pixel, sync, CompositorProcess, BACKGROUND};
+use common::{close, expect_pixel, sync, xvfb, CompositorProcess, BACKGROUND};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ChangeWindowAttributesAux, ConfigureWindowAux, ConnectionExt as _};
-use zcx_testkit::{get_pixel, TestWindow, Xvfb};
-
-fn close(a: u32, b: u32) -> bool {
-    common::close(a, b, 2)
-}
+use zcx_testkit::{get_pixel, TestWindow};
 
 #[test]
 fn half_opaque_red_over_blue_blends_and_deleting_opacity_restores_red() {
-    let x = Xvfb::builder()
-        .size(320, 240, 24)
-        .start()
-        .expect("starting Xvfb");
+    let x = xvfb();
     let (conn, screen) = x.connect();
     let root = conn.setup().roots[screen].root;
     let _c = CompositorProcess::start(&x, &conn, screen, &[]);
@@ -27,12 +20,12 @@ fn half_opaque_red_over_blue_blends_and_deleting_opacity_restores_red() {
     sync(&conn, screen);
     let over_blue = get_pixel(&conn, root, 75, 75);
     assert!(
-        close(over_blue, 0x0080_007f),
+        close(over_blue, 0x0080_007f, 2),
         "red at 50% over blue: {over_blue:#08x}"
     );
     let over_bg = get_pixel(&conn, root, 125, 125);
     assert!(
-        close(over_bg, 0x0098_1818),
+        close(over_bg, 0x0098_1818, 2),
         "red at 50% over the background: {over_bg:#08x}"
     );
     conn.delete_property(red.id(), common::atom(&conn, "_NET_WM_WINDOW_OPACITY"))
@@ -46,10 +39,7 @@ fn half_opaque_red_over_blue_blends_and_deleting_opacity_restores_red() {
 /// the screen by whatever the strategy chooses, the covered part is blended by GL from freshly
 /// imported contents, and moving the translucent window away shows the new contents exactly.
 fn repaint_under_translucent(composite: &str) {
-    let x = Xvfb::builder()
-        .size(320, 240, 24)
-        .start()
-        .expect("starting Xvfb");
+    let x = xvfb();
     let (conn, screen) = x.connect();
     let root = conn.setup().roots[screen].root;
     let _c = CompositorProcess::start(&x, &conn, screen, &["--composite", composite]);
@@ -66,7 +56,7 @@ fn repaint_under_translucent(composite: &str) {
     expect_pixel(&conn, screen, 99, 49, 0x0000_ff00);
     let over_green = get_pixel(&conn, root, 75, 75);
     assert!(
-        close(over_green, 0x0080_7f00),
+        close(over_green, 0x0080_7f00, 2),
         "red at 50% over the repainted green: {over_green:#08x}"
     );
     conn.configure_window(red.id(), &ConfigureWindowAux::new().x(200))

@@ -16,7 +16,7 @@ use super::egl_image::PixmapImage;
 use super::hud::HudRenderer;
 use super::objects::{Framebuffer, Program, Sampler, Texture, VertexArray};
 use super::shaders;
-use super::shadow::{ShadowPart, ShadowRenderer};
+use super::shadow::ShadowRenderer;
 use crate::background::{self, BACKGROUND_TEXTURE};
 use crate::layout::SrcRect;
 use crate::model::WindowId;
@@ -269,20 +269,7 @@ impl GlRenderer {
                     argb,
                     scaled,
                 } => self.blend(window, src, dst, (opacity, argb), scaled),
-                DrawOp::Shadow {
-                    dst,
-                    caster,
-                    sigma,
-                    opacity,
-                } => {
-                    let part = ShadowPart {
-                        dst,
-                        caster,
-                        sigma,
-                        opacity,
-                    };
-                    self.shadow.draw(&self.vao, &part, self.size());
-                }
+                DrawOp::Shadow(part) => self.shadow.draw(&self.vao, &part, self.size()),
                 DrawOp::Hud { window, clip } => self.hud.draw(&self.vao, window, clip, self.size()),
             }
         }

@@ -9,7 +9,7 @@ use glow::HasContext;
 use super::context::GlError;
 use super::objects::{Program, VertexArray};
 use super::shaders;
-use crate::region::Rect;
+use crate::scene::ShadowPart;
 
 struct Uniforms {
     screen_size: Option<glow::UniformLocation>,
@@ -17,15 +17,6 @@ struct Uniforms {
     caster: Option<glow::UniformLocation>,
     sigma: Option<glow::UniformLocation>,
     opacity: Option<glow::UniformLocation>,
-}
-
-/// One shadow part to draw.
-#[derive(Clone, Copy, Debug)]
-pub struct ShadowPart {
-    pub dst: Rect,
-    pub caster: Rect,
-    pub sigma: f32,
-    pub opacity: f32,
 }
 
 pub struct ShadowRenderer {
