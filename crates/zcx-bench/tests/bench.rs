@@ -15,10 +15,8 @@ fn tiny_matrix_runs_every_cell_and_writes_the_report() {
     if !have_tool("Xvfb") {
         return skipped("Xvfb is not installed");
     }
-    common::workspace_bin("zcx-producer", "zcx-producer");
-    common::workspace_bin("zcx-compositor", "zcx-compositor");
-    let dir = std::env::temp_dir().join(format!("zcx-bench-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    common::sibling_binaries();
+    let dir = common::fresh_dir("bench-test");
     let out = Command::new(ZCX)
         .args([
             "bench",

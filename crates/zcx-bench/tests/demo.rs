@@ -26,10 +26,8 @@ fn demo_end_to_end_writes_report_and_screenshot() {
     if !have_tool("Xvfb") {
         return skipped("Xvfb is not installed");
     }
-    common::workspace_bin("zcx-producer", "zcx-producer");
-    common::workspace_bin("zcx-compositor", "zcx-compositor");
-    let dir = std::env::temp_dir().join(format!("zcx-demo-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    common::sibling_binaries();
+    let dir = common::fresh_dir("demo-test");
     let out = Command::new(ZCX)
         .args(["demo", "--duration", "3", "--out"])
         .arg(&dir)
@@ -113,7 +111,7 @@ fn demo_beside_another_compositor_says_so_and_runs_with_no_compositor() {
             (owner != x11rb::NONE).then_some(())
         },
     );
-    let dir = std::env::temp_dir().join(format!("zcx-demo-busy-{}", std::process::id()));
+    let dir = common::fresh_dir("demo-busy");
     let run = |extra: &[&str]| {
         Command::new(ZCX)
             .args([

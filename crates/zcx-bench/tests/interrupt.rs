@@ -96,8 +96,7 @@ fn have_everything() -> bool {
         skipped("Xvfb is not installed");
         return false;
     }
-    common::workspace_bin("zcx-producer", "zcx-producer");
-    common::workspace_bin("zcx-compositor", "zcx-compositor");
+    common::sibling_binaries();
     true
 }
 
@@ -106,7 +105,7 @@ fn ctrl_c_during_demo_writes_the_report_and_reaps_every_child() {
     if !have_everything() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("zcx-int-demo-{}", std::process::id()));
+    let dir = common::fresh_dir("int-demo");
     let zcx = start(&["demo", "--duration", "60"], &dir);
     // Mid-run: Xvfb, both producers and the compositor are up.
     let report = interrupt(zcx, &dir, |seen| {
@@ -123,7 +122,7 @@ fn ctrl_c_during_bench_writes_the_cells_measured_and_reaps_every_child() {
     if !have_everything() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("zcx-int-bench-{}", std::process::id()));
+    let dir = common::fresh_dir("int-bench");
     let zcx = start(
         &[
             "bench",
@@ -161,7 +160,7 @@ fn sigkill_of_zcx_takes_its_children_along() {
     if !have_everything() {
         return;
     }
-    let dir = std::env::temp_dir().join(format!("zcx-int-kill-{}", std::process::id()));
+    let dir = common::fresh_dir("int-kill");
     let mut zcx = start(&["demo", "--duration", "60"], &dir);
     let pid = zcx.id();
     let mut seen: Vec<u32> = Vec::new();

@@ -28,3 +28,16 @@ pub fn workspace_bin(package: &str, bin: &str) -> PathBuf {
     }
     path
 }
+
+/// Builds (when missing) the producer and the compositor that `zcx` starts beside itself.
+pub fn sibling_binaries() {
+    workspace_bin("zcx-producer", "zcx-producer");
+    workspace_bin("zcx-compositor", "zcx-compositor");
+}
+
+/// An empty directory of this test process under the system's temporary directory.
+pub fn fresh_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("zcx-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
