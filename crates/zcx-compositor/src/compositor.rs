@@ -101,6 +101,9 @@ pub struct Options {
     pub decorations: Decorations,
     /// How the GL-composited pixels reach the overlay (`present::choose`).
     pub present: PresentMode,
+    /// Let a full-screen opaque window with nothing over it bypass compositing
+    /// (`unredirect`); `--no-unredirect` turns it off.
+    pub unredirect: bool,
 }
 
 /// Why the event loop ended; every one of them is a clean exit.
@@ -142,6 +145,8 @@ pub struct Compositor<'c> {
     /// When each window's contents last changed (`frame::LIVE_FOR`).
     pub(crate) live: HashMap<WindowId, Instant>,
     pub(crate) pending_sync: Vec<(Window, u32)>,
+    /// The window whose frames go straight to the screen (`xunredirect`), if any.
+    pub(crate) unredirected: Option<WindowId>,
     pub(crate) options: Options,
     pub counters: Counters,
     pub stats: CompositorStats,
@@ -273,6 +278,7 @@ impl<'c> Compositor<'c> {
             damaged: HashSet::new(),
             live: HashMap::new(),
             pending_sync: Vec::new(),
+            unredirected: None,
             options,
             counters: Counters::default(),
             stats: CompositorStats::new(),

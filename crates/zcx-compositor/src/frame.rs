@@ -1,4 +1,5 @@
-//! One composited frame: rename stale pixmaps, fetch damage, update the HUD, build the draw
+//! One composited frame: fetch damage, update the HUD, let a full-screen window bypass the
+//! compositor or composite it again (`xunredirect`), rename stale pixmaps, build the draw
 //! list for the screen damage (grown so that live windows are repainted whole), divide it by
 //! the composite strategy (`composite::split`), import only what the GL part reads, queue the
 //! X server's fills, tiles, copies and scaled draws (the server works while GL draws), draw,
@@ -28,11 +29,14 @@ impl Compositor<'_> {
     /// One frame's worth of work; does nothing (and no X traffic) when nothing changed.
     pub(crate) fn refresh(&mut self) -> Result<(), CompositorError> {
         let started = Instant::now();
-        self.rename_pixmaps()?;
         self.fetch_damage()?;
         self.update_hud(Instant::now())?;
+        self.update_unredirect()?;
+        self.rename_pixmaps()?;
         let damage = self.model.take_screen_damage();
-        if !damage.is_empty() {
+        // While a window bypasses the compositor the overlay is hidden: nothing to paint
+        // (redirecting it again repaints the whole screen).
+        if !damage.is_empty() && self.unredirected.is_none() {
             self.composite(started, &damage)?;
         }
         for (window, token) in std::mem::take(&mut self.pending_sync) {
@@ -146,7 +150,7 @@ impl Compositor<'_> {
         let stale: Vec<_> = self
             .model
             .stacking()
-            .filter(|w| w.needs_pixmap && w.is_visible())
+            .filter(|w| w.needs_pixmap && w.is_visible() && Some(w.id()) != self.unredirected)
             .map(|w| (w.id(), w.info.geometry.outer_size()))
             .collect();
         for (id, (w, h)) in stale {
@@ -179,6 +183,8 @@ impl Compositor<'_> {
         let list: Vec<_> = self
             .damaged
             .drain()
+            // An unredirected window's damage stays unread: it then reports nothing more.
+            .filter(|&id| Some(id) != self.unredirected)
             .filter_map(|id| {
                 self.resources
                     .get(&id)

@@ -128,6 +128,11 @@ impl Compositor<'_> {
         Ok(())
     }
 
+    /// The screen rectangles of the panels the HUD draws now.
+    pub(crate) fn hud_panel_rects(&self) -> Vec<Rect> {
+        self.hud.panels.values().map(|p| p.visible).collect()
+    }
+
     /// Puts the HUD operations on top of `list`.
     pub(crate) fn add_hud_ops(&self, list: &mut DrawList) {
         let panels: Vec<HudPanel> = self

@@ -25,6 +25,8 @@ pub mod server_hud;
 pub mod server_scale;
 pub mod stats;
 pub mod sync_hook;
+pub mod unredirect;
 pub mod xbackground;
 pub mod xrender;
+mod xunredirect;
 pub mod xwindows;

@@ -66,6 +66,11 @@ struct Cli {
     /// put-image red, shm-put amber, shm-pixmap green, dri3 blue, unknown grey.
     #[arg(long)]
     borders: bool,
+    /// Keep compositing a full-screen opaque window with nothing over it. By default such a
+    /// window is unredirected, so that its frames go straight to the screen, and redirected
+    /// again the moment anything must be drawn over it.
+    #[arg(long)]
+    no_unredirect: bool,
     /// Write the compositor's statistics as JSON to FILE at exit.
     #[arg(long, value_name = "FILE")]
     stats_json: Option<PathBuf>,
@@ -145,6 +150,7 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
             borders: cli.borders,
         },
         present: cli.present,
+        unredirect: !cli.no_unredirect,
     };
     let mut compositor = Compositor::new(&conn, options)?;
     let exit = compositor.run(&reader).context("compositor event loop")?;

@@ -243,6 +243,43 @@ impl<'c, C: Connection> ManagerSession<'c, C> {
         Ok(())
     }
 
+    /// Lets `window`'s frames go straight to the screen (see ARCHITECTURE.md, unredirection).
+    /// The overlay is unmapped first: manual redirection of the root's subwindows inhibits the
+    /// root's background painting, so the screen keeps the last composited frame. Then only
+    /// `window` is unredirected; the server copies its pixmap onto the screen in the same
+    /// request, and the other windows keep their pixmaps. `Ok(false)` (overlay mapped again):
+    /// the window vanished or is not ours to unredirect, an expected race.
+    pub fn unredirect_window(&self, window: Window) -> Result<bool, ManagerError> {
+        self.conn.unmap_window(self.overlay())?;
+        match self
+            .conn
+            .composite_unredirect_window(window, Redirect::MANUAL)?
+            .check()
+        {
+            Ok(()) => Ok(true),
+            Err(ReplyError::X11Error(e)) => {
+                log::debug!("cannot unredirect {window:#x}: {:?}", e.error_kind);
+                self.conn.map_window(self.overlay())?;
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Composites `window` again after [`Self::unredirect_window`]: redirects it (the server
+    /// gives it a new pixmap holding what it shows now; `None` when it is gone or no longer
+    /// a child of the root), then maps the overlay, which keeps the screen's pixels until the
+    /// compositor repaints it (the overlay has no background).
+    pub fn redirect_window(&self, window: Option<Window>) -> Result<(), ManagerError> {
+        if let Some(w) = window {
+            // A window that vanished meanwhile answers BadWindow: an expected race, logged
+            // by the event loop.
+            self.conn.composite_redirect_window(w, Redirect::MANUAL)?;
+        }
+        self.conn.map_window(self.overlay())?;
+        Ok(())
+    }
+
     pub fn root(&self) -> Window {
         self.root
     }

@@ -102,7 +102,7 @@ impl WindowModel {
     }
 
     /// Windows bottom to top.
-    pub fn stacking(&self) -> impl Iterator<Item = &Window> {
+    pub fn stacking(&self) -> impl DoubleEndedIterator<Item = &Window> {
         self.stack.iter().filter_map(|id| self.windows.get(id))
     }
 
@@ -383,6 +383,16 @@ impl WindowModel {
         for r in screen {
             self.damage_screen(r);
         }
+    }
+
+    /// `id` is composited again after it bypassed the compositor (`unredirect`): its
+    /// contents must be named afresh, and the whole screen repainted, since the overlay's
+    /// pixels are stale.
+    pub fn handle_redirect(&mut self, id: WindowId) {
+        if let Some(w) = self.windows.get_mut(&id).filter(|w| w.info.mapped) {
+            w.mark_contents_stale();
+        }
+        self.damage_all();
     }
 
     /// The root window changed size (RandR).

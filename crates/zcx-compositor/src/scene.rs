@@ -235,7 +235,7 @@ impl SceneItem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Geometry, WindowInfo};
+    use crate::model::WindowInfo;
 
     const BG: u32 = 0x0011_2233;
 
@@ -246,13 +246,7 @@ mod tests {
     }
 
     fn win(id: WindowId, x: i32, y: i32, w: u32, h: u32) -> WindowInfo {
-        WindowInfo {
-            id,
-            geometry: Geometry::new(x, y, w, h, 0),
-            mapped: true,
-            depth: 24,
-            ..Default::default()
-        }
+        WindowInfo::mapped_at(id, x, y, w, h)
     }
 
     fn full() -> Region {

@@ -65,6 +65,20 @@ pub struct WindowInfo {
     pub bounding_shape: Option<Vec<Rect>>,
 }
 
+#[cfg(test)]
+impl WindowInfo {
+    /// A mapped depth-24 window at `x`,`y` of `w`×`h` without a border (unit tests).
+    pub(crate) fn mapped_at(id: WindowId, x: i32, y: i32, w: u32, h: u32) -> Self {
+        Self {
+            id,
+            geometry: Geometry::new(x, y, w, h, 0),
+            mapped: true,
+            depth: 24,
+            ..Default::default()
+        }
+    }
+}
+
 /// One tracked window.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Window {
