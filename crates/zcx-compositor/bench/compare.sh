@@ -71,7 +71,8 @@ echo "display $DISP, load average before: $(cut -d' ' -f1-3 /proc/loadavg), outp
 printf "%-22s %10s %8s %10s %10s %8s\n" config repaints/s "zcx fps" "comp CPU" "ms/repaint" "X CPU"
 run_one none
 run_one zcx-server-copy "$REL/zcx-compositor" --display "$DISP" --composite server-copy --stats-json "$OUT/zcx-server-copy.json"
-run_one zcx-server-copy-nohud "$REL/zcx-compositor" --display "$DISP" --composite server-copy --no-hud --stats-json "$OUT/zcx-server-copy-nohud.json"
+# --no-unredirect: without a HUD the full-screen producer would bypass the compositor.
+run_one zcx-server-copy-nohud "$REL/zcx-compositor" --display "$DISP" --composite server-copy --no-hud --no-unredirect --stats-json "$OUT/zcx-server-copy-nohud.json"
 for imp in shm-get-image get-image; do
   run_one "zcx-gl-$imp" "$REL/zcx-compositor" --display "$DISP" --composite gl --import "$imp" --stats-json "$OUT/zcx-gl-$imp.json"
 done

@@ -147,6 +147,8 @@ pub struct Compositor<'c> {
     pub(crate) pending_sync: Vec<(Window, u32)>,
     /// The window whose frames go straight to the screen (`xunredirect`), if any.
     pub(crate) unredirected: Option<WindowId>,
+    /// The candidate whose unredirection the server refused (`xunredirect`).
+    pub(crate) unredirect_refused: Option<WindowId>,
     pub(crate) options: Options,
     pub counters: Counters,
     pub stats: CompositorStats,
@@ -279,6 +281,7 @@ impl<'c> Compositor<'c> {
             live: HashMap::new(),
             pending_sync: Vec::new(),
             unredirected: None,
+            unredirect_refused: None,
             options,
             counters: Counters::default(),
             stats: CompositorStats::new(),

@@ -27,8 +27,12 @@ impl Compositor<'_> {
         } else {
             Err(Blocker::Disabled)
         };
+        if wanted.ok() != self.unredirect_refused {
+            self.unredirect_refused = None;
+        }
         match (self.unredirected, wanted) {
             (Some(current), Ok(w)) if current == w => Ok(()),
+            (None, Ok(w)) if self.unredirect_refused == Some(w) => Ok(()),
             (Some(current), wanted) => {
                 let why =
                     wanted.map_or_else(|b| b.to_string(), |w| format!("window {w:#x} is on top"));
@@ -57,6 +61,8 @@ impl Compositor<'_> {
             );
             self.unredirected = Some(id);
         } else {
+            // Not tried again while it stays the candidate: each try repaints the screen.
+            self.unredirect_refused = Some(id);
             self.model.handle_redirect(id);
         }
         Ok(())

@@ -1,10 +1,10 @@
 //! Which compositor runs during a measurement, and running it: zcx-compositor (per importer,
-//! `--layout normal|side-by-side`, `--hud`/`--no-hud`, `--stats-json` for its own figures), the
-//! peers picom (glx, xrender, each with `--config /dev/null`) and xcompmgr when installed, or
-//! none. Every compositor's CPU is also sampled from /proc through its pid, the only source
-//! for peers. zcx-compositor is given `--duration` and left to exit by itself, so its
-//! `--stats-json` covers the measured time and no more. Measurements start only once the
-//! compositor has redirected the producer windows (`wait_redirected`).
+//! `--layout normal|side-by-side`, `--hud`/`--no-hud`, `--no-unredirect`, `--stats-json` for
+//! its own figures), the peers picom (glx, xrender, each with `--config /dev/null`) and
+//! xcompmgr when installed, or none. Every compositor's CPU is also sampled from /proc through
+//! its pid, the only source for peers. zcx-compositor is given `--duration` and left to exit by
+//! itself, so its `--stats-json` covers the measured time and no more. Measurements start only
+//! once the compositor has redirected the producer windows (`wait_redirected`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -280,6 +280,9 @@ fn zcx_command(
             "normal"
         })
         .arg(if look.hud { "--hud" } else { "--no-hud" })
+        // What is measured is compositing: a full-screen producer without a HUD would
+        // otherwise bypass the compositor (and `wait_redirected` would never see it redirected).
+        .arg("--no-unredirect")
         .arg("--stats-json")
         .arg(stats);
     if look.decorations {
