@@ -27,16 +27,10 @@ for b in zcx-producer zcx-compositor examples/screen_rate; do
   [ -x "$REL/$b" ] || { echo "missing $REL/$b: build with --release first" >&2; exit 1; }
 done
 
-exec 3>"$OUT/displayfd"
-Xvfb -displayfd 3 -screen 0 3840x2160x24 -nolisten tcp 2>"$OUT/xvfb.log" &
-XVFB=$!
-exec 3>&-
-trap 'kill $XVFB 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -s "$OUT/displayfd" ] && break; sleep 0.1; done
-DISP=:$(head -n1 "$OUT/displayfd")
+# shellcheck source=common.sh
+. "$(dirname "$0")/common.sh"
+start_xvfb "$OUT"
 
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-HZ=$(getconf CLK_TCK)
 
 run_one() { # name, command... (empty command: no compositor)
   local name=$1; shift

@@ -25,18 +25,12 @@ ZCX=$ROOT/target/release/zcx-compositor
 command -v gst-launch-1.0 >/dev/null || { echo "gst-launch-1.0 is not installed" >&2; exit 1; }
 OUT=$(mktemp -d /tmp/zcx-fullscreen.XXXXXX)
 
-exec 3>"$OUT/displayfd"
-Xvfb -displayfd 3 -screen 0 3840x2160x24 -nolisten tcp 2>"$OUT/xvfb.log" &
-XVFB=$!
-exec 3>&-
-trap 'kill $XVFB 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [ -s "$OUT/displayfd" ] && break; sleep 0.1; done
-DISP=:$(head -n1 "$OUT/displayfd")
+# shellcheck source=common.sh
+. "$(dirname "$0")/common.sh"
+start_xvfb "$OUT"
 
 # Frames through the pipeline so far: identity logs one line per buffer.
 frames() { grep -c 'identity0:sink' "$1" 2>/dev/null || true; }
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-HZ=$(getconf CLK_TCK)
 CONFIGS=(none zcx zcx-no-unredirect)
 command -v xcompmgr >/dev/null && CONFIGS+=(xcompmgr)
 command -v picom >/dev/null && CONFIGS+=(picom-xrender)
@@ -88,15 +82,17 @@ rows = {}
 for line in open(sys.argv[1]):
     name, x, c, f = line.split()
     rows.setdefault(name, []).append((float(x), float(c), float(f)))
-base = statistics.median(r[0] for r in rows.get("none", [(float("nan"),) * 3]))
-print("| configuration | X server CPU ms/s | vs none | X ms/frame | compositor CPU ms/s | client fps |")
-print("|---|---|---|---|---|---|")
+def med(rs, key):
+    vals = [key(r) for r in rs if r[2] > 0]
+    return statistics.median(vals) if vals else float("nan")
+none = rows.get("none", [])
+base_s, base_f = med(none, lambda r: r[0]), med(none, lambda r: r[0] / r[2])
+print("| configuration | X CPU ms/s | vs none | X CPU ms/frame | vs none | compositor CPU ms/s | client fps |")
+print("|---|---|---|---|---|---|---|")
 for name, rs in rows.items():
-    x = statistics.median(r[0] for r in rs)
-    c = statistics.median(r[1] for r in rs)
-    f = statistics.median(r[2] for r in rs)
-    per_frame = statistics.median(r[0] / r[2] for r in rs if r[2] > 0) if any(r[2] > 0 for r in rs) else float("nan")
-    print(f"| {name} | {x:.0f} | {x / base:.2f}x | {per_frame:.2f} | {c:.0f} | {f:.1f} |")
+    x, pf = med(rs, lambda r: r[0]), med(rs, lambda r: r[0] / r[2])
+    c, f = med(rs, lambda r: r[1]), med(rs, lambda r: r[2])
+    print(f"| {name} | {x:.0f} | {x / base_s:.2f}x | {pf:.2f} | {pf / base_f:.2f}x | {c:.0f} | {f:.1f} |")
 EOF
 grep -h "unredirected\|composited again" "$OUT"/zcx.log | head -n 3 || true
 echo "logs: $OUT"

@@ -2,14 +2,14 @@
 //! bypasses the compositor (the server lets nobody name its pixmap, and what it draws reaches
 //! the screen while the compositor is stopped), is composited again when a window maps over it
 //! or its opacity drops (with the right pixels both ways, including what it drew meanwhile),
-//! and bypasses it again afterwards; `--no-unredirect` keeps it composited; destroying the
-//! window or killing the compositor while it bypasses leaves a working screen.
+//! and bypasses it again afterwards; a HUD panel or `--no-unredirect` keeps it composited;
+//! destroying the window or killing the compositor while it bypasses leaves a working screen.
 
 mod common;
 
 use common::{
     create_mapped, create_window, expect_pixel, expect_pixel_near, expect_pixels, set_opacity,
-    wait_exit, Session, BACKGROUND, BLUE, GREEN, RED, STRATEGIES, TIMEOUT, YELLOW,
+    set_stats, sync, wait_exit, Session, BACKGROUND, BLUE, GREEN, RED, STRATEGIES, TIMEOUT, YELLOW,
 };
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
@@ -148,6 +148,26 @@ fn an_opacity_below_one_composites_it_again_and_removing_it_does_not() {
         .expect("delete");
     wait_redirected(&s.conn, w, false);
     expect_pixel(&s.conn, s.screen, 200, 200, RED);
+}
+
+/// A producer window (it publishes `_ZCX_STATS`) gets a HUD panel, which must stay on top;
+/// without the HUD the same window bypasses the compositor.
+#[test]
+fn a_hud_panel_keeps_a_full_screen_producer_composited() {
+    for (args, bypasses) in [(&[][..], false), (&["--no-hud"][..], true)] {
+        let s = Session::start(args);
+        let aux = CreateWindowAux::new().override_redirect(1);
+        let w = create_window(&s.conn, s.root, (0, 0, 320, 240), RED, (0, 0), aux);
+        set_stats(&s.conn, w, br#"{"mode":"shm-pixmap"}"#);
+        s.conn.map_window(w).expect("map");
+        expect_pixel(&s.conn, s.screen, 300, 230, RED);
+        if bypasses {
+            wait_redirected(&s.conn, w, false);
+        } else {
+            sync(&s.conn, s.screen);
+            assert!(is_redirected(&s.conn, w), "composited under its HUD");
+        }
+    }
 }
 
 #[test]

@@ -281,7 +281,9 @@ fn zcx_command(
         })
         .arg(if look.hud { "--hud" } else { "--no-hud" })
         // What is measured is compositing: a full-screen producer without a HUD would
-        // otherwise bypass the compositor (and `wait_redirected` would never see it redirected).
+        // otherwise bypass the compositor, and the cell would measure no compositing at all
+        // (`wait_redirected` does not notice: a new window is redirected until the compositor
+        // unredirects it).
         .arg("--no-unredirect")
         .arg("--stats-json")
         .arg(stats);
