@@ -12,8 +12,8 @@ use x11rb::protocol::damage::ConnectionExt as _;
 use x11rb::protocol::shape::SK;
 use x11rb::protocol::xfixes::ConnectionExt as _;
 use x11rb::protocol::xproto::{
-    AtomEnum, ChangeWindowAttributesAux, ConnectionExt as _, CreateWindowAux, EventMask, PropMode,
-    Window, WindowClass,
+    AtomEnum, ChangeWindowAttributesAux, ConnectionExt as _, CreateGCAux, CreateWindowAux,
+    EventMask, PropMode, SubwindowMode, Window, WindowClass,
 };
 use x11rb::protocol::ErrorKind;
 use x11rb::wrapper::ConnectionExt as _;
@@ -266,17 +266,50 @@ impl<'c, C: Connection> ManagerSession<'c, C> {
         }
     }
 
-    /// Composites `window` again after [`Self::unredirect_window`]: redirects it (the server
-    /// gives it a new pixmap holding what it shows now; `None` when it is gone or no longer
-    /// a child of the root), then maps the overlay, which keeps the screen's pixels until the
-    /// compositor repaints it (the overlay has no background).
+    /// Composites `window` again after [`Self::unredirect_window`] (`None` when it is gone or
+    /// no longer a child of the root): redirects it, fills its new pixmap with what it shows on
+    /// the screen, then maps the overlay, which keeps the screen's pixels until the compositor
+    /// repaints it (the overlay has no background).
     pub fn redirect_window(&self, window: Option<Window>) -> Result<(), ManagerError> {
         if let Some(w) = window {
             // A window that vanished meanwhile answers BadWindow: an expected race, logged
             // by the event loop.
             self.conn.composite_redirect_window(w, Redirect::MANUAL)?;
+            self.refill_from_screen(w)?;
         }
         self.conn.map_window(self.overlay())?;
+        Ok(())
+    }
+
+    /// Copies what `window` shows on the screen (the overlay is unmapped) into its new pixmap.
+    /// Xvfb 21.1 fills it so itself; later servers skip that for a window with a background
+    /// (`compNewPixmap`), which would leave the pixmap uninitialised until the client draws.
+    fn refill_from_screen(&self, window: Window) -> Result<(), ManagerError> {
+        let Ok(g) = self.conn.get_geometry(window)?.reply() else {
+            return Ok(()); // gone: an expected race
+        };
+        let pixmap = self.conn.generate_id()?;
+        if let Err(e) = self
+            .conn
+            .composite_name_window_pixmap(window, pixmap)?
+            .check()
+        {
+            log::debug!("no pixmap to refill for {window:#x}: {e}");
+            return Ok(());
+        }
+        let gc = self.conn.generate_id()?;
+        let aux = CreateGCAux::new()
+            .subwindow_mode(SubwindowMode::INCLUDE_INFERIORS)
+            .graphics_exposures(0);
+        self.conn.create_gc(gc, self.root, &aux)?;
+        let (width, height) = (
+            g.width.saturating_add(g.border_width.saturating_mul(2)),
+            g.height.saturating_add(g.border_width.saturating_mul(2)),
+        );
+        self.conn
+            .copy_area(self.root, pixmap, gc, g.x, g.y, 0, 0, width, height)?;
+        self.conn.free_gc(gc)?;
+        self.conn.free_pixmap(pixmap)?;
         Ok(())
     }
 
