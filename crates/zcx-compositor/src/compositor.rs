@@ -22,6 +22,7 @@ use crate::composite::CompositeMode;
 use crate::decor::Decorations;
 use crate::gl::egl_image::EglImageApi;
 use crate::gl::{GlContext, GlError, GlRenderer, NativeWindow};
+use crate::handoff::Handoffs;
 use crate::import::{self, ImportError, ImportMode, PixmapImporter};
 use crate::layout::Layout;
 use crate::manager::{ManagerError, ManagerSession};
@@ -101,6 +102,8 @@ pub struct Options {
     pub decorations: Decorations,
     /// How the GL-composited pixels reach the overlay (`present::choose`).
     pub present: PresentMode,
+    /// Take frames handed over by producers (`handoff`; `--no-handoff` turns it off).
+    pub handoff: bool,
 }
 
 /// Why the event loop ended; every one of them is a clean exit.
@@ -142,6 +145,8 @@ pub struct Compositor<'c> {
     /// When each window's contents last changed (`frame::LIVE_FOR`).
     pub(crate) live: HashMap<WindowId, Instant>,
     pub(crate) pending_sync: Vec<(Window, u32)>,
+    /// Frames handed over by producers, when this compositor takes them.
+    pub(crate) handoffs: Option<Handoffs>,
     pub(crate) options: Options,
     pub counters: Counters,
     pub stats: CompositorStats,
@@ -247,6 +252,19 @@ impl<'c> Compositor<'c> {
             importer.name(),
             presenter.name()
         );
+        let handoffs = if !options.handoff {
+            log::info!("handoff: off (--no-handoff): producers present their frames");
+            None
+        } else if importer.aliases_pixmaps() {
+            log::info!(
+                "handoff: off: the {} importer makes each window pixmap its texture, so a \
+                 handed pixmap would not be read",
+                importer.name()
+            );
+            None
+        } else {
+            Some(Handoffs::advertise(conn, session.selection_window())?)
+        };
         let scratch = RegionWrapper::create_region(conn, &[])?;
         let mut model = WindowModel::new(width, height);
         model.set_layout(options.layout);
@@ -273,6 +291,7 @@ impl<'c> Compositor<'c> {
             damaged: HashSet::new(),
             live: HashMap::new(),
             pending_sync: Vec::new(),
+            handoffs,
             options,
             counters: Counters::default(),
             stats: CompositorStats::new(),
@@ -335,11 +354,26 @@ impl<'c> Compositor<'c> {
     }
 
     pub(crate) fn untrack(&mut self, id: WindowId) {
+        if let Some(h) = &mut self.handoffs {
+            h.forget(id);
+        }
         self.release_pixmap_users(id);
         self.renderer.remove_window(id);
         self.resources.remove(&id);
         self.damaged.remove(&id);
         self.live.remove(&id);
+    }
+
+    /// The pixmap that holds `id`'s contents now (`contents_pixmap`).
+    pub(crate) fn contents_pixmap(&self, id: WindowId) -> Option<x11rb::protocol::xproto::Pixmap> {
+        contents_pixmap(&self.resources, self.handoffs.as_ref(), id)
+    }
+
+    /// Frames taken and refused through the handoff (`--stats-json`).
+    pub fn handoff_counts(&self) -> (u64, u64) {
+        self.handoffs
+            .as_ref()
+            .map_or((0, 0), |h| (h.taken, h.refused))
     }
 
     /// The importer's and the present path's names (`--stats-json`).
@@ -419,6 +453,17 @@ impl<'c> Compositor<'c> {
         }
         Ok(fds[1].revents().is_some_and(|r| !r.is_empty()))
     }
+}
+
+/// The pixmap that holds `id`'s contents now: the frame its producer handed over, else the
+/// window's named pixmap (`None` while it has none: unmapped or not redirected).
+pub(crate) fn contents_pixmap<C: Connection>(
+    resources: &HashMap<WindowId, WindowResources<'_, C>>,
+    handoffs: Option<&Handoffs>,
+    id: WindowId,
+) -> Option<x11rb::protocol::xproto::Pixmap> {
+    let named = resources.get(&id)?.pixmap.as_ref()?.pixmap();
+    Some(handoffs.and_then(|h| h.pixmap(id)).unwrap_or(named))
 }
 
 /// Whether SIGINT/SIGTERM has written to the signal pipe, without waiting.

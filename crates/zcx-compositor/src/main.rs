@@ -66,6 +66,10 @@ struct Cli {
     /// put-image red, shm-put amber, shm-pixmap green, dri3 blue, unknown grey.
     #[arg(long)]
     borders: bool,
+    /// Take no frames handed over by producers (README "Frame handoff"): they present them
+    /// into their windows, and the compositor copies from the windows' pixmaps.
+    #[arg(long)]
+    no_handoff: bool,
     /// Write the compositor's statistics as JSON to FILE at exit.
     #[arg(long, value_name = "FILE")]
     stats_json: Option<PathBuf>,
@@ -145,11 +149,13 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
             borders: cli.borders,
         },
         present: cli.present,
+        handoff: !cli.no_handoff,
     };
     let mut compositor = Compositor::new(&conn, options)?;
     let exit = compositor.run(&reader).context("compositor event loop")?;
     let (import, present, composite) = compositor.path_names();
-    let report = compositor.stats.report(import, present, composite);
+    let mut report = compositor.stats.report(import, present, composite);
+    (report.handoff_frames, report.handoff_refused) = compositor.handoff_counts();
     log::info!(
         "{} frames composited ({:.1} fps), {:.1} MB imported, {:.2} CPU ms per frame",
         report.frames,
