@@ -1,5 +1,6 @@
 //! The frame handoff between zcx-producer and zcx-compositor (README "Frame handoff"), each
-//! test on its own Xvfb: handed frames reach the screen with their pixels and both stamps; the
+//! test on its own Xvfb: handed frames reach the screen with their pixels and both stamps, and
+//! a withdrawal gives the window its own contents back; the
 //! release gating is what keeps them whole (a client that ignores releases tears, and the
 //! screen observer sees it); the producer falls back to Present when the compositor is killed
 //! and hands off again to a new one; forged frame messages change nothing on the screen; and
@@ -132,6 +133,15 @@ fn handed_frames_show_their_pixels_and_both_stamps() {
             colours.len() - 1,
             "{strategy}: {:?}",
             client.answers
+        );
+        // Withdrawn, the last one is released too and the window's own contents show.
+        client.send_words(FrameMessage::withdraw(client.window).encode());
+        client.wait_for(colours.len() as u32, DoneStatus::Released, TIMEOUT);
+        sync(&sync_conn);
+        assert_eq!(
+            get_pixel(&conn, root(&conn), 100, 50),
+            0,
+            "{strategy}: after withdrawal"
         );
     }
 }

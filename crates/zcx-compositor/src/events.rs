@@ -40,10 +40,6 @@ impl Compositor<'_> {
             Event::ShapeNotify(e) => self.handle_shape(e)?,
             Event::DamageNotify(e) => {
                 self.damaged.insert(e.drawable);
-                // The window's own contents changed (its producer presents again): show them.
-                if let Some(h) = &mut self.handoffs {
-                    h.release(self.conn, e.drawable)?;
-                }
             }
             Event::SelectionClear(e) if e.selection == self.session.selection_atom() => {
                 log::info!(

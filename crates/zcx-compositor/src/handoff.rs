@@ -5,7 +5,8 @@
 //! validates each frame (a window we manage, redirected and mapped; a pixmap of the same
 //! client whose depth and size fit the window, asked of the server once per pixmap), holds the
 //! current frame per window and answers: Shown once a repaint has read it, Released when it will
-//! not be read again, Refused when it was not taken. Garbage never crashes and never draws.
+//! not be read again, Refused when it was not taken. A withdrawal gives the window its own
+//! contents back. Garbage never crashes and never draws.
 
 use std::collections::HashMap;
 
@@ -124,7 +125,9 @@ impl Handoffs {
 
     /// Takes a handed frame if it is valid (`facts` looks a window up in the model); answers
     /// Released for the frame it replaces and Refused for one it does not take (only to windows
-    /// this compositor manages). Returns the window whose contents changed.
+    /// this compositor manages; the frame it holds stays: a refused forgery must not change
+    /// the screen). A withdrawal releases the held frame. Returns the window whose contents
+    /// changed.
     pub fn take<C: Connection>(
         &mut self,
         conn: &C,
@@ -145,6 +148,10 @@ impl Handoffs {
             );
             return Ok(None);
         };
+        if message.is_withdrawal() {
+            let held = self.release(conn, message.window)?;
+            return Ok(held.then_some(message.window));
+        }
         if let Err(why) = self.validate(conn, &message, window)? {
             log::debug!("handoff: refused frame {}: {why}", message.serial);
             self.refused += 1;

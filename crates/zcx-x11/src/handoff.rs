@@ -24,7 +24,9 @@ pub const FRAME_ATOM: &str = "_ZCX_HANDOFF_FRAME";
 pub const DONE_ATOM: &str = "_ZCX_HANDOFF_DONE";
 
 /// "Show `pixmap` as the contents of `window`" (serial: the producer's frame counter, low
-/// 32 bits). Words: `[version, window, pixmap, serial, 0]`.
+/// 32 bits). Words: `[version, window, pixmap, serial, 0]`. A `pixmap` of 0 (None) withdraws:
+/// the producer shows its frames in the window itself again, so the manager releases what it
+/// holds and draws the window's own contents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameMessage {
     pub window: u32,
@@ -61,11 +63,24 @@ pub enum DecodeError {
     Version(u32),
     #[error("unknown status {0}")]
     Status(u32),
-    #[error("a zero window or pixmap id")]
-    NoResource,
+    #[error("a zero window id")]
+    NoWindow,
 }
 
 impl FrameMessage {
+    /// The withdrawal of `window`'s frames.
+    pub fn withdraw(window: u32) -> Self {
+        Self {
+            window,
+            pixmap: 0,
+            serial: 0,
+        }
+    }
+
+    pub fn is_withdrawal(&self) -> bool {
+        self.pixmap == 0
+    }
+
     pub fn encode(&self) -> [u32; 5] {
         [VERSION, self.window, self.pixmap, self.serial, 0]
     }
@@ -75,8 +90,8 @@ impl FrameMessage {
         if version != VERSION {
             return Err(DecodeError::Version(version));
         }
-        if window == 0 || pixmap == 0 {
-            return Err(DecodeError::NoResource);
+        if window == 0 {
+            return Err(DecodeError::NoWindow);
         }
         Ok(Self {
             window,
@@ -161,8 +176,11 @@ mod tests {
         );
         assert_eq!(
             FrameMessage::decode([1, 0, 1, 1, 0]),
-            Err(DecodeError::NoResource)
+            Err(DecodeError::NoWindow)
         );
+        let withdrawal = FrameMessage::decode([1, 5, 0, 0, 0]);
+        assert_eq!(withdrawal, Ok(FrameMessage::withdraw(5)));
+        assert!(withdrawal.is_ok_and(|m| m.is_withdrawal()));
         assert_eq!(
             DoneMessage::decode([1, 1, 1, 1, 0]),
             Err(DecodeError::Status(0))

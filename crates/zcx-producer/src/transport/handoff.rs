@@ -122,13 +122,22 @@ impl<'c, C: Connection> HandoffLink<'c, C> {
 
     /// Hands `pixmap`, holding frame `serial`, to the manager as the window's contents.
     pub fn send_frame(&self, pixmap: u32, serial: u32) -> Result<(), TransportError> {
-        let Some((owner, _)) = self.owner else {
-            return Ok(());
-        };
-        let message = FrameMessage {
+        self.send(FrameMessage {
             window: self.window,
             pixmap,
             serial,
+        })
+    }
+
+    /// Tells the manager that frames are shown in the window itself again: it releases what it
+    /// holds and draws the window's own contents.
+    pub fn withdraw(&self) -> Result<(), TransportError> {
+        self.send(FrameMessage::withdraw(self.window))
+    }
+
+    fn send(&self, message: FrameMessage) -> Result<(), TransportError> {
+        let Some((owner, _)) = self.owner else {
+            return Ok(());
         };
         let event = ClientMessageEvent::new(32, owner, self.atoms.frame, message.encode());
         self.conn

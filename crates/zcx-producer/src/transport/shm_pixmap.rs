@@ -247,6 +247,7 @@ impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
                 self.forget_serial(done.serial);
                 if let Some(link) = &mut self.handoff {
                     link.back_off(at);
+                    link.withdraw()?;
                 }
                 if self.last.is_some_and(|(b, _)| b == buffer) {
                     self.last_handed = false;
@@ -348,9 +349,12 @@ impl<C: Connection> FrameTransport for ShmPixmapTransport<'_, C> {
         let Some(link) = &mut self.handoff else {
             return Ok(());
         };
+        if self.last_handed {
+            link.withdraw()?;
+        }
         link.stop();
-        // Present the newest frame: the window's own contents become right, and the manager,
-        // seeing them change, releases what it holds.
+        // Withdrawn: the manager releases what it holds. Present the newest frame, so the
+        // window's own contents are right.
         if let (Some((buffer, frame)), true) = (self.last, self.last_handed) {
             self.last_handed = false;
             let serial = self
