@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use zcx_bench::ipc::{run_method, IpcConfig, IpcMethod, MethodResult};
+use zcx_bench::ipc::{run_method, IpcConfig, IpcMethod, MethodResult, SideResult};
 
 #[derive(Debug, clap::Args)]
 pub struct IpcCli {
@@ -77,15 +77,15 @@ pub fn run(args: &IpcCli) -> anyhow::Result<()> {
 fn print_row(r: &MethodResult, header: bool) {
     if header {
         println!(
-            "{:<16} {:>9} {:>15} {:>6} {:>9} {:>9} {:>10} {:>10} {:>8} {:>8} {:>13}",
+            "{:<16} {:>9} {:>15} {:>6} {:>9} {:>9} {:>16} {:>16} {:>8} {:>8} {:>13}",
             "method",
             "buf asked",
             "buf got snd/rcv",
             "frames",
             "ms p50",
             "ms p99",
-            "ctx/f send",
-            "ctx/f recv",
+            "ctx/f send (inv)",
+            "ctx/f recv (inv)",
             "cpu send",
             "cpu recv",
             "warm faults"
@@ -101,15 +101,15 @@ fn print_row(r: &MethodResult, header: bool) {
         None => ("-".into(), "-".into()),
     };
     println!(
-        "{:<16} {:>9} {:>15} {:>6} {:>9.2} {:>9.2} {:>10.1} {:>10.1} {:>8.2} {:>8.2} {:>6}/{:<6}",
+        "{:<16} {:>9} {:>15} {:>6} {:>9.2} {:>9.2} {:>16} {:>16} {:>8.2} {:>8.2} {:>6}/{:<6}",
         r.method,
         asked,
         got,
         r.frames,
         p50,
         p99,
-        r.sender.ctx_switches_per_frame,
-        r.receiver.ctx_switches_per_frame,
+        switches(&r.sender),
+        switches(&r.receiver),
         r.sender.cpu_ms_per_frame,
         r.receiver.cpu_ms_per_frame,
         r.sender.warmup_minor_faults,
@@ -117,10 +117,18 @@ fn print_row(r: &MethodResult, header: bool) {
     );
 }
 
+/// Context switches per frame, with the involuntary part (preemptions) in brackets.
+fn switches(side: &SideResult) -> String {
+    format!(
+        "{:.1} ({:.0})",
+        side.ctx_switches_per_frame, side.involuntary_ctx_switches_per_frame
+    )
+}
+
 fn print_legend(results: &[MethodResult]) {
     println!(
         "buffer sizes in bytes: asked with SO_SNDBUF (writer) and SO_RCVBUF (reader), read back \
-         with getsockopt; ctx/f and cpu (ms) per frame of each whole process"
+         with getsockopt; ctx/f (involuntary part) and cpu (ms) per frame of each whole process"
     );
     for r in results.iter().filter(|r| r.label != r.method) {
         println!("{}: the write size alone, not the seed's buffer", r.label);

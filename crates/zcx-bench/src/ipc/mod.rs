@@ -98,6 +98,8 @@ pub struct SideResult {
     /// Voluntary + involuntary context switches over the measured frames.
     pub ctx_switches: u64,
     pub ctx_switches_per_frame: f64,
+    /// The involuntary part (preemptions: grows with the machine's load).
+    pub involuntary_ctx_switches_per_frame: f64,
     pub cpu_ms_per_frame: f64,
     pub minor_faults_per_frame: f64,
     /// Totals over the warm-up frames.
@@ -111,6 +113,7 @@ impl SideResult {
         SideResult {
             ctx_switches: steady.ctx_switches,
             ctx_switches_per_frame: per(steady.ctx_switches as f64),
+            involuntary_ctx_switches_per_frame: per(steady.involuntary_ctx_switches as f64),
             cpu_ms_per_frame: per(steady.cpu_ms),
             minor_faults_per_frame: per(steady.minor_faults as f64),
             warmup_ctx_switches: warmup.ctx_switches,

@@ -25,7 +25,10 @@ pub const PEER_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
     pub cpu_ms: f64,
+    /// Voluntary + involuntary.
     pub ctx_switches: u64,
+    /// Preemptions alone: what other load adds, not what the transport blocks on.
+    pub involuntary_ctx_switches: u64,
     pub minor_faults: u64,
 }
 
@@ -45,6 +48,7 @@ impl Usage {
                     ctx_switches: (u.voluntary_context_switches()
                         + u.involuntary_context_switches())
                     .max(0) as u64,
+                    involuntary_ctx_switches: u.involuntary_context_switches().max(0) as u64,
                     minor_faults: u.minor_page_faults().max(0) as u64,
                 }
             }
@@ -60,6 +64,9 @@ impl Usage {
         Usage {
             cpu_ms: (self.cpu_ms - earlier.cpu_ms).max(0.0),
             ctx_switches: self.ctx_switches.saturating_sub(earlier.ctx_switches),
+            involuntary_ctx_switches: self
+                .involuntary_ctx_switches
+                .saturating_sub(earlier.involuntary_ctx_switches),
             minor_faults: self.minor_faults.saturating_sub(earlier.minor_faults),
         }
     }
