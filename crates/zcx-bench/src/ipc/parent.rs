@@ -95,11 +95,19 @@ pub fn run_method_observed(
             received: report.frames,
         });
     }
-    let buffer = send_buffer.map(|send_bytes| SocketBuffer {
-        requested_bytes: method.requested_buffer_bytes(),
-        send_bytes,
-        receive_bytes: report.receive_buffer_bytes.unwrap_or(0),
-    });
+    let buffer = match (send_buffer, report.receive_buffer_bytes) {
+        (Some(send_bytes), Some(receive_bytes)) => Some(SocketBuffer {
+            requested_bytes: method.requested_buffer_bytes(),
+            send_bytes,
+            receive_bytes,
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(IpcError::PeerFailed(
+                "its report lacks the buffer size".into(),
+            ))
+        }
+    };
     Ok(assemble(method, cfg, buffer, timings, &report))
 }
 
