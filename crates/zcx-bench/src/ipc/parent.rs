@@ -64,21 +64,8 @@ pub fn run_method_observed(
             method.requested_buffer_bytes(),
         )?),
     };
-    let mut cmd = Command::new(peer_exe);
-    cmd.args(["__ipc-peer", "--method", &method.name()])
-        .args(["--frame-bytes", &cfg.frame_bytes.to_string()])
-        .args(["--warmup", &cfg.warmup.to_string()])
-        .args(["--sock-fd", &os::raw(&theirs).to_string()]);
-    let mut inherit = vec![os::raw(&theirs)];
     let (mut channel, memfd) = open_channel(method, cfg.frame_bytes)?;
-    if let (Channel::Memfd { ready, done, .. }, Some(fd)) = (&channel, &memfd) {
-        cmd.args(["--memfd", &os::raw(fd).to_string()])
-            .args(["--ready-fd", &os::raw(ready).to_string()])
-            .args(["--done-fd", &os::raw(done).to_string()]);
-        inherit.extend([os::raw(fd), os::raw(ready), os::raw(done)]);
-    }
-    log::debug!("ipc {}: spawning {cmd:?}", method.name());
-    let child = PeerChild::spawn(cmd, &inherit)?;
+    let child = spawn_peer(peer_exe, method, cfg, &theirs, &channel, memfd.as_ref())?;
     drop(theirs);
     drop(memfd);
     channel.prepare();
@@ -109,6 +96,32 @@ pub fn run_method_observed(
         }
     };
     Ok(assemble(method, cfg, buffer, timings, &report))
+}
+
+/// Starts `peer_exe __ipc-peer …` with the peer's socket end and, for the shared buffer, the
+/// memfd and both eventfds left open across exec.
+fn spawn_peer(
+    peer_exe: &Path,
+    method: IpcMethod,
+    cfg: IpcConfig,
+    theirs: &UnixStream,
+    channel: &Channel,
+    memfd: Option<&OwnedFd>,
+) -> Result<PeerChild, IpcError> {
+    let mut cmd = Command::new(peer_exe);
+    cmd.args(["__ipc-peer", "--method", &method.name()])
+        .args(["--frame-bytes", &cfg.frame_bytes.to_string()])
+        .args(["--warmup", &cfg.warmup.to_string()])
+        .args(["--sock-fd", &os::raw(theirs).to_string()]);
+    let mut inherit = vec![os::raw(theirs)];
+    if let (Channel::Memfd { ready, done, .. }, Some(fd)) = (channel, memfd) {
+        cmd.args(["--memfd", &os::raw(fd).to_string()])
+            .args(["--ready-fd", &os::raw(ready).to_string()])
+            .args(["--done-fd", &os::raw(done).to_string()]);
+        inherit.extend([os::raw(fd), os::raw(ready), os::raw(done)]);
+    }
+    log::debug!("ipc {}: spawning {cmd:?}", method.name());
+    PeerChild::spawn(cmd, &inherit)
 }
 
 fn open_channel(
