@@ -18,7 +18,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// One frame at a time between two processes: socket writes of four sizes vs a shared memfd.
+    /// One frame at a time between two processes: socket buffers of four sizes vs a shared memfd.
     Ipc(cmd_ipc::IpcCli),
     /// What this display supports: extensions, shared pixmaps, DRI3, GL, modes and importers.
     Probe {
