@@ -137,7 +137,7 @@ impl Bench<'_> {
             compositor: comp,
             compositor_args: Vec::new(),
             duration: self.opts.duration,
-            tag: format!("{slug}-{mode}-{rep}"),
+            tag: format!("{slug}-{rep}"),
             rep,
             copies: interval::design_copies(mode, *comp != CompositorChoice::None),
         };

@@ -74,7 +74,8 @@ pub struct Alone<'a> {
     /// zcx-compositor arguments besides the layout, HUD and duration.
     pub compositor_args: Vec<String>,
     pub duration: Duration,
-    /// Names this measurement's files (`producer-<mode><tag>.json`, `compositor-<tag>.*`).
+    /// Names this measurement's files (`producer-<mode>-<tag>.json`,
+    /// `compositor-<mode>-<tag>.{json,log}`).
     pub tag: String,
     pub rep: u32,
     pub copies: Option<DesignCopies>,
@@ -197,18 +198,19 @@ fn attribute_compositor(run: &mut Run, stats: Option<serde_json::Value>, interva
     run.compositor_stats = stats;
 }
 
-/// A memcpy of one frame of `bytes`, timed here (median of 7, buffers pre-faulted): the unit
-/// in which the report counts the X server's CPU per frame as copies.
+/// The CPU time of a memcpy of one frame of `bytes`, measured here (median of 7, buffers
+/// pre-faulted; the thread's CPU clock, so a loaded machine does not inflate it): the unit in
+/// which the report counts the X server's CPU per frame as copies.
 pub fn memcpy_ms(bytes: usize) -> f64 {
     let src = vec![1u8; bytes];
     let mut dst = vec![0u8; bytes];
     dst.copy_from_slice(&src);
     let mut times: Vec<f64> = (0..7)
         .map(|_| {
-            let t = Instant::now();
+            let t = metrics::thread_cpu_time();
             dst.copy_from_slice(std::hint::black_box(&src));
             std::hint::black_box(&dst);
-            t.elapsed().as_secs_f64() * 1e3
+            metrics::thread_cpu_time().saturating_sub(t).as_secs_f64() * 1e3
         })
         .collect();
     times.sort_by(f64::total_cmp);
