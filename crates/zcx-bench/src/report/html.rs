@@ -11,7 +11,7 @@ use super::table::{details, escape, headline};
 const STYLE: &str = "body{font-family:sans-serif;max-width:1900px;margin:1em auto;padding:0 1em}\
 table{border-collapse:collapse;margin:0.5em 0 1.5em}\
 th,td{border:1px solid #bbb;padding:4px 10px;text-align:right}\
-thead th{background:#eee;text-align:center}tbody th{text-align:left}\
+thead th{background:#eee;text-align:center}tbody th{text-align:left;white-space:nowrap}\
 table.headline{font-size:1.25em}table.headline td:nth-child(2){font-weight:bold}table.headline td:nth-child(4){text-align:left}\
 img{width:900px;margin:4px}li{margin:0.3em 0}";
 
