@@ -65,6 +65,12 @@ fn tiny_matrix_runs_every_cell_and_writes_the_report() {
             "nothing seen on screen: {r}"
         );
         assert!(r["producer"]["frames"].as_u64() > Some(0), "{r}");
+        // The same interval figures as a demo row.
+        assert!(
+            r["per_screen_frame"]["end_to_end_cpu_ms"].is_number(),
+            "{r}"
+        );
+        assert!(r["interval"]["producer_fps"].is_number(), "{r}");
         if r["compositor"] == "zcx:auto" {
             assert!(r["compositor_stats"]["fps"].is_number(), "{r}");
         }

@@ -171,13 +171,15 @@ impl TextGrid {
     }
 }
 
-/// Screen pixels per font pixel: 2 on screens at least 1440 rows high, else 1.
+/// Output rows per unit of HUD scale: like mpv's stats overlay, whose text is sized for a
+/// 720-row reference and scaled with the output's height, the HUD grows with the screen (one
+/// screen pixel per font pixel below 1080 rows, 2 at 1080, 4 at 2160).
+pub const ROWS_PER_SCALE: u32 = 540;
+
+/// Screen pixels per font pixel: the output's height over [`ROWS_PER_SCALE`], at least 1.
+/// At 4K an 8-pixel glyph is 32 pixels high, 1.5% of the screen height.
 pub fn scale_for(screen: Rect) -> u32 {
-    if screen.height >= 1440 {
-        2
-    } else {
-        1
-    }
+    (screen.height / ROWS_PER_SCALE).max(1)
 }
 
 /// Where a panel of `size` goes for a window drawn at `window_dst`: near its top-left corner.
@@ -245,6 +247,21 @@ mod tests {
         assert_eq!(g.cells[2], [b' ', 0]);
         assert_eq!(g.cells[5], [b'z', 0]);
         assert_eq!(g.panel_size(1), (3 * 8 + 6, 2 * 10 + 6));
+    }
+
+    #[test]
+    fn glyphs_scale_with_the_output_height() {
+        let glyph_px = |h: u32| 8 * scale_for(Rect::new(0, 0, h * 16 / 9, h));
+        assert_eq!(glyph_px(480), 8);
+        assert_eq!(glyph_px(1080), 16);
+        // 4K: 32-pixel glyphs, at least 1.4% of the screen height (8 px was 0.4%).
+        assert_eq!(glyph_px(2160), 32);
+        assert!(f64::from(glyph_px(2160)) / 2160.0 >= 0.014);
+        // The six-line panel of a 4K producer still fits its side-by-side column (~1870 px).
+        let p = ProducerStats::parse(SAMPLE.as_bytes());
+        let grid = TextGrid::new(&lines(&p, None));
+        let (w, h) = grid.panel_size(scale_for(Rect::new(0, 0, 3840, 2160)));
+        assert!(w <= 1800 && h <= 400, "{w}x{h}");
     }
 
     #[test]

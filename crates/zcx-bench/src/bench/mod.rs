@@ -2,7 +2,8 @@
 //! works here, picom glx and xrender, xcompmgr, none), repeated with the repetitions
 //! interleaved (every cell of repetition 1, then every cell of repetition 2, …) so that slow
 //! drifts of the machine hit every cell alike. One cell = one unscaled producer at (0, 0) under
-//! one compositor, observed on the screen for `--duration`. `plan` decides what runs and what
+//! one compositor, observed on the screen for `--duration`, measured by
+//! `session::measure_alone` exactly as a `zcx demo` row (same interval, same figures). `plan` decides what runs and what
 //! is skipped (with the reason and the fix), `summary` reduces the repetitions to medians and
 //! ratios against `put-image` measured in the same repetition. Ctrl-C ends the current cell
 //! early and still writes the report of everything measured.
@@ -10,22 +11,16 @@
 pub mod plan;
 pub mod summary;
 
-use std::os::fd::AsFd as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use zcx_x11::metrics::{self, ProcCounters};
-use zcx_x11::ZcxConnection;
 
-use crate::observer::{observe, ObserverConfig};
-use crate::report::{self, Machine, Report, Run};
-use crate::session::{
-    self, CompositorChoice, Display, ProducerSpec, RunningCompositor, ZcxLook, REDIRECT_WAIT,
-    START_MARGIN,
-};
+use crate::observer::ObserverConfig;
+use crate::report::{self, interval, Machine, Report, Run};
+use crate::session::{self, measure_alone, Alone, CompositorChoice, Context, Display};
 pub use plan::{plan, Plan};
 
 /// The bench's options.
@@ -47,23 +42,13 @@ pub struct BenchOptions {
     pub command: String,
 }
 
-/// How long a compositor gets to start (and a producer to warm up) before a cell's observation.
-const SETTLE: Duration = Duration::from_secs(1);
-/// How long zcx-compositor gets to finish its last frame and exit by its `--duration`.
-const EXIT_WAIT: Duration = Duration::from_secs(6);
-/// Producer frames left out of its statistics in each cell.
+/// Producer frames left out of its own statistics in each cell.
 const WARMUP_FRAMES: u32 = 5;
 
 /// What every cell shares.
 struct Bench<'a> {
-    conn: &'a ZcxConnection,
-    /// The X server's /proc counters (its pid from SO_PEERCRED), when readable.
-    server: Option<ProcCounters>,
-    screen_num: usize,
-    display: &'a str,
-    dir: &'a Path,
+    ctx: Context<'a>,
     opts: &'a BenchOptions,
-    stop: &'a AtomicBool,
 }
 
 /// Runs the matrix; returns the report directory.
@@ -91,15 +76,12 @@ pub fn run(opts: &BenchOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
     report
         .notes
         .extend(plan.skipped.iter().map(|s| format!("skipped: {s}")));
-    let server = metrics::peer_pid(c.conn.stream().as_fd()).and_then(ProcCounters::open);
+    report.memcpy_ms_per_frame = Some(session::memcpy_ms(
+        opts.size.0 as usize * opts.size.1 as usize * 4,
+    ));
     let bench = Bench {
-        conn: &c.conn,
-        server,
-        screen_num: c.screen_num,
-        display: &display.name,
-        dir: &dir,
+        ctx: Context::new(&c.conn, c.screen_num, &display.name, &dir, stop),
         opts,
-        stop,
     };
     bench.run_matrix(&plan, &mut report);
     finish_report(&mut report, &dir, stop)?;
@@ -118,7 +100,7 @@ impl Bench<'_> {
         'matrix: for rep in 1..=self.opts.reps {
             for comp in &plan.compositors {
                 for mode in &plan.modes {
-                    if self.stop.load(Ordering::Relaxed) {
+                    if self.ctx.stop.load(Ordering::Relaxed) {
                         break 'matrix;
                     }
                     bar.set_message(format!("{mode} / {} #{rep}", comp.name()));
@@ -140,7 +122,7 @@ impl Bench<'_> {
     /// One producer, unscaled at (0, 0), under one compositor, observed for the duration.
     fn run_cell(&self, comp: &CompositorChoice, mode: &str, rep: u32) -> anyhow::Result<Run> {
         let slug = comp.name().replace(':', "-");
-        let extra = [
+        let producer_args = vec![
             "--size".to_owned(),
             format!("{}x{}", self.opts.size.0, self.opts.size.1),
             "--fps".to_owned(),
@@ -148,83 +130,19 @@ impl Bench<'_> {
             "--warmup".to_owned(),
             WARMUP_FRAMES.to_string(),
         ];
-        let tag = format!("-{slug}-{rep}");
-        let spec = ProducerSpec {
-            display: self.display,
+        let cell = Alone {
+            name: format!("{mode} / {} #{rep}", comp.name()),
             mode,
-            out_dir: self.dir,
-            tag: &tag,
-            extra: &extra,
-        };
-        let mut producer = session::start_producer(self.conn, self.screen_num, &spec, self.stop)?;
-        session::place_window(self.conn, &mut producer, 0)?;
-        let look = ZcxLook {
-            side_by_side: false,
-            hud: false,
-            decorations: false,
-            duration: Some(SETTLE + self.opts.duration + START_MARGIN),
-        };
-        let stats_tag = format!("{slug}-{mode}-{rep}");
-        let mut compositor =
-            RunningCompositor::start(comp, self.display, self.dir, &stats_tag, look)?;
-        match compositor.as_mut() {
-            Some(c) => {
-                c.wait_redirected(self.conn, &[producer.window.id], REDIRECT_WAIT, self.stop)?;
-                c.check_started(SETTLE)?;
-            }
-            None => {
-                session::wait_unless_stopped(SETTLE, self.stop);
-            }
-        }
-        let cpu_before = compositor.as_ref().and_then(RunningCompositor::cpu_ms);
-        let server_before = self.server_cpu_ms();
-        let config = ObserverConfig {
+            producer_args,
+            compositor: comp,
+            compositor_args: Vec::new(),
             duration: self.opts.duration,
-            ..Default::default()
+            tag: format!("{slug}-{rep}"),
+            rep,
+            copies: interval::design_copies(mode, *comp != CompositorChoice::None),
         };
-        let obs = observe(self.conn, self.screen_num, &config, self.stop);
-        let cpu_ms = compositor
-            .as_ref()
-            .and_then(RunningCompositor::cpu_ms)
-            .zip(cpu_before)
-            .map(|(after, before)| after - before);
-        let server_ms = self
-            .server_cpu_ms()
-            .zip(server_before)
-            .map(|(after, before)| after - before);
-        let stats = compositor.and_then(|c| c.finish_within(EXIT_WAIT, self.stop));
-        let mut run = producer.into_run(Some(&obs), &comp.name(), rep);
-        attribute_compositor(&mut run, stats, cpu_ms, obs.duration_s);
-        let seen = run.screen.as_ref().map_or(0, |s| s.distinct_frames);
-        run.display_cpu_ms_per_screen_frame = server_ms
-            .filter(|_| seen > 0)
-            .map(|x| (x + cpu_ms.unwrap_or(0.0)) / seen as f64);
-        Ok(run)
+        measure_alone(&self.ctx, &cell)
     }
-
-    /// The X server's CPU so far, in ms.
-    fn server_cpu_ms(&self) -> Option<f64> {
-        Some(self.server.as_ref()?.sample()?.cpu.as_secs_f64() * 1e3)
-    }
-}
-
-/// The compositor's CPU: per composited frame from zcx-compositor's own statistics, else
-/// (peers) the /proc CPU over the observation per frame seen on the screen; and in percent
-/// of one core over the observation for every compositor.
-fn attribute_compositor(
-    run: &mut Run,
-    stats: Option<serde_json::Value>,
-    cpu_ms: Option<f64>,
-    observed_s: f64,
-) {
-    let from_stats = stats
-        .as_ref()
-        .and_then(|s| s.get("cpu_ms_per_frame")?.as_f64());
-    let seen = run.screen.as_ref().map_or(0, |s| s.distinct_frames);
-    let per_seen = cpu_ms.filter(|_| seen > 0).map(|c| c / seen as f64);
-    run.compositor_cpu_ms_per_frame = from_stats.or(per_seen);
-    run.compositor_cpu_percent = cpu_ms.map(|c| c / 10.0 / observed_s.max(1e-9));
-    run.compositor_stats = stats;
 }
 
 /// Notes, `report.*`, `summary.md`, and the tables on stdout.
@@ -235,8 +153,7 @@ fn finish_report(report: &mut Report, dir: &Path, stop: &AtomicBool) -> anyhow::
         );
     }
     report.notes.push(format!("on-screen fps counts distinct frames seen by sampling the stamp rows {} times a second: rates above about half of that are lower bounds", ObserverConfig::default().samples_per_s));
-    report.notes.push("compositor CPU ms/f is zcx-compositor's CPU per composited frame (its --stats-json); for picom and xcompmgr, their /proc CPU during the observation per distinct frame seen on the screen".into());
-    report.notes.push("compositor+X CPU ms/screen frame is the compositor's and the X server's /proc CPU during the observation per distinct frame of the producer seen on the screen: what the display side spent to show one frame (the X server's part includes serving the producer and the observer's small reads)".into());
+    report.notes.push("every figure of a cell comes from its interval (the observation, one producer alone): CPU per frame on screen is the producer's, the X server's and the compositor's /proc CPU over it divided by the distinct frames the observer saw; the X server's part includes serving the compositor and the observer's small reads".into());
     if let Ok(l) = std::fs::read_to_string("/proc/loadavg") {
         let l: Vec<&str> = l.split_whitespace().take(3).collect();
         report
