@@ -49,14 +49,17 @@ pub struct Row {
     /// The copies a frame takes to the screen under zcx-compositor, by design (with
     /// `--no-compositor`, [`interval::COMPOSITOR_COPY`] is left out).
     pub copies: &'static [&'static str],
+    /// The path exists only between zcx programs (the handoff): left out with `--no-compositor`.
+    pub needs_zcx: bool,
 }
 
 /// The rows, in the order they are measured and shown; put-image is the baseline of ratios.
-/// Adding a row (e.g. `shm-pixmap (handoff)` with `&["--handoff", "auto"]`) is one line here.
+/// Adding a row is one line here.
 #[rustfmt::skip]
 pub const ROWS: &[Row] = &[
-    Row { label: "put-image", mode: "put-image", producer_args: &[], compositor_args: &[], copies: interval::PUT_IMAGE_COPIES },
-    Row { label: "shm-pixmap (present)", mode: "shm-pixmap", producer_args: &[], compositor_args: &[], copies: interval::SHM_PIXMAP_PRESENT_COPIES },
+    Row { label: "put-image", mode: "put-image", producer_args: &[], compositor_args: &[], copies: interval::PUT_IMAGE_COPIES, needs_zcx: false },
+    Row { label: "shm-pixmap (present)", mode: "shm-pixmap", producer_args: &["--handoff", "off"], compositor_args: &[], copies: interval::SHM_PIXMAP_PRESENT_COPIES, needs_zcx: false },
+    Row { label: "shm-pixmap (handoff)", mode: "shm-pixmap", producer_args: &["--handoff", "auto"], compositor_args: &[], copies: interval::SHM_PIXMAP_HANDOFF_COPIES, needs_zcx: true },
 ];
 
 /// zcx-compositor arguments of every measured phase (besides `--layout normal --no-hud`).
@@ -101,6 +104,13 @@ pub fn run(opts: &DemoOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
     for (i, row) in ROWS.iter().enumerate() {
         if stop.load(Ordering::Relaxed) {
             break;
+        }
+        if row.needs_zcx && opts.no_compositor {
+            report.notes.push(format!(
+                "{}: left out: it hands frames to zcx-compositor (--no-compositor)",
+                row.label
+            ));
+            continue;
         }
         report.runs.push(demo.measure_row(i, row, &choice)?);
     }

@@ -59,12 +59,24 @@ fn demo_end_to_end_writes_report_and_screenshot() {
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["schema"], "zcx-report/2");
-    assert_eq!(report["runs"].as_array().map(Vec::len), Some(2));
+    let names: Vec<&str> = report["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["put-image", "shm-pixmap (present)", "shm-pixmap (handoff)"]
+    );
     // Each row has its own measured phase, with the compositor's own statistics, and the
-    // notes say that the side-by-side phase is a picture, not a measurement.
+    // notes say that the side-by-side phase is a picture, not a measurement. Only the handoff
+    // row hands frames to the compositor.
     for run in report["runs"].as_array().unwrap() {
         let stats = &run["compositor_stats"];
         assert!(stats["fps"].is_number(), "no compositor stats: {stats}");
+        let handed = stats["handoff_frames"].as_u64().unwrap_or(0);
+        assert_eq!(handed > 0, run["name"] == "shm-pixmap (handoff)", "{run}");
         assert!(
             run["per_screen_frame"]["end_to_end_cpu_ms"].is_number(),
             "{run}"
@@ -131,7 +143,7 @@ fn rows_never_claim_more_x_server_cpu_than_the_server_spent() {
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
     let runs = report["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 2, "{report}");
+    assert_eq!(runs.len(), 3, "{report}");
     let mut claimed_ms = 0.0;
     for run in runs {
         let per_frame = run["per_screen_frame"]["server_cpu_ms"].as_f64();
@@ -218,7 +230,14 @@ fn demo_beside_another_compositor_says_so_and_runs_with_no_compositor() {
         "{}",
         String::from_utf8_lossy(&without.stderr)
     );
-    assert!(dir.join("report.json").is_file());
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    // Without a compositor there is nobody to hand frames to: that row is left out, and said.
+    assert_eq!(report["runs"].as_array().map(Vec::len), Some(2), "{report}");
+    assert!(
+        report["notes"].to_string().contains("(handoff): left out"),
+        "{report}"
+    );
     let _ = manager.kill();
     let _ = manager.wait();
     let _ = std::fs::remove_dir_all(&dir);

@@ -92,37 +92,50 @@ pub fn run(opts: &BenchOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
 impl Bench<'_> {
     /// Every repetition of every cell, interleaved, behind a progress bar.
     fn run_matrix(&self, plan: &Plan, report: &mut Report) {
-        let total = u64::from(self.opts.reps) * (plan.modes.len() * plan.compositors.len()) as u64;
+        let cells: Vec<(&CompositorChoice, Variant<'_>)> = plan
+            .compositors
+            .iter()
+            .flat_map(|comp| {
+                plan.modes.iter().flat_map(move |mode| {
+                    Variant::of(mode, comp).into_iter().map(move |v| (comp, v))
+                })
+            })
+            .collect();
+        let total = u64::from(self.opts.reps) * cells.len() as u64;
         let bar = ProgressBar::new(total).with_style(
             ProgressStyle::with_template("{bar:30} {pos}/{len} cells {msg} [{elapsed} < {eta}]")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         'matrix: for rep in 1..=self.opts.reps {
-            for comp in &plan.compositors {
-                for mode in &plan.modes {
-                    if self.ctx.stop.load(Ordering::Relaxed) {
-                        break 'matrix;
-                    }
-                    bar.set_message(format!("{mode} / {} #{rep}", comp.name()));
-                    match self.run_cell(comp, mode, rep) {
-                        Ok(run) => report.runs.push(run),
-                        Err(e) => {
-                            let msg = format!("{mode} / {} #{rep} failed: {e:#}", comp.name());
-                            bar.println(format!("warning: {msg}"));
-                            report.notes.push(msg);
-                        }
-                    }
-                    bar.inc(1);
+            for (comp, variant) in &cells {
+                if self.ctx.stop.load(Ordering::Relaxed) {
+                    break 'matrix;
                 }
+                let name = format!("{} / {} #{rep}", variant.label, comp.name());
+                bar.set_message(name.clone());
+                match self.run_cell(comp, variant, rep) {
+                    Ok(run) => report.runs.push(run),
+                    Err(e) => {
+                        let msg = format!("{name} failed: {e:#}");
+                        bar.println(format!("warning: {msg}"));
+                        report.notes.push(msg);
+                    }
+                }
+                bar.inc(1);
             }
         }
         bar.finish_and_clear();
     }
 
     /// One producer, unscaled at (0, 0), under one compositor, observed for the duration.
-    fn run_cell(&self, comp: &CompositorChoice, mode: &str, rep: u32) -> anyhow::Result<Run> {
+    fn run_cell(
+        &self,
+        comp: &CompositorChoice,
+        variant: &Variant<'_>,
+        rep: u32,
+    ) -> anyhow::Result<Run> {
         let slug = comp.name().replace(':', "-");
-        let producer_args = vec![
+        let mut producer_args = vec![
             "--size".to_owned(),
             format!("{}x{}", self.opts.size.0, self.opts.size.1),
             "--fps".to_owned(),
@@ -130,18 +143,83 @@ impl Bench<'_> {
             "--warmup".to_owned(),
             WARMUP_FRAMES.to_string(),
         ];
+        producer_args.extend(variant.producer_args.iter().map(|&a| a.to_owned()));
+        let composited = *comp != CompositorChoice::None;
         let cell = Alone {
-            name: format!("{mode} / {} #{rep}", comp.name()),
-            mode,
+            name: format!("{} / {} #{rep}", variant.label, comp.name()),
+            mode: variant.mode,
             producer_args,
             compositor: comp,
             compositor_args: Vec::new(),
             duration: self.opts.duration,
-            tag: format!("{slug}-{rep}"),
+            tag: format!("{}{slug}-{rep}", variant.tag),
             rep,
-            copies: interval::design_copies(mode, *comp != CompositorChoice::None),
+            copies: variant.copies(composited),
         };
-        measure_alone(&self.ctx, &cell)
+        let mut run = measure_alone(&self.ctx, &cell)?;
+        run.mode = variant.label.clone();
+        Ok(run)
+    }
+}
+
+/// A producer configuration of the matrix: a mode, and for shm-pixmap under zcx-compositor
+/// both ways its frames can reach the compositor (`(present)`: PresentPixmap into the window;
+/// `(handoff)`: handed straight to the compositor, README "Frame handoff"). Elsewhere
+/// shm-pixmap always presents (`--handoff off`, so a bench never depends on who owns the
+/// screen).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant<'a> {
+    /// The row's name: the mode, with the delivery for shm-pixmap.
+    pub label: String,
+    pub mode: &'a str,
+    pub producer_args: &'static [&'static str],
+    /// Goes into file names, so that two variants of a mode do not share them.
+    tag: &'static str,
+    /// Frames are handed to the compositor.
+    handoff: bool,
+}
+
+impl<'a> Variant<'a> {
+    pub fn of(mode: &'a str, comp: &CompositorChoice) -> Vec<Variant<'a>> {
+        if mode != "shm-pixmap" {
+            return vec![Variant {
+                label: mode.to_owned(),
+                mode,
+                producer_args: &[],
+                tag: "",
+                handoff: false,
+            }];
+        }
+        let present = Variant {
+            label: "shm-pixmap (present)".into(),
+            mode,
+            producer_args: &["--handoff", "off"],
+            tag: "present-",
+            handoff: false,
+        };
+        match comp {
+            CompositorChoice::Zcx { .. } => vec![
+                present,
+                Variant {
+                    label: "shm-pixmap (handoff)".into(),
+                    mode,
+                    producer_args: &["--handoff", "auto"],
+                    tag: "handoff-",
+                    handoff: true,
+                },
+            ],
+            _ => vec![present],
+        }
+    }
+
+    fn copies(&self, composited: bool) -> Option<crate::report::DesignCopies> {
+        if self.handoff {
+            return Some(interval::without_compositor_copy(
+                interval::SHM_PIXMAP_HANDOFF_COPIES,
+                composited,
+            ));
+        }
+        interval::design_copies(self.mode, composited)
     }
 }
 
@@ -180,4 +258,35 @@ fn finish_report(report: &mut Report, dir: &Path, stop: &AtomicBool) -> anyhow::
     }
     println!("\nreport: {}", dir.join("index.html").display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shm_pixmap_has_both_deliveries_under_zcx_and_presents_elsewhere() {
+        let zcx = CompositorChoice::Zcx {
+            import: "auto".into(),
+        };
+        let labels = |v: Vec<Variant<'_>>| v.into_iter().map(|v| v.label).collect::<Vec<_>>();
+        assert_eq!(
+            labels(Variant::of("shm-pixmap", &zcx)),
+            ["shm-pixmap (present)", "shm-pixmap (handoff)"]
+        );
+        assert_eq!(
+            labels(Variant::of("shm-pixmap", &CompositorChoice::PicomXrender)),
+            ["shm-pixmap (present)"]
+        );
+        assert_eq!(labels(Variant::of("put-image", &zcx)), ["put-image"]);
+        let handoff = &Variant::of("shm-pixmap", &zcx)[1];
+        assert_eq!(handoff.producer_args, ["--handoff", "auto"]);
+        assert_eq!(handoff.copies(true).map(|c| c.count), Some(1));
+        assert_eq!(
+            Variant::of("shm-pixmap", &zcx)[0]
+                .copies(true)
+                .map(|c| c.count),
+            Some(2)
+        );
+    }
 }

@@ -84,6 +84,9 @@ pub const SHM_PUT_COPIES: &[&str] = &[
 ];
 /// shm-pixmap shown with Present under a compositor.
 pub const SHM_PIXMAP_PRESENT_COPIES: &[&str] = &["Present copy into the window", COMPOSITOR_COPY];
+/// shm-pixmap handed to zcx-compositor (README "Frame handoff"): it copies the shared pixmap
+/// straight to the screen.
+pub const SHM_PIXMAP_HANDOFF_COPIES: &[&str] = &[COMPOSITOR_COPY];
 
 /// The design copies of `mode` as `zcx bench` runs it (producer defaults), with or without a
 /// compositor; `None` where the count depends on the server (dri3).
