@@ -194,7 +194,7 @@ impl<'c> Compositor<'c> {
             gl = Rc::new(unsafe { GlContext::new(raw, options.screen_num, Some(overlay)) }?);
         }
         let renderer = GlRenderer::new(&gl.gl, width, height)?;
-        let importer = make_importer(conn, options.import, shm_usable, &gl, width, height)?;
+        let importer = make_importer(conn, options.import, shm_usable, &gl)?;
         let presenter: Box<dyn Presenter + 'c> = match present_mode {
             PresentMode::EglSurface => Box::new(EglSurfacePresenter::new(gl.clone(), height)),
             PresentMode::ShmPut => Box::new(ShmPutPresenter::new(
@@ -491,8 +491,6 @@ fn make_importer<'c>(
     mode: ImportMode,
     shm_usable: bool,
     gl: &GlContext,
-    width: u32,
-    height: u32,
 ) -> Result<Box<dyn PixmapImporter + 'c>, CompositorError> {
     let egl = EglImageApi::load(gl);
     let mode = match mode {
@@ -514,10 +512,9 @@ fn make_importer<'c>(
             }
             .into())
         }
-        ImportMode::ShmGetImage => Box::new(import::ShmGetImageImporter::new(
-            conn,
-            width as usize * height as usize * 4,
-        )?),
+        // One page at first: the segment grows to what an import needs, and with
+        // `server-copy` nothing may ever be imported.
+        ImportMode::ShmGetImage => Box::new(import::ShmGetImageImporter::new(conn, 4096)?),
         ImportMode::EglPixmap => match egl {
             Ok(api) => Box::new(import::EglPixmapImporter::new(api)),
             Err(missing) => return Err(import::egl_pixmap_unsupported(missing).into()),
