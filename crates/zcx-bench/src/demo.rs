@@ -1,10 +1,11 @@
-//! `zcx demo`: put-image and shm-pixmap producers under zcx-compositor (unless
-//! `--no-compositor`) in two phases. The measured phase (`--duration`) runs the compositor with
-//! `--layout normal --no-hud` and the windows unscaled at x = 0 and x = width/2, so the screen
-//! observer can read their stamp rows; the showcase phase (`--showcase`) restarts it with
-//! `--layout side-by-side --hud` and takes the screenshot, whose on-screen rate is the
-//! compositor's own composited fps. Then the report and the comparison table. Ctrl-C ends the
-//! current phase early and still writes what was measured.
+//! `zcx demo`: the truthful side-by-side. One measured phase per [`ROWS`] entry, each path
+//! ALONE under zcx-compositor (unless `--no-compositor`): one producer unscaled at (0, 0), the
+//! same compositor arguments, the same duration and the same observer, measured by
+//! `session::measure_alone` (so the X server's and the compositor's CPU in a row's interval are
+//! that row's). Then the showcase phase: every row's producer side by side with the HUD,
+//! shadows and borders, and the screenshot; its figures are the compositor's own (a picture,
+//! not a measurement). Then the report and the tables. Ctrl-C ends the current phase early
+//! and still writes what was measured.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,17 +15,16 @@ use anyhow::Context as _;
 use x11rb::connection::Connection as _;
 use zcx_x11::ZcxConnection;
 
-use crate::observer::{observe, Observation, ObserverConfig};
-use crate::report::{self, Machine, Report};
+use crate::report::{self, interval, Machine, Report};
 use crate::session::{
-    self, CompositorChoice, Display, ProducerRun, ProducerSpec, RunningCompositor, ZcxLook,
-    REDIRECT_WAIT, START_MARGIN,
+    self, measure_alone, Alone, CompositorChoice, Context, Display, ProducerRun, ProducerSpec,
+    RunningCompositor, ZcxLook, EXIT_WAIT,
 };
 
 /// The demo's options.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
-    /// The measured (unscaled, observed) phase.
+    /// Each row's measured (unscaled, observed) phase.
     pub duration: Duration,
     /// The side-by-side phase with the HUD, ending in the screenshot.
     pub showcase: Duration,
@@ -36,13 +36,34 @@ pub struct DemoOptions {
     pub command: String,
 }
 
-pub const DEMO_MODES: [&str; 2] = ["put-image", "shm-pixmap"];
+/// One row of the comparison: a path, measured alone.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    pub label: &'static str,
+    /// `zcx-producer --mode`.
+    pub mode: &'static str,
+    /// More producer arguments for this row (e.g. `--handoff off`).
+    pub producer_args: &'static [&'static str],
+    /// More zcx-compositor arguments for this row's measured phase.
+    pub compositor_args: &'static [&'static str],
+    /// The copies a frame takes to the screen under zcx-compositor, by design (with
+    /// `--no-compositor`, [`interval::COMPOSITOR_COPY`] is left out).
+    pub copies: &'static [&'static str],
+    /// The path exists only between zcx programs (the handoff): left out with `--no-compositor`.
+    pub needs_zcx: bool,
+}
 
-/// How long the compositor gets to start before the observation begins.
-const SETTLE: Duration = Duration::from_secs(1);
-/// How long a compositor gets to finish its last frame and exit by itself (a 4K frame on
-/// llvmpipe under load takes up to a second or two).
-const EXIT_WAIT: Duration = Duration::from_secs(6);
+/// The rows, in the order they are measured and shown; put-image is the baseline of ratios.
+/// Adding a row is one line here.
+#[rustfmt::skip]
+pub const ROWS: &[Row] = &[
+    Row { label: "put-image", mode: "put-image", producer_args: &[], compositor_args: &[], copies: interval::PUT_IMAGE_COPIES, needs_zcx: false },
+    Row { label: "shm-pixmap (present)", mode: "shm-pixmap", producer_args: &["--handoff", "off"], compositor_args: &[], copies: interval::SHM_PIXMAP_PRESENT_COPIES, needs_zcx: false },
+    Row { label: "shm-pixmap (handoff)", mode: "shm-pixmap", producer_args: &["--handoff", "auto"], compositor_args: &[], copies: interval::SHM_PIXMAP_HANDOFF_COPIES, needs_zcx: true },
+];
+
+/// zcx-compositor arguments of every measured phase (besides `--layout normal --no-hud`).
+pub const MEASURED_COMPOSITOR_ARGS: &[&str] = &[];
 
 /// What the showcase phase gave.
 #[derive(Debug, Default)]
@@ -51,23 +72,10 @@ struct Showcase {
     seconds: f64,
 }
 
-/// What the measured phase gave.
-struct Measured {
-    obs: Observation,
-    /// zcx-compositor's `--stats-json`.
-    stats: Option<serde_json::Value>,
-    /// The compositor's CPU from /proc over its life.
-    cpu_ms: Option<f64>,
-}
-
 /// What every step of the demo shares.
 struct Demo<'a> {
-    conn: &'a ZcxConnection,
-    screen_num: usize,
-    display: &'a str,
-    dir: &'a Path,
+    ctx: Context<'a>,
     opts: &'a DemoOptions,
-    stop: &'a AtomicBool,
 }
 
 /// Runs the demo; returns the report directory.
@@ -81,13 +89,11 @@ pub fn run(opts: &DemoOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
         .unwrap_or_else(|| report::default_dir(&opts.target_dir, report.created_unix_s));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let demo = Demo {
-        conn: &c.conn,
-        screen_num: c.screen_num,
-        display: &display.name,
-        dir: &dir,
+        ctx: Context::new(&c.conn, c.screen_num, &display.name, &dir, stop),
         opts,
-        stop,
     };
+    let (w, h) = opts.size;
+    report.memcpy_ms_per_frame = Some(session::memcpy_ms(w as usize * h as usize * 4));
     let choice = if opts.no_compositor {
         CompositorChoice::None
     } else {
@@ -95,17 +101,26 @@ pub fn run(opts: &DemoOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
             import: "auto".into(),
         }
     };
-    let producers = demo.start_producers()?;
-    let windows: Vec<u32> = producers.iter().map(|p| p.window.id).collect();
-    let measured = demo.measure(&choice, &windows)?;
+    for (i, row) in ROWS.iter().enumerate() {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        if row.needs_zcx && opts.no_compositor {
+            report.notes.push(format!(
+                "{}: left out: it hands frames to zcx-compositor (--no-compositor)",
+                row.label
+            ));
+            continue;
+        }
+        report.runs.push(demo.measure_row(i, row, &choice)?);
+    }
     let showcase = if opts.no_compositor || stop.load(Ordering::Relaxed) {
         demo.take_screenshot(&mut report);
         None
     } else {
-        Some(demo.showcase(&mut report))
+        Some(demo.showcase(&mut report)?)
     };
-    fill_report(&mut report, producers, &choice, &measured);
-    describe_phases(&mut report, &measured.obs, showcase.as_ref(), stop);
+    describe_phases(&mut report, opts, showcase.as_ref(), stop);
     report::write_report(&dir, &report)?;
     print_report(&report, &dir);
     drop(display);
@@ -127,70 +142,78 @@ fn new_report(
     ))
 }
 
+/// `--size WxH` and a warm-up that follows the duration (a second of it per frame, 3 to 30)
+/// so that a short demo still measures the slow socket path in its steady state.
+fn producer_args(opts: &DemoOptions, row: &Row) -> Vec<String> {
+    let (w, h) = opts.size;
+    let warmup = (opts.duration.as_secs() as u32).clamp(3, 30);
+    let mut args = vec![
+        "--size".to_owned(),
+        format!("{w}x{h}"),
+        "--warmup".to_owned(),
+        warmup.to_string(),
+    ];
+    args.extend(row.producer_args.iter().map(|&a| a.to_owned()));
+    args
+}
+
 impl Demo<'_> {
-    /// The producers of [`DEMO_MODES`], unscaled, the n-th at x = n × width / 2. Their warm-up
-    /// follows the duration (a second of it per frame, 3 to 30) so that a short demo still
-    /// measures the slow socket path.
-    fn start_producers(&self) -> anyhow::Result<Vec<ProducerRun>> {
-        let (w, h) = self.opts.size;
-        let warmup = (self.opts.duration.as_secs() as u32).clamp(3, 30);
-        let extra = [
-            "--size".to_owned(),
-            format!("{w}x{h}"),
-            "--warmup".to_owned(),
-            warmup.to_string(),
-        ];
-        let width = i32::from(self.conn.setup().roots[self.screen_num].width_in_pixels);
-        let mut producers = Vec::new();
-        for (i, mode) in DEMO_MODES.iter().enumerate() {
+    /// Row `i`'s measured phase: its producer alone under `choice`, observed.
+    fn measure_row(
+        &self,
+        i: usize,
+        row: &Row,
+        choice: &CompositorChoice,
+    ) -> anyhow::Result<report::Run> {
+        println!(
+            "measuring {} alone on {} for {:?}…",
+            row.label, self.ctx.display, self.opts.duration
+        );
+        let composited = *choice != CompositorChoice::None;
+        let compositor_args = MEASURED_COMPOSITOR_ARGS
+            .iter()
+            .chain(row.compositor_args)
+            .map(|&a| a.to_owned())
+            .collect();
+        let alone = Alone {
+            name: row.label.to_owned(),
+            mode: row.mode,
+            producer_args: producer_args(self.opts, row),
+            compositor: choice,
+            compositor_args,
+            duration: self.opts.duration,
+            tag: format!("measured-{}", i + 1),
+            rep: 0,
+            copies: Some(interval::without_compositor_copy(row.copies, composited)),
+        };
+        measure_alone(&self.ctx, &alone).with_context(|| format!("measuring {}", row.label))
+    }
+
+    /// Every row's producer side by side (the n-th at x = n × width / rows until the
+    /// compositor lays them out), zcx-compositor with the HUD, shadows and borders, the
+    /// screenshot after `--showcase`; its statistics are the compositor's own.
+    fn showcase(&self, report: &mut Report) -> anyhow::Result<Showcase> {
+        let ctx = &self.ctx;
+        let width = i32::from(ctx.conn.setup().roots[ctx.screen_num].width_in_pixels);
+        let mut producers: Vec<ProducerRun> = Vec::new();
+        for (i, row) in ROWS.iter().enumerate() {
+            let args = producer_args(self.opts, row);
+            let tag = format!("-showcase-{}", i + 1);
             let spec = ProducerSpec {
-                display: self.display,
-                mode,
-                out_dir: self.dir,
-                tag: "",
-                extra: &extra,
+                display: ctx.display,
+                mode: row.mode,
+                out_dir: ctx.dir,
+                tag: &tag,
+                extra: &args,
             };
-            let mut p = session::start_producer(self.conn, self.screen_num, &spec, self.stop)?;
-            session::place_window(self.conn, &mut p, i as i32 * width / 2)?;
+            let mut p = session::start_producer(ctx.conn, ctx.screen_num, &spec, ctx.stop)?;
+            session::place_window(ctx.conn, &mut p, i as i32 * width / ROWS.len() as i32)?;
             producers.push(p);
         }
-        Ok(producers)
-    }
-
-    /// The measured phase: `choice` with `--layout normal --no-hud` (stamps readable), the
-    /// observer for the duration, then the compositor's exit by its `--duration`.
-    fn measure(&self, choice: &CompositorChoice, windows: &[u32]) -> anyhow::Result<Measured> {
-        let look = ZcxLook {
-            side_by_side: false,
-            hud: false,
-            decorations: false,
-            duration: Some(SETTLE + self.opts.duration + START_MARGIN),
-        };
-        let mut compositor =
-            RunningCompositor::start(choice, self.display, self.dir, "measured", look)?;
-        if let Some(comp) = compositor.as_mut() {
-            comp.wait_redirected(self.conn, windows, REDIRECT_WAIT, self.stop)?;
-            comp.check_started(SETTLE)?;
-        }
         println!(
-            "measuring {} unscaled producers on {} for {:?}…",
-            windows.len(),
-            self.display,
-            self.opts.duration
+            "showcase: {} producers side by side with the HUD…",
+            producers.len()
         );
-        let config = ObserverConfig {
-            duration: self.opts.duration,
-            ..Default::default()
-        };
-        let obs = observe(self.conn, self.screen_num, &config, self.stop);
-        let cpu_ms = compositor.as_ref().and_then(RunningCompositor::cpu_ms);
-        let stats = compositor.and_then(|c| c.finish_within(EXIT_WAIT, self.stop));
-        Ok(Measured { obs, stats, cpu_ms })
-    }
-
-    /// Restarts zcx-compositor side by side with the HUD, waits `--showcase` and takes the
-    /// screenshot; its statistics give the composited (on-screen) rate of this phase.
-    fn showcase(&self, report: &mut Report) -> Showcase {
         let choice = CompositorChoice::Zcx {
             import: "auto".into(),
         };
@@ -200,105 +223,76 @@ impl Demo<'_> {
             hud: true,
             decorations: true,
             duration: Some(self.opts.showcase + EXIT_WAIT / 3),
+            extra: &[],
         };
         let started = std::time::Instant::now();
-        let comp = RunningCompositor::start(&choice, self.display, self.dir, "side-by-side", look)
+        let comp = RunningCompositor::start(&choice, ctx.display, ctx.dir, "side-by-side", look)
             .unwrap_or_else(|e| {
                 report
                     .notes
                     .push(format!("the side-by-side phase did not start: {e:#}"));
                 None
             });
-        session::wait_unless_stopped(self.opts.showcase, self.stop);
+        session::wait_unless_stopped(self.opts.showcase, ctx.stop);
         self.take_screenshot(report);
         let seconds = started.elapsed().as_secs_f64();
-        Showcase {
-            stats: comp.and_then(|c| c.finish_within(EXIT_WAIT, self.stop)),
-            seconds,
-        }
+        let stats = comp.and_then(|c| c.finish_within(EXIT_WAIT, ctx.stop));
+        drop(producers);
+        Ok(Showcase { stats, seconds })
     }
 
     fn take_screenshot(&self, report: &mut Report) {
-        let path = self.dir.join("screenshot.png");
-        if let Err(e) = session::save_root_png(self.conn, self.screen_num, &path) {
+        let path = self.ctx.dir.join("screenshot.png");
+        if let Err(e) = session::save_root_png(self.ctx.conn, self.ctx.screen_num, &path) {
             report.notes.push(format!("no screenshot: {e:#}"));
         }
-    }
-}
-
-/// One run per producer with the measured phase's figures. The compositor's CPU per
-/// composited frame comes from its `--stats-json`, else from /proc spread over the frames
-/// the producers sent.
-fn fill_report(
-    report: &mut Report,
-    producers: Vec<ProducerRun>,
-    choice: &CompositorChoice,
-    measured: &Measured,
-) {
-    let Measured { obs, stats, cpu_ms } = measured;
-    report.observer_cpu_percent = Some(obs.observer_cpu_percent);
-    let name = choice.name();
-    for p in producers {
-        report.runs.push(p.into_run(Some(obs), &name, 0));
-    }
-    let from_stats = stats
-        .as_ref()
-        .and_then(|s| s.get("cpu_ms_per_frame")?.as_f64());
-    let frames: u64 = report
-        .runs
-        .iter()
-        .filter_map(|r| r.producer.as_ref().map(|p| p.frames))
-        .sum();
-    let from_proc = cpu_ms.filter(|_| frames > 0).map(|c| c / frames as f64);
-    if from_stats.is_none() && from_proc.is_some() {
-        report.notes.push("compositor CPU per frame comes from /proc over the frames the producers sent (zcx-compositor wrote no statistics)".into());
-    }
-    for r in &mut report.runs {
-        r.compositor_cpu_ms_per_frame = from_stats.or(from_proc);
-        r.compositor_stats = stats.clone();
     }
 }
 
 /// Says plainly what each phase measured and what it could not.
 fn describe_phases(
     report: &mut Report,
-    obs: &Observation,
+    opts: &DemoOptions,
     showcase: Option<&Showcase>,
     stop: &AtomicBool,
 ) {
-    let n = &mut report.notes;
-    n.push(format!(
-        "measured phase ({:.1} s): windows unscaled (the second covers the right half of the first), no HUD; on-screen fps, latency, dropped and torn frames come from the screen observer reading their stamp rows",
-        obs.duration_s
-    ));
-    if let Some(stats) = report
-        .runs
-        .first()
-        .and_then(|r| r.compositor_stats.as_ref())
-    {
-        n.push(format!(
-            "measured phase: zcx-compositor {}",
-            compositor_line(stats)
-        ));
+    let compositor = if opts.no_compositor {
+        "no compositor"
+    } else {
+        "zcx-compositor --layout normal --no-hud"
+    };
+    let mut notes = vec![format!(
+        "measured phases: one per row, each path ALONE ({compositor}, one producer unscaled at (0, 0), {:.1} s observed); every figure of a row comes from its interval: CPU and context switches of producer, X server and compositor from /proc at both ends, on-screen fps, latency, dropped and torn frames from the screen observer reading the stamp rows, producer fps from the frame numbers in those stamps",
+        opts.duration.as_secs_f64()
+    )];
+    for r in &report.runs {
+        if let Some(stats) = &r.compositor_stats {
+            notes.push(format!(
+                "{}: zcx-compositor {}",
+                r.name,
+                compositor_line(stats)
+            ));
+        }
     }
+    let copies_unit = report.memcpy_ms_per_frame.map_or(String::new(), |m| {
+        format!(" (a memcpy of one frame took {m:.2} ms here)")
+    });
+    notes.push(format!("copies per frame (design) is a count from each path's design, not a measurement; the measured companion is the X server's CPU per frame on screen divided by a memcpy of one frame{copies_unit}"));
     if let Some(s) = showcase {
         let what = s
             .stats
             .as_ref()
             .map_or_else(|| "wrote no statistics".to_owned(), compositor_line);
-        n.push(format!("side-by-side phase ({:.1} s, HUD on, the screenshot): windows scaled into columns, so their stamps cannot be read and per-window on-screen fps, latency, drops and tearing were NOT measured; zcx-compositor {what}", s.seconds));
+        notes.push(format!("showcase phase ({:.1} s, the screenshot): every row's producer at once, scaled side by side with the HUD, shadows and borders — a picture, not a measurement: the paths share the X server and the compositor, and the scaled stamps cannot be read; the compositor's own figures: {what}", s.seconds));
     }
-    n.push(
-        "producer figures cover each producer's whole run (both phases), warm-up frames excluded"
-            .into(),
-    );
     if stop.load(Ordering::Relaxed) {
-        n.push("interrupted (Ctrl-C): the phases ended early; figures cover what ran".into());
+        notes.push("interrupted (Ctrl-C): the phases ended early; figures cover what ran".into());
     }
     if let Ok(l) = std::fs::read_to_string("/proc/loadavg") {
         let l: Vec<&str> = l.split_whitespace().take(3).collect();
-        n.push(format!("load average at the end: {}", l.join(" ")));
+        notes.push(format!("load average at the end: {}", l.join(" ")));
     }
+    report.notes.extend(notes);
     report.add_comparison_notes();
 }
 
@@ -321,11 +315,28 @@ fn compositor_line(s: &serde_json::Value) -> String {
     )
 }
 
-/// The table, the notes and where the report is.
-pub fn print_report(report: &Report, dir: &std::path::Path) {
+/// The tables, the notes and where the report is.
+pub fn print_report(report: &Report, dir: &Path) {
     println!("\n{}", report::table(report));
     for n in &report.notes {
         println!("- {n}");
     }
     println!("\nreport: {}", dir.join("index.html").display());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_start_with_the_baseline_and_have_distinct_labels() {
+        assert_eq!(ROWS[0].mode, "put-image");
+        let mut labels: Vec<&str> = ROWS.iter().map(|r| r.label).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        assert_eq!(labels.len(), ROWS.len());
+        let c: crate::report::DesignCopies =
+            interval::without_compositor_copy(ROWS[1].copies, false);
+        assert_eq!(c.count, 1);
+    }
 }

@@ -18,7 +18,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// One frame at a time between two processes: socket writes of four sizes vs a shared memfd.
+    /// One frame at a time between two processes: socket buffers of four sizes vs a shared memfd.
     Ipc(cmd_ipc::IpcCli),
     /// What this display supports: extensions, shared pixmaps, DRI3, GL, modes and importers.
     Probe {
@@ -44,9 +44,9 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         json: Option<std::path::PathBuf>,
     },
-    /// put-image and shm-pixmap side by side under zcx-compositor: screenshot, report, table.
+    /// Each path measured alone under zcx-compositor, then side by side: report, screenshot.
     Demo {
-        /// Seconds of the measured phase (unscaled windows, observed on the screen).
+        /// Seconds each path is observed alone (its measured phase, an unscaled window).
         #[arg(long, default_value_t = 20.0)]
         duration: f64,
         /// Seconds of the side-by-side phase with the HUD that ends in the screenshot.
@@ -58,9 +58,12 @@ enum Command {
         /// Run without a compositor (e.g. when another one already runs).
         #[arg(long)]
         no_compositor: bool,
-        /// X display (default: $DISPLAY, else a private Xvfb at 3840x2160x24).
+        /// X display (default: $DISPLAY, else a private Xvfb of --size).
         #[arg(long)]
         display: Option<String>,
+        /// Frame size, WxH (also the private Xvfb's screen).
+        #[arg(long, default_value = "3840x2160", value_parser = zcx_producer::cli::parse_size)]
+        size: (u32, u32),
     },
     /// Producer modes × compositors (zcx per importer, picom, xcompmgr, none), repeated and
     /// interleaved: on-screen fps and latency, CPU, ratios against put-image.
@@ -89,11 +92,13 @@ fn main() -> std::process::ExitCode {
             out,
             no_compositor,
             display,
+            size,
         } => demo(
             [*duration, *showcase],
             out.clone(),
             *no_compositor,
             display.clone(),
+            *size,
         ),
         Command::Bench(args) => {
             stop_flag().and_then(|stop| cmd_bench::run(args, &stop, target_dir()))
@@ -175,6 +180,7 @@ fn demo(
     out: Option<std::path::PathBuf>,
     no_compositor: bool,
     display: Option<String>,
+    size: (u32, u32),
 ) -> anyhow::Result<()> {
     use anyhow::Context as _;
     let stop = stop_flag()?;
@@ -186,7 +192,7 @@ fn demo(
         out,
         no_compositor,
         display,
-        size: (3840, 2160),
+        size,
         target_dir: target_dir(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };

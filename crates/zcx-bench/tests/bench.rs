@@ -1,6 +1,7 @@
-//! `zcx bench` on a tiny matrix (320x180, one repetition, `none` and `zcx`, two modes) on its
-//! own Xvfb: every cell runs, the observer reads the unscaled windows, zcx-compositor's own
-//! statistics reach the report, and the medians table is printed and written.
+//! `zcx bench` on a tiny matrix (320x180, one repetition, `none` and `zcx`, two modes, and
+//! shm-pixmap both presented and handed off under zcx) on its own Xvfb: every cell runs, the
+//! observer reads the unscaled windows, zcx-compositor's own statistics reach the report, and
+//! the medians table is printed and written.
 
 mod common;
 
@@ -44,7 +45,17 @@ fn tiny_matrix_runs_every_cell_and_writes_the_report() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("| zcx:auto | shm-pixmap | 1 |"), "{stdout}");
+    // Under zcx-compositor shm-pixmap runs both ways: presented, and handed to the compositor.
+    for row in ["shm-pixmap (present)", "shm-pixmap (handoff)"] {
+        assert!(
+            stdout.contains(&format!("| zcx:auto | {row} | 1 |")),
+            "{stdout}"
+        );
+    }
+    assert!(
+        !stdout.contains("| none | shm-pixmap (handoff)"),
+        "{stdout}"
+    );
     for f in [
         "report.json",
         "report.md",
@@ -57,7 +68,7 @@ fn tiny_matrix_runs_every_cell_and_writes_the_report() {
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
     let runs = report["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 4, "{report}");
+    assert_eq!(runs.len(), 5, "{report}");
     for r in runs {
         // Unscaled windows: the observer saw frames on the screen in every cell.
         assert!(
@@ -65,8 +76,22 @@ fn tiny_matrix_runs_every_cell_and_writes_the_report() {
             "nothing seen on screen: {r}"
         );
         assert!(r["producer"]["frames"].as_u64() > Some(0), "{r}");
+        // The same interval figures as a demo row.
+        assert!(
+            r["per_screen_frame"]["end_to_end_cpu_ms"].is_number(),
+            "{r}"
+        );
+        assert!(r["interval"]["producer_fps"].is_number(), "{r}");
         if r["compositor"] == "zcx:auto" {
             assert!(r["compositor_stats"]["fps"].is_number(), "{r}");
+        }
+        let handed = r["compositor_stats"]["handoff_frames"]
+            .as_u64()
+            .unwrap_or(0);
+        if r["mode"] == "shm-pixmap (handoff)" {
+            assert!(handed > 0, "no frame was handed off: {r}");
+        } else {
+            assert_eq!(handed, 0, "{r}");
         }
     }
     std::fs::remove_dir_all(&dir).unwrap();

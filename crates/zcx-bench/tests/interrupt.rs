@@ -106,14 +106,15 @@ fn ctrl_c_during_demo_writes_the_report_and_reaps_every_child() {
         return;
     }
     let dir = common::fresh_dir("int-demo");
-    let zcx = start(&["demo", "--duration", "60"], &dir);
-    // Mid-run: Xvfb, both producers and the compositor are up.
+    let zcx = start(&["demo", "--duration", "60", "--size", "960x540"], &dir);
+    // Mid-run: Xvfb, the first row's producer and the compositor are up.
     let report = interrupt(zcx, &dir, |seen| {
         let names: Vec<String> = seen.iter().map(|&p| procs::comm(p)).collect();
         let count = |n: &str| names.iter().filter(|c| c.starts_with(n)).count();
-        count("Xvfb") == 1 && count("zcx-producer") == 2 && count("zcx-compositor") >= 1
+        count("Xvfb") == 1 && count("zcx-producer") == 1 && count("zcx-compositor") >= 1
     });
-    assert_eq!(report["runs"].as_array().map(Vec::len), Some(2));
+    // The row cut short is reported; the rows after it and the showcase do not run.
+    assert_eq!(report["runs"].as_array().map(Vec::len), Some(1));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -161,12 +162,13 @@ fn sigkill_of_zcx_takes_its_children_along() {
         return;
     }
     let dir = common::fresh_dir("int-kill");
-    let mut zcx = start(&["demo", "--duration", "60"], &dir);
+    let mut zcx = start(&["demo", "--duration", "60", "--size", "960x540"], &dir);
     let pid = zcx.id();
     let mut seen: Vec<u32> = Vec::new();
+    // Xvfb, the first row's producer and the compositor.
     let ready = wait_for(Duration::from_secs(90), || {
         seen = procs::descendants(pid);
-        seen.len() >= 4
+        seen.len() >= 3
     });
     assert!(ready, "children never all started: {seen:?}");
     zcx.kill().unwrap();

@@ -22,6 +22,7 @@ use crate::composite::CompositeMode;
 use crate::decor::Decorations;
 use crate::gl::egl_image::EglImageApi;
 use crate::gl::{GlContext, GlError, GlRenderer, NativeWindow};
+use crate::handoff::Handoffs;
 use crate::import::{self, ImportError, ImportMode, PixmapImporter};
 use crate::layout::Layout;
 use crate::manager::{ManagerError, ManagerSession};
@@ -104,6 +105,8 @@ pub struct Options {
     /// Let a full-screen opaque window with nothing over it bypass compositing
     /// (`unredirect`); `--no-unredirect` turns it off.
     pub unredirect: bool,
+    /// Take frames handed over by producers (`handoff`; `--no-handoff` turns it off).
+    pub handoff: bool,
 }
 
 /// Why the event loop ended; every one of them is a clean exit.
@@ -149,6 +152,8 @@ pub struct Compositor<'c> {
     pub(crate) unredirected: Option<WindowId>,
     /// The candidate whose unredirection the server refused (`xunredirect`).
     pub(crate) unredirect_refused: Option<WindowId>,
+    /// Frames handed over by producers, when this compositor takes them.
+    pub(crate) handoffs: Option<Handoffs>,
     pub(crate) options: Options,
     pub counters: Counters,
     pub stats: CompositorStats,
@@ -196,7 +201,7 @@ impl<'c> Compositor<'c> {
             gl = Rc::new(unsafe { GlContext::new(raw, options.screen_num, Some(overlay)) }?);
         }
         let renderer = GlRenderer::new(&gl.gl, width, height)?;
-        let importer = make_importer(conn, options.import, shm_usable, &gl, width, height)?;
+        let importer = make_importer(conn, options.import, shm_usable, &gl)?;
         let presenter: Box<dyn Presenter + 'c> = match present_mode {
             PresentMode::EglSurface => Box::new(EglSurfacePresenter::new(gl.clone(), height)),
             PresentMode::ShmPut => Box::new(ShmPutPresenter::new(
@@ -254,6 +259,19 @@ impl<'c> Compositor<'c> {
             importer.name(),
             presenter.name()
         );
+        let handoffs = if !options.handoff {
+            log::info!("handoff: off (--no-handoff): producers present their frames");
+            None
+        } else if importer.aliases_pixmaps() {
+            log::info!(
+                "handoff: off: the {} importer makes each window pixmap its texture, so a \
+                 handed pixmap would not be read",
+                importer.name()
+            );
+            None
+        } else {
+            Some(Handoffs::advertise(conn, session.selection_window())?)
+        };
         let scratch = RegionWrapper::create_region(conn, &[])?;
         let mut model = WindowModel::new(width, height);
         model.set_layout(options.layout);
@@ -282,6 +300,7 @@ impl<'c> Compositor<'c> {
             pending_sync: Vec::new(),
             unredirected: None,
             unredirect_refused: None,
+            handoffs,
             options,
             counters: Counters::default(),
             stats: CompositorStats::new(),
@@ -344,11 +363,26 @@ impl<'c> Compositor<'c> {
     }
 
     pub(crate) fn untrack(&mut self, id: WindowId) {
+        if let Some(h) = &mut self.handoffs {
+            h.forget(id);
+        }
         self.release_pixmap_users(id);
         self.renderer.remove_window(id);
         self.resources.remove(&id);
         self.damaged.remove(&id);
         self.live.remove(&id);
+    }
+
+    /// The pixmap that holds `id`'s contents now (`contents_pixmap`).
+    pub(crate) fn contents_pixmap(&self, id: WindowId) -> Option<x11rb::protocol::xproto::Pixmap> {
+        contents_pixmap(&self.resources, self.handoffs.as_ref(), id)
+    }
+
+    /// Frames taken and refused through the handoff (`--stats-json`).
+    pub fn handoff_counts(&self) -> (u64, u64) {
+        self.handoffs
+            .as_ref()
+            .map_or((0, 0), |h| (h.taken, h.refused))
     }
 
     /// The importer's and the present path's names (`--stats-json`).
@@ -430,6 +464,17 @@ impl<'c> Compositor<'c> {
     }
 }
 
+/// The pixmap that holds `id`'s contents now: the frame its producer handed over, else the
+/// window's named pixmap (`None` while it has none: unmapped or not redirected).
+pub(crate) fn contents_pixmap<C: Connection>(
+    resources: &HashMap<WindowId, WindowResources<'_, C>>,
+    handoffs: Option<&Handoffs>,
+    id: WindowId,
+) -> Option<x11rb::protocol::xproto::Pixmap> {
+    let named = resources.get(&id)?.pixmap.as_ref()?.pixmap();
+    Some(handoffs.and_then(|h| h.pixmap(id)).unwrap_or(named))
+}
+
 /// Whether SIGINT/SIGTERM has written to the signal pipe, without waiting.
 fn signal_pending(signals: &UnixStream) -> Result<bool, CompositorError> {
     let mut fds = [PollFd::new(signals.as_fd(), PollFlags::POLLIN)];
@@ -455,8 +500,6 @@ fn make_importer<'c>(
     mode: ImportMode,
     shm_usable: bool,
     gl: &GlContext,
-    width: u32,
-    height: u32,
 ) -> Result<Box<dyn PixmapImporter + 'c>, CompositorError> {
     let egl = EglImageApi::load(gl);
     let mode = match mode {
@@ -478,10 +521,9 @@ fn make_importer<'c>(
             }
             .into())
         }
-        ImportMode::ShmGetImage => Box::new(import::ShmGetImageImporter::new(
-            conn,
-            width as usize * height as usize * 4,
-        )?),
+        // One page at first: the segment grows to what an import needs, and with
+        // `server-copy` nothing may ever be imported.
+        ImportMode::ShmGetImage => Box::new(import::ShmGetImageImporter::new(conn, 4096)?),
         ImportMode::EglPixmap => match egl {
             Ok(api) => Box::new(import::EglPixmapImporter::new(api)),
             Err(missing) => return Err(import::egl_pixmap_unsupported(missing).into()),

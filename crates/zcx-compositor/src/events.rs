@@ -12,7 +12,9 @@ use x11rb::x11_utils::X11Error;
 
 use crate::background::BACKGROUND_TEXTURE;
 use crate::compositor::{Compositor, CompositorError, Exit};
+use crate::handoff::WindowFacts;
 use crate::model::{Configure, Geometry, Place};
+use crate::region::Rect;
 use crate::server_copy::ServerCopyError;
 use crate::xwindows;
 
@@ -30,7 +32,7 @@ impl Compositor<'_> {
                 self.untrack(e.window);
             }
             Event::MapNotify(e) if e.event == self.root() => self.model.handle_map(e.window),
-            Event::UnmapNotify(e) if e.event == self.root() => self.handle_unmap(e.window),
+            Event::UnmapNotify(e) if e.event == self.root() => self.handle_unmap(e.window)?,
             Event::ConfigureNotify(e) => self.handle_configure(e)?,
             Event::ReparentNotify(e) => self.handle_reparent(e)?,
             Event::CirculateNotify(e) => self.handle_circulate(e),
@@ -50,7 +52,16 @@ impl Compositor<'_> {
                 let d = e.data.as_data32();
                 self.pending_sync.push((d[0], d[1]));
             }
-            Event::Error(e) => handle_error(&e),
+            Event::ClientMessage(e)
+                if e.format == 32
+                    && self.handoffs.as_ref().is_some_and(|h| h.is_frame(e.type_)) =>
+            {
+                self.handle_handoff(e.data.as_data32())?;
+            }
+            Event::Error(e) => {
+                handle_error(&e);
+                self.handoff_pixmap_failed(e.bad_value);
+            }
             other => log::trace!("ignored event {other:?}"),
         }
         Ok(None)
@@ -70,7 +81,68 @@ impl Compositor<'_> {
         self.read_new_producer_stats(&[e.window])
     }
 
-    fn handle_unmap(&mut self, window: u32) {
+    /// A producer handed a frame over: if it is taken, the window's contents are that pixmap
+    /// now, and all of it changed.
+    fn handle_handoff(&mut self, words: [u32; 5]) -> Result<(), CompositorError> {
+        // A window mapped in this same batch of events gets its pixmap named at the next
+        // repaint: name it now, so its first frames are not refused.
+        if self
+            .model
+            .get(words[1])
+            .is_some_and(|w| w.needs_pixmap && w.is_visible())
+        {
+            self.rename_pixmaps()?;
+        }
+        let Some(handoffs) = &mut self.handoffs else {
+            return Ok(());
+        };
+        let (model, resources, root_depth) = (&self.model, &self.resources, self.root_depth);
+        let facts = |id| {
+            let w = model.get(id)?;
+            let g = w.info.geometry;
+            let named = resources.get(&id).is_some_and(|r| r.pixmap.is_some());
+            Some(WindowFacts {
+                width: g.width,
+                height: g.height,
+                depth: w.info.depth,
+                border_width: g.border_width,
+                drawn: named && w.is_visible() && w.info.depth == root_depth,
+            })
+        };
+        if let Some(id) = handoffs.take(self.conn, words, facts)? {
+            self.live.insert(id, std::time::Instant::now());
+            self.damage_whole(id);
+        }
+        Ok(())
+    }
+
+    /// All of `id`'s contents changed (another pixmap holds them now).
+    fn damage_whole(&mut self, id: u32) {
+        let (width, height) = self
+            .model
+            .get(id)
+            .map_or((0, 0), |w| w.info.geometry.outer_size());
+        self.model
+            .handle_damage(id, &[Rect::new(0, 0, width, height)]);
+    }
+
+    /// A handed pixmap that failed in a request is dropped: its window's own pixmap shows.
+    fn handoff_pixmap_failed(&mut self, resource: u32) {
+        let Some(id) = self
+            .handoffs
+            .as_mut()
+            .and_then(|h| h.pixmap_failed(resource))
+        else {
+            return;
+        };
+        log::debug!("handoff: pixmap {resource:#x} of window {id:#x} vanished");
+        self.damage_whole(id);
+    }
+
+    fn handle_unmap(&mut self, window: u32) -> Result<(), CompositorError> {
+        if let Some(h) = &mut self.handoffs {
+            h.release(self.conn, window)?;
+        }
         self.model.handle_unmap(window);
         // The named pixmap of an unmapped window is stale; its texture too.
         self.release_pixmap_users(window);
@@ -78,6 +150,7 @@ impl Compositor<'_> {
             res.pixmap = None;
         }
         self.renderer.remove_window(window);
+        Ok(())
     }
 
     fn handle_configure(&mut self, e: ConfigureNotifyEvent) -> Result<(), CompositorError> {
@@ -94,6 +167,16 @@ impl Compositor<'_> {
             e.height.into(),
             e.border_width.into(),
         );
+        let resized = self.model.get(e.window).is_some_and(|w| {
+            let g = w.info.geometry;
+            (g.width, g.height, g.border_width)
+                != (geometry.width, geometry.height, geometry.border_width)
+        });
+        if resized {
+            if let Some(h) = &mut self.handoffs {
+                h.resized(self.conn, e.window)?;
+            }
+        }
         let above_sibling = (e.above_sibling != x11rb::NONE).then_some(e.above_sibling);
         self.model.handle_configure(Configure {
             id: e.window,

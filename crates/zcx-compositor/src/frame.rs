@@ -71,12 +71,8 @@ impl Compositor<'_> {
         // Import first: its replies then wait only for what was queued before, and the
         // server's copies run while GL draws.
         self.import_needed(&split.gl)?;
-        let pixmap = |id| {
-            self.resources
-                .get(&id)
-                .and_then(|r| r.pixmap.as_ref())
-                .map(|p| p.pixmap())
-        };
+        let (resources, handoffs) = (&self.resources, self.handoffs.as_ref());
+        let pixmap = |id| crate::compositor::contents_pixmap(resources, handoffs, id);
         if let Some(copier) = &self.copier {
             copier.fill(&split.fills)?;
             copier.tile(&split.tiles)?;
@@ -101,6 +97,9 @@ impl Compositor<'_> {
         if let Some(hud) = &mut self.server_hud {
             let panels = &self.hud;
             hud.draw(&self.renderer, &split.hud, |id| panels.visible(id))?;
+        }
+        if let Some(h) = &mut self.handoffs {
+            h.repainted(self.conn)?;
         }
         let t = FrameTimes {
             import: draw_started - started,
@@ -249,12 +248,7 @@ impl Compositor<'_> {
         (width, height): (u32, u32),
         rects: &[Rect],
     ) -> Result<(), CompositorError> {
-        let Some(pixmap) = self
-            .resources
-            .get(&id)
-            .and_then(|r| r.pixmap.as_ref())
-            .map(|p| p.pixmap())
-        else {
+        let Some(pixmap) = self.contents_pixmap(id) else {
             return Ok(());
         };
         let src = ImportSource {

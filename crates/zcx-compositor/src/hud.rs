@@ -40,6 +40,8 @@ pub struct ProducerStats {
     pub socket_bytes: Option<f64>,
     pub cpu_client: Option<f64>,
     pub cpu_server: Option<f64>,
+    /// Most of the frames were handed to the compositor (README "Frame handoff").
+    pub handoff: bool,
 }
 
 impl ProducerStats {
@@ -65,6 +67,9 @@ impl ProducerStats {
             socket_bytes: num("socket_bytes_per_frame"),
             cpu_client: num("client_cpu_ms_per_frame"),
             cpu_server: num("server_cpu_ms_per_frame"),
+            handoff: num("handoff_frames")
+                .zip(num("frames"))
+                .is_some_and(|(handed, all)| all > 0.0 && 2.0 * handed > all),
         }
     }
 }
@@ -77,12 +82,20 @@ fn f(x: Option<f64>, decimals: usize) -> String {
     }
 }
 
-/// The HUD lines of one producer window, with their ink.
-pub fn lines(p: &ProducerStats, compositor: Option<(f64, FrameTimes)>) -> Vec<(Ink, String)> {
+/// The HUD lines of one producer window, with their ink. With `shared_server` (more than one
+/// producer on the screen), the producer's X server figures are the whole server's divided by
+/// its own frames, and say so (`srv(all)`): they are not that path's cost.
+pub fn lines(
+    p: &ProducerStats,
+    compositor: Option<(f64, FrameTimes)>,
+    shared_server: bool,
+) -> Vec<(Ink, String)> {
     let mode = p.mode.as_deref().unwrap_or("producer");
+    let delivery = if p.handoff { " handoff" } else { "" };
+    let srv = if shared_server { "srv(all)" } else { "srv" };
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
     let mut out = vec![
-        (Ink::Mode, format!("{mode} {} fps", f(p.fps, 1))),
+        (Ink::Mode, format!("{mode}{delivery} {} fps", f(p.fps, 1))),
         (
             Ink::Text,
             format!(
@@ -94,7 +107,7 @@ pub fn lines(p: &ProducerStats, compositor: Option<(f64, FrameTimes)>) -> Vec<(I
         (
             Ink::Text,
             format!(
-                "ctx/frame cli {} srv {}",
+                "ctx/frame cli {} {srv} {}",
                 f(p.ctx_client, 1),
                 f(p.ctx_server, 1)
             ),
@@ -102,7 +115,7 @@ pub fn lines(p: &ProducerStats, compositor: Option<(f64, FrameTimes)>) -> Vec<(I
         (
             Ink::Text,
             format!(
-                "cpu ms/frame cli {} srv {}",
+                "cpu ms/frame cli {} {srv} {}",
                 f(p.cpu_client, 2),
                 f(p.cpu_server, 2)
             ),
@@ -171,13 +184,15 @@ impl TextGrid {
     }
 }
 
-/// Screen pixels per font pixel: 2 on screens at least 1440 rows high, else 1.
+/// Output rows per unit of HUD scale: like mpv's stats overlay, whose text is sized for a
+/// 720-row reference and scaled with the output's height, the HUD grows with the screen (one
+/// screen pixel per font pixel below 1080 rows, 2 at 1080, 4 at 2160).
+pub const ROWS_PER_SCALE: u32 = 540;
+
+/// Screen pixels per font pixel: the output's height over [`ROWS_PER_SCALE`], at least 1.
+/// At 4K an 8-pixel glyph is 32 pixels high, 1.5% of the screen height.
 pub fn scale_for(screen: Rect) -> u32 {
-    if screen.height >= 1440 {
-        2
-    } else {
-        1
-    }
+    (screen.height / ROWS_PER_SCALE).max(1)
 }
 
 /// Where a panel of `size` goes for a window drawn at `window_dst`: near its top-left corner.
@@ -209,10 +224,23 @@ mod tests {
         assert_eq!(p.mode.as_deref(), Some("shm-pixmap"));
         assert_eq!(p.frame_ms, Some((6.25, 9.5)));
         assert_eq!(p.ctx_server, Some(1.3));
-        let text: Vec<String> = lines(&p, None).into_iter().map(|l| l.1).collect();
+        let text: Vec<String> = lines(&p, None, false).into_iter().map(|l| l.1).collect();
         assert_eq!(text[0], "shm-pixmap 59.9 fps");
         assert_eq!(text[1], "frame ms p50 6.25 p99 9.50");
+        assert_eq!(text[3], "cpu ms/frame cli 4.50 srv 5.50");
         assert_eq!(text[4], "socket MB/frame 0.000");
+        let shared: Vec<String> = lines(&p, None, true).into_iter().map(|l| l.1).collect();
+        assert_eq!(shared[2], "ctx/frame cli 1.2 srv(all) 1.3");
+        assert_eq!(shared[3], "cpu ms/frame cli 4.50 srv(all) 5.50");
+    }
+
+    #[test]
+    fn handed_off_producers_say_so() {
+        let handed = SAMPLE.replace(r#""frames":10"#, r#""frames":10,"handoff_frames":9"#);
+        let p = ProducerStats::parse(handed.as_bytes());
+        assert!(p.handoff);
+        assert_eq!(lines(&p, None, false)[0].1, "shm-pixmap handoff 59.9 fps");
+        assert!(!ProducerStats::parse(SAMPLE.as_bytes()).handoff);
     }
 
     #[test]
@@ -231,7 +259,7 @@ mod tests {
                     ..ProducerStats::default()
                 }
             );
-            let l = lines(&p, None);
+            let l = lines(&p, None, false);
             assert!(l[0].1.starts_with("producer - fps"), "{:?}", l[0]);
         }
     }
@@ -245,6 +273,21 @@ mod tests {
         assert_eq!(g.cells[2], [b' ', 0]);
         assert_eq!(g.cells[5], [b'z', 0]);
         assert_eq!(g.panel_size(1), (3 * 8 + 6, 2 * 10 + 6));
+    }
+
+    #[test]
+    fn glyphs_scale_with_the_output_height() {
+        let glyph_px = |h: u32| 8 * scale_for(Rect::new(0, 0, h * 16 / 9, h));
+        assert_eq!(glyph_px(480), 8);
+        assert_eq!(glyph_px(1080), 16);
+        // 4K: 32-pixel glyphs, at least 1.4% of the screen height (8 px was 0.4%).
+        assert_eq!(glyph_px(2160), 32);
+        assert!(f64::from(glyph_px(2160)) / 2160.0 >= 0.014);
+        // The six-line panel of a 4K producer still fits its side-by-side column (~1870 px).
+        let p = ProducerStats::parse(SAMPLE.as_bytes());
+        let grid = TextGrid::new(&lines(&p, None, false));
+        let (w, h) = grid.panel_size(scale_for(Rect::new(0, 0, 3840, 2160)));
+        assert!(w <= 1800 && h <= 400, "{w}x{h}");
     }
 
     #[test]

@@ -83,9 +83,10 @@ impl Compositor<'_> {
             .collect();
         let mut damage = Vec::new();
         let mut seen = Vec::with_capacity(producers.len());
+        let shared_server = producers.len() > 1;
         for (id, dst) in producers {
             let stats = self.hud.stats.get(&id).cloned().unwrap_or_default();
-            let grid = TextGrid::new(&hud::lines(&stats, compositor));
+            let grid = TextGrid::new(&hud::lines(&stats, compositor, shared_server));
             let size = grid.panel_size(scale);
             let Some(visible) = hud::panel_rect(dst, size, screen) else {
                 continue;

@@ -2,7 +2,8 @@
 //! [`model`]; the [`scene`] module turns the model and the damage into a draw list (data);
 //! the [`gl`] backend executes it off screen and a [`present`] path puts the repainted pixels on
 //! the Composite overlay window. [`import`] holds the pixmap → texture importers, [`manager`]
-//! the selection, redirection and overlay duties, [`sync_hook`] the test/tool sync protocol.
+//! the selection, redirection and overlay duties, [`sync_hook`] the test/tool sync protocol,
+//! [`handoff`] the frames producers hand over instead of presenting them.
 
 pub mod background;
 pub mod composite;
@@ -11,6 +12,7 @@ pub mod decor;
 mod events;
 mod frame;
 pub mod gl;
+pub mod handoff;
 pub mod hud;
 mod hud_state;
 pub mod import;

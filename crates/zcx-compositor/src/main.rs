@@ -71,6 +71,10 @@ struct Cli {
     /// again the moment anything must be drawn over it.
     #[arg(long)]
     no_unredirect: bool,
+    /// Take no frames handed over by producers (README "Frame handoff"): they present them
+    /// into their windows, and the compositor copies from the windows' pixmaps.
+    #[arg(long)]
+    no_handoff: bool,
     /// Write the compositor's statistics as JSON to FILE at exit.
     #[arg(long, value_name = "FILE")]
     stats_json: Option<PathBuf>,
@@ -151,11 +155,13 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
         },
         present: cli.present,
         unredirect: !cli.no_unredirect,
+        handoff: !cli.no_handoff,
     };
     let mut compositor = Compositor::new(&conn, options)?;
     let exit = compositor.run(&reader).context("compositor event loop")?;
     let (import, present, composite) = compositor.path_names();
-    let report = compositor.stats.report(import, present, composite);
+    let mut report = compositor.stats.report(import, present, composite);
+    (report.handoff_frames, report.handoff_refused) = compositor.handoff_counts();
     log::info!(
         "{} frames composited ({:.1} fps), {:.1} MB imported, {:.2} CPU ms per frame",
         report.frames,

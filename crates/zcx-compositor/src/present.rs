@@ -136,7 +136,8 @@ pub struct ShmPutPresenter<'c, C: Connection> {
     /// Answered once the server has executed the last ShmPutImages from the segment.
     fence: Option<Cookie<'c, C, GetInputFocusReply>>,
     gc: GcontextWrapper<&'c C>,
-    segment: ShmSegment<'c, C>,
+    /// Made at the first present: with `server-copy`, GL may never present anything.
+    segment: Option<ShmSegment<'c, C>>,
     overlay: Window,
     depth: u8,
     width: u32,
@@ -151,14 +152,12 @@ impl<'c, C: Connection> ShmPutPresenter<'c, C> {
         width: u32,
         height: u32,
     ) -> Result<Self, PresentError> {
-        let size_bytes = width as usize * height as usize * 4;
-        let segment = ShmSegment::new(conn, size_bytes.max(4), ShmAccess::ServerReadOnly)?;
         let gc = overlay_gc(conn, overlay)?;
         Ok(Self {
             conn,
             fence: None,
             gc,
-            segment,
+            segment: None,
             overlay,
             depth,
             width,
@@ -181,9 +180,18 @@ impl<C: Connection> Presenter for ShmPutPresenter<'_, C> {
             .filter_map(|r| r.intersect(&screen))
             .collect();
         self.wait_fence()?;
+        let segment = match &mut self.segment {
+            Some(s) => s,
+            None => {
+                let size_bytes = (stride * self.height as usize).max(4);
+                let s = ShmSegment::new(self.conn, size_bytes, ShmAccess::ServerReadOnly)?;
+                self.segment.insert(s)
+            }
+        };
+        let seg = segment.seg();
         for r in &rects {
             let offset = r.y as usize * stride + r.x as usize * 4;
-            renderer.read_back(*r, self.segment.as_mut_slice(), offset, stride);
+            renderer.read_back(*r, segment.as_mut_slice(), offset, stride);
         }
         for r in &rects {
             self.conn.shm_put_image(
@@ -200,7 +208,7 @@ impl<C: Connection> Presenter for ShmPutPresenter<'_, C> {
                 self.depth,
                 ImageFormat::Z_PIXMAP.into(),
                 false,
-                self.segment.seg(),
+                seg,
                 0,
             )?;
         }
@@ -212,9 +220,9 @@ impl<C: Connection> Presenter for ShmPutPresenter<'_, C> {
 
     fn resize(&mut self, width: u32, height: u32) -> Result<(), PresentError> {
         let size_bytes = width as usize * height as usize * 4;
-        if size_bytes > self.segment.len() {
+        if self.segment.as_ref().is_some_and(|s| size_bytes > s.len()) {
             self.wait_fence()?;
-            self.segment = ShmSegment::new(self.conn, size_bytes, ShmAccess::ServerReadOnly)?;
+            self.segment = None; // made again at the next present, at the new size
         }
         (self.width, self.height) = (width, height);
         Ok(())

@@ -34,6 +34,9 @@ pub struct StatsReport {
     /// The composite strategy (`--composite`): `server-copy` or `gl`.
     pub composite: String,
     pub duration_s: f64,
+    /// Frames producers handed over that were taken, and refused (`handoff`).
+    pub handoff_frames: u64,
+    pub handoff_refused: u64,
 }
 
 /// Times of one composited frame.
@@ -140,6 +143,8 @@ impl CompositorStats {
             present: present.to_owned(),
             composite: composite.to_owned(),
             duration_s,
+            handoff_frames: 0,
+            handoff_refused: 0,
         }
     }
 }

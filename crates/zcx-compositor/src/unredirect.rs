@@ -1,11 +1,12 @@
 //! Which window, if any, may bypass the compositor (unredirection): a pure function of the
-//! window model and of what the compositor itself would draw (HUD panels). A window qualifies
-//! when nothing needs compositing: it is the top window that shows on the screen, it covers the
-//! whole screen (border included) at its own place and size, it is opaque (no alpha channel,
-//! no `_NET_WM_WINDOW_OPACITY` below 1), its bounding shape (if any) still covers the screen,
-//! and no HUD panel would be drawn. Everything else that could be drawn over it (another
-//! window, override-redirect or not, a translucent one, a shadow or border of a window above)
-//! is a window above it that shows on the screen. The X side is `xunredirect`.
+//! window model, of what the compositor itself would draw (HUD panels) and of which windows
+//! hand their frames over (`handoff`). A window qualifies when nothing needs compositing: it
+//! is the top window that shows on the screen, it covers the whole screen (border included) at
+//! its own place and size, it is opaque (no alpha channel, no `_NET_WM_WINDOW_OPACITY` below
+//! 1), its bounding shape (if any) still covers the screen, no HUD panel would be drawn and its
+//! frames are not handed to the compositor. Everything else that could be drawn over it
+//! (another window, override-redirect or not, a translucent one, a shadow or border of a window
+//! above) is a window above it that shows on the screen. The X side is `xunredirect`.
 
 use crate::model::{Window, WindowId, WindowModel};
 use crate::region::{Rect, Region};
@@ -15,6 +16,9 @@ use crate::region::{Rect, Region};
 pub struct Inputs<'a> {
     /// Screen rectangles of the HUD panels the compositor would draw.
     pub hud_panels: &'a [Rect],
+    /// Windows whose frames are handed to the compositor (`handoff`): their own contents are
+    /// stale, so they must stay composited (from the handed pixmaps, one copy as well).
+    pub handed_off: &'a [WindowId],
 }
 
 /// Why no window may bypass the compositor now.
@@ -34,6 +38,8 @@ pub enum Blocker {
     Placed(WindowId),
     /// A HUD panel would be drawn over it.
     Hud(WindowId),
+    /// Its frames are handed to the compositor.
+    HandedOff(WindowId),
 }
 
 impl std::fmt::Display for Blocker {
@@ -46,6 +52,7 @@ impl std::fmt::Display for Blocker {
             Self::Shaped(w) => write!(f, "window {w:#x} on top is shaped"),
             Self::Placed(w) => write!(f, "the layout moves or scales window {w:#x} on top"),
             Self::Hud(w) => write!(f, "a HUD panel is drawn over window {w:#x}"),
+            Self::HandedOff(w) => write!(f, "window {w:#x} on top hands its frames over"),
         }
     }
 }
@@ -85,6 +92,9 @@ pub fn candidate(model: &WindowModel, inputs: &Inputs) -> Result<WindowId, Block
         .any(|p| p.intersect(&screen).is_some())
     {
         return Err(Blocker::Hud(id));
+    }
+    if inputs.handed_off.contains(&id) {
+        return Err(Blocker::HandedOff(id));
     }
     Ok(id)
 }
@@ -227,11 +237,32 @@ mod tests {
     fn a_hud_panel_on_the_screen_blocks() {
         let m = model(vec![win(1, FULL)]);
         let on = [Rect::new(4, 4, 30, 10)];
-        let hud = Inputs { hud_panels: &on };
+        let hud = Inputs {
+            hud_panels: &on,
+            ..Inputs::default()
+        };
         assert_eq!(candidate(&m, &hud), Err(Blocker::Hud(1)));
         let off = [Rect::new(400, 4, 30, 10)];
-        let hud = Inputs { hud_panels: &off };
+        let hud = Inputs {
+            hud_panels: &off,
+            ..Inputs::default()
+        };
         assert_eq!(candidate(&m, &hud), Ok(1));
+    }
+
+    #[test]
+    fn a_window_whose_frames_are_handed_off_stays_composited() {
+        let m = model(vec![win(1, (0, 0, 10, 10)), win(2, FULL)]);
+        let handed = Inputs {
+            handed_off: &[2],
+            ..Inputs::default()
+        };
+        assert_eq!(candidate(&m, &handed), Err(Blocker::HandedOff(2)));
+        let other = Inputs {
+            handed_off: &[1],
+            ..Inputs::default()
+        };
+        assert_eq!(candidate(&m, &other), Ok(2));
     }
 
     #[test]

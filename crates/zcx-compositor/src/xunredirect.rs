@@ -18,10 +18,18 @@ impl Compositor<'_> {
     pub(crate) fn update_unredirect(&mut self) -> Result<(), CompositorError> {
         let wanted = if self.options.unredirect {
             let panels: Vec<Rect> = self.hud_panel_rects();
+            let handed_off: Vec<WindowId> = self.handoffs.as_ref().map_or_else(Vec::new, |h| {
+                self.model
+                    .stacking()
+                    .map(|w| w.id())
+                    .filter(|&id| h.pixmap(id).is_some())
+                    .collect()
+            });
             unredirect::candidate(
                 &self.model,
                 &Inputs {
                     hud_panels: &panels,
+                    handed_off: &handed_off,
                 },
             )
         } else {

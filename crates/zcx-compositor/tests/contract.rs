@@ -239,6 +239,46 @@ fn hud_over_producers_only(composite: &str) {
     expect_pixel(&conn, screen, 19, 139, BACKGROUND);
 }
 
+/// The HUD grows with the output, as mpv's stats overlay does: on a 4K screen both renderers
+/// (server-composited and GL) draw 4 screen pixels per font pixel, so the six-line panel is
+/// (6 × 10 + 2 × 3) × 4 = 264 pixels high (it was 132 at the old scale of 2).
+#[test]
+fn hud_glyphs_scale_with_a_4k_output_in_both_renderers() {
+    for composite in ["server-copy", "gl"] {
+        let x = zcx_testkit::Xvfb::builder()
+            .size(3840, 2160, 24)
+            .start()
+            .expect("starting a 4K Xvfb");
+        let (conn, screen) = x.connect();
+        let root = conn.setup().roots[screen].root;
+        let _c = CompositorProcess::start(&x, &conn, screen, &["--composite", composite]);
+        let producer = TestWindow::new(&conn, screen, 10, 10, 1200, 600, RED);
+        set_stats(&conn, producer.id(), STATS.as_bytes());
+        sync(&conn, screen);
+        let dark = |p: u32| p >> 16 < 0x80 && p & 0xffff == 0;
+        // The panel starts 8 px inside the window and ends 264 px lower.
+        let last_row = get_pixel(&conn, root, 20, 18 + 263);
+        assert!(
+            dark(last_row),
+            "{composite}: panel's last row {last_row:#08x}"
+        );
+        assert_eq!(
+            get_pixel(&conn, root, 20, 18 + 264),
+            RED,
+            "{composite}: just below the panel"
+        );
+        // Text: bright pixels in the first two lines (the second in the white text ink).
+        let bright = get_rect(&conn, root, 18, 18, 600, 100)
+            .iter()
+            .filter(|&&p| p & 0xff > 0x80)
+            .count();
+        assert!(
+            bright > 800,
+            "{composite}: text pixels in the panel: {bright}"
+        );
+    }
+}
+
 #[test]
 fn no_hud_draws_producers_untouched() {
     let x = xvfb();

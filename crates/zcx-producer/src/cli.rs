@@ -61,9 +61,23 @@ pub struct Cli {
     #[arg(long)]
     pub no_present: bool,
 
+    /// Hand shm-pixmap frames straight to a compositing manager that takes them (zcx-compositor:
+    /// one copy to the screen instead of two; README "Frame handoff"), or always present them.
+    #[arg(long, value_enum, default_value_t = Handoff::Auto)]
+    pub handoff: Handoff,
+
     /// More log output (-v info, -vv debug); RUST_LOG also works.
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+/// `--handoff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Handoff {
+    /// Hand frames to the compositing manager while one that takes them owns the screen.
+    Auto,
+    /// Always present frames in the window.
+    Off,
 }
 
 /// `--mode`: a mode, or let the producer choose.

@@ -100,6 +100,8 @@ impl<'c> Producer<'c> {
                 buffers: usize::from(cli.buffers),
                 vsync: cli.fps != 0,
                 present: !cli.no_present,
+                handoff_screen: (cli.handoff == crate::cli::Handoff::Auto)
+                    .then_some(connected.screen_num),
             },
             cli_frames: cli.frames,
             warmup: cli.warmup,
@@ -140,6 +142,9 @@ impl<'c> Producer<'c> {
                 .with_context(|| format!("cannot set up the {mode} transport"))?;
                 let step = self.run_mode(&mut transport, &mut stats, &mut frame)?;
                 if step != Step::WindowGone {
+                    transport
+                        .wind_down()
+                        .with_context(|| format!("cannot wind the {mode} transport down"))?;
                     self.drain(&mut transport, &mut stats)?;
                 }
                 step
@@ -257,6 +262,7 @@ impl<'c> Producer<'c> {
             .with_context(|| format!("cannot send frame {frame}"))?;
         let submitted_at = Instant::now();
         Ok(FrameRecord {
+            handed_off: transport.handed_off(),
             frame,
             render: rendered - started,
             render_thread,

@@ -72,6 +72,9 @@ pub struct Summary {
     pub client_ctx_switches_per_frame: Option<f64>,
     pub server_ctx_switches_per_frame: Option<f64>,
     pub socket_bytes_per_frame: Option<f64>,
+    /// Frames in the statistics that were handed to the compositing manager instead of shown
+    /// in the window by the server (README "Frame handoff").
+    pub handoff_frames: u64,
     pub server: String,
 }
 
@@ -79,6 +82,8 @@ pub struct Summary {
 #[derive(Debug, Clone, Copy)]
 pub struct FrameRecord {
     pub frame: u64,
+    /// The frame went to the compositing manager (`FrameTransport::handed_off`).
+    pub handed_off: bool,
     pub render: Duration,
     /// The X thread's CPU and context switches while the frame was rendered.
     pub render_thread: CpuSample,
@@ -96,6 +101,7 @@ pub struct ModeStats {
     frames_seen: u64,
     first_steady_frame: Option<u64>,
     steady_frames: u64,
+    handoff_frames: u64,
     render_us: Histogram<u64>,
     submit_us: Histogram<u64>,
     complete_us: Histogram<u64>,
@@ -124,6 +130,7 @@ impl ModeStats {
             frames_seen: 0,
             first_steady_frame: None,
             steady_frames: 0,
+            handoff_frames: 0,
             render_us: histogram(),
             submit_us: histogram(),
             complete_us: histogram(),
@@ -155,6 +162,7 @@ impl ModeStats {
         }
         if self.is_steady(r.frame) {
             self.steady_frames += 1;
+            self.handoff_frames += u64::from(r.handed_off);
             let _ = self.render_us.record(micros(r.render));
             let _ = self.submit_us.record(micros(r.submit));
         }
@@ -189,6 +197,7 @@ impl ModeStats {
             width: self.width,
             height: self.height,
             frames: self.steady_frames,
+            handoff_frames: self.handoff_frames,
             warmup_frames: self.warmup,
             fps: None,
             render_ms: p(&self.render_us),

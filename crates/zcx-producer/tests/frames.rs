@@ -24,6 +24,7 @@ fn frames_arrive_intact_at(display: &str, mode: Mode, width: u32, height: u32) {
         buffers: 2,
         vsync: false,
         present: true,
+        handoff_screen: None,
     };
     frames_arrive_intact_with(display, mode, width, height, options);
 }
@@ -215,6 +216,7 @@ fn shm_pixmap_with_copy_area_instead_of_present() {
         buffers: 2,
         vsync: false,
         present: false,
+        handoff_screen: None,
     };
     frames_arrive_intact_with(xvfb.display(), Mode::ShmPixmap, 1280, 720, options);
 }

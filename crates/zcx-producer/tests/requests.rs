@@ -79,6 +79,7 @@ fn options() -> Options {
         buffers: 2,
         vsync: false,
         present: true,
+        handoff_screen: None,
     }
 }
 

@@ -2,7 +2,8 @@
 //! works here, picom glx and xrender, xcompmgr, none), repeated with the repetitions
 //! interleaved (every cell of repetition 1, then every cell of repetition 2, …) so that slow
 //! drifts of the machine hit every cell alike. One cell = one unscaled producer at (0, 0) under
-//! one compositor, observed on the screen for `--duration`. `plan` decides what runs and what
+//! one compositor, observed on the screen for `--duration`, measured by
+//! `session::measure_alone` exactly as a `zcx demo` row (same interval, same figures). `plan` decides what runs and what
 //! is skipped (with the reason and the fix), `summary` reduces the repetitions to medians and
 //! ratios against `put-image` measured in the same repetition. Ctrl-C ends the current cell
 //! early and still writes the report of everything measured.
@@ -10,22 +11,16 @@
 pub mod plan;
 pub mod summary;
 
-use std::os::fd::AsFd as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use zcx_x11::metrics::{self, ProcCounters};
-use zcx_x11::ZcxConnection;
 
-use crate::observer::{observe, ObserverConfig};
-use crate::report::{self, Machine, Report, Run};
-use crate::session::{
-    self, CompositorChoice, Display, ProducerSpec, RunningCompositor, ZcxLook, REDIRECT_WAIT,
-    START_MARGIN,
-};
+use crate::observer::ObserverConfig;
+use crate::report::{self, interval, Machine, Report, Run};
+use crate::session::{self, measure_alone, Alone, CompositorChoice, Context, Display};
 pub use plan::{plan, Plan};
 
 /// The bench's options.
@@ -47,23 +42,13 @@ pub struct BenchOptions {
     pub command: String,
 }
 
-/// How long a compositor gets to start (and a producer to warm up) before a cell's observation.
-const SETTLE: Duration = Duration::from_secs(1);
-/// How long zcx-compositor gets to finish its last frame and exit by its `--duration`.
-const EXIT_WAIT: Duration = Duration::from_secs(6);
-/// Producer frames left out of its statistics in each cell.
+/// Producer frames left out of its own statistics in each cell.
 const WARMUP_FRAMES: u32 = 5;
 
 /// What every cell shares.
 struct Bench<'a> {
-    conn: &'a ZcxConnection,
-    /// The X server's /proc counters (its pid from SO_PEERCRED), when readable.
-    server: Option<ProcCounters>,
-    screen_num: usize,
-    display: &'a str,
-    dir: &'a Path,
+    ctx: Context<'a>,
     opts: &'a BenchOptions,
-    stop: &'a AtomicBool,
 }
 
 /// Runs the matrix; returns the report directory.
@@ -91,15 +76,12 @@ pub fn run(opts: &BenchOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
     report
         .notes
         .extend(plan.skipped.iter().map(|s| format!("skipped: {s}")));
-    let server = metrics::peer_pid(c.conn.stream().as_fd()).and_then(ProcCounters::open);
+    report.memcpy_ms_per_frame = Some(session::memcpy_ms(
+        opts.size.0 as usize * opts.size.1 as usize * 4,
+    ));
     let bench = Bench {
-        conn: &c.conn,
-        server,
-        screen_num: c.screen_num,
-        display: &display.name,
-        dir: &dir,
+        ctx: Context::new(&c.conn, c.screen_num, &display.name, &dir, stop),
         opts,
-        stop,
     };
     bench.run_matrix(&plan, &mut report);
     finish_report(&mut report, &dir, stop)?;
@@ -110,37 +92,50 @@ pub fn run(opts: &BenchOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
 impl Bench<'_> {
     /// Every repetition of every cell, interleaved, behind a progress bar.
     fn run_matrix(&self, plan: &Plan, report: &mut Report) {
-        let total = u64::from(self.opts.reps) * (plan.modes.len() * plan.compositors.len()) as u64;
+        let cells: Vec<(&CompositorChoice, Variant<'_>)> = plan
+            .compositors
+            .iter()
+            .flat_map(|comp| {
+                plan.modes.iter().flat_map(move |mode| {
+                    Variant::of(mode, comp).into_iter().map(move |v| (comp, v))
+                })
+            })
+            .collect();
+        let total = u64::from(self.opts.reps) * cells.len() as u64;
         let bar = ProgressBar::new(total).with_style(
             ProgressStyle::with_template("{bar:30} {pos}/{len} cells {msg} [{elapsed} < {eta}]")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         'matrix: for rep in 1..=self.opts.reps {
-            for comp in &plan.compositors {
-                for mode in &plan.modes {
-                    if self.stop.load(Ordering::Relaxed) {
-                        break 'matrix;
-                    }
-                    bar.set_message(format!("{mode} / {} #{rep}", comp.name()));
-                    match self.run_cell(comp, mode, rep) {
-                        Ok(run) => report.runs.push(run),
-                        Err(e) => {
-                            let msg = format!("{mode} / {} #{rep} failed: {e:#}", comp.name());
-                            bar.println(format!("warning: {msg}"));
-                            report.notes.push(msg);
-                        }
-                    }
-                    bar.inc(1);
+            for (comp, variant) in &cells {
+                if self.ctx.stop.load(Ordering::Relaxed) {
+                    break 'matrix;
                 }
+                let name = format!("{} / {} #{rep}", variant.label, comp.name());
+                bar.set_message(name.clone());
+                match self.run_cell(comp, variant, rep) {
+                    Ok(run) => report.runs.push(run),
+                    Err(e) => {
+                        let msg = format!("{name} failed: {e:#}");
+                        bar.println(format!("warning: {msg}"));
+                        report.notes.push(msg);
+                    }
+                }
+                bar.inc(1);
             }
         }
         bar.finish_and_clear();
     }
 
     /// One producer, unscaled at (0, 0), under one compositor, observed for the duration.
-    fn run_cell(&self, comp: &CompositorChoice, mode: &str, rep: u32) -> anyhow::Result<Run> {
+    fn run_cell(
+        &self,
+        comp: &CompositorChoice,
+        variant: &Variant<'_>,
+        rep: u32,
+    ) -> anyhow::Result<Run> {
         let slug = comp.name().replace(':', "-");
-        let extra = [
+        let mut producer_args = vec![
             "--size".to_owned(),
             format!("{}x{}", self.opts.size.0, self.opts.size.1),
             "--fps".to_owned(),
@@ -148,83 +143,84 @@ impl Bench<'_> {
             "--warmup".to_owned(),
             WARMUP_FRAMES.to_string(),
         ];
-        let tag = format!("-{slug}-{rep}");
-        let spec = ProducerSpec {
-            display: self.display,
-            mode,
-            out_dir: self.dir,
-            tag: &tag,
-            extra: &extra,
-        };
-        let mut producer = session::start_producer(self.conn, self.screen_num, &spec, self.stop)?;
-        session::place_window(self.conn, &mut producer, 0)?;
-        let look = ZcxLook {
-            side_by_side: false,
-            hud: false,
-            decorations: false,
-            duration: Some(SETTLE + self.opts.duration + START_MARGIN),
-        };
-        let stats_tag = format!("{slug}-{mode}-{rep}");
-        let mut compositor =
-            RunningCompositor::start(comp, self.display, self.dir, &stats_tag, look)?;
-        match compositor.as_mut() {
-            Some(c) => {
-                c.wait_redirected(self.conn, &[producer.window.id], REDIRECT_WAIT, self.stop)?;
-                c.check_started(SETTLE)?;
-            }
-            None => {
-                session::wait_unless_stopped(SETTLE, self.stop);
-            }
-        }
-        let cpu_before = compositor.as_ref().and_then(RunningCompositor::cpu_ms);
-        let server_before = self.server_cpu_ms();
-        let config = ObserverConfig {
+        producer_args.extend(variant.producer_args.iter().map(|&a| a.to_owned()));
+        let composited = *comp != CompositorChoice::None;
+        let cell = Alone {
+            name: format!("{} / {} #{rep}", variant.label, comp.name()),
+            mode: variant.mode,
+            producer_args,
+            compositor: comp,
+            compositor_args: Vec::new(),
             duration: self.opts.duration,
-            ..Default::default()
+            tag: format!("{}{slug}-{rep}", variant.tag),
+            rep,
+            copies: variant.copies(composited),
         };
-        let obs = observe(self.conn, self.screen_num, &config, self.stop);
-        let cpu_ms = compositor
-            .as_ref()
-            .and_then(RunningCompositor::cpu_ms)
-            .zip(cpu_before)
-            .map(|(after, before)| after - before);
-        let server_ms = self
-            .server_cpu_ms()
-            .zip(server_before)
-            .map(|(after, before)| after - before);
-        let stats = compositor.and_then(|c| c.finish_within(EXIT_WAIT, self.stop));
-        let mut run = producer.into_run(Some(&obs), &comp.name(), rep);
-        attribute_compositor(&mut run, stats, cpu_ms, obs.duration_s);
-        let seen = run.screen.as_ref().map_or(0, |s| s.distinct_frames);
-        run.display_cpu_ms_per_screen_frame = server_ms
-            .filter(|_| seen > 0)
-            .map(|x| (x + cpu_ms.unwrap_or(0.0)) / seen as f64);
+        let mut run = measure_alone(&self.ctx, &cell)?;
+        run.mode = variant.label.clone();
         Ok(run)
-    }
-
-    /// The X server's CPU so far, in ms.
-    fn server_cpu_ms(&self) -> Option<f64> {
-        Some(self.server.as_ref()?.sample()?.cpu.as_secs_f64() * 1e3)
     }
 }
 
-/// The compositor's CPU: per composited frame from zcx-compositor's own statistics, else
-/// (peers) the /proc CPU over the observation per frame seen on the screen; and in percent
-/// of one core over the observation for every compositor.
-fn attribute_compositor(
-    run: &mut Run,
-    stats: Option<serde_json::Value>,
-    cpu_ms: Option<f64>,
-    observed_s: f64,
-) {
-    let from_stats = stats
-        .as_ref()
-        .and_then(|s| s.get("cpu_ms_per_frame")?.as_f64());
-    let seen = run.screen.as_ref().map_or(0, |s| s.distinct_frames);
-    let per_seen = cpu_ms.filter(|_| seen > 0).map(|c| c / seen as f64);
-    run.compositor_cpu_ms_per_frame = from_stats.or(per_seen);
-    run.compositor_cpu_percent = cpu_ms.map(|c| c / 10.0 / observed_s.max(1e-9));
-    run.compositor_stats = stats;
+/// A producer configuration of the matrix: a mode, and for shm-pixmap under zcx-compositor
+/// both ways its frames can reach the compositor (`(present)`: PresentPixmap into the window;
+/// `(handoff)`: handed straight to the compositor, README "Frame handoff"). Elsewhere
+/// shm-pixmap always presents (`--handoff off`, so a bench never depends on who owns the
+/// screen).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant<'a> {
+    /// The row's name: the mode, with the delivery for shm-pixmap.
+    pub label: String,
+    pub mode: &'a str,
+    pub producer_args: &'static [&'static str],
+    /// Goes into file names, so that two variants of a mode do not share them.
+    tag: &'static str,
+    /// Frames are handed to the compositor.
+    handoff: bool,
+}
+
+impl<'a> Variant<'a> {
+    pub fn of(mode: &'a str, comp: &CompositorChoice) -> Vec<Variant<'a>> {
+        if mode != "shm-pixmap" {
+            return vec![Variant {
+                label: mode.to_owned(),
+                mode,
+                producer_args: &[],
+                tag: "",
+                handoff: false,
+            }];
+        }
+        let present = Variant {
+            label: "shm-pixmap (present)".into(),
+            mode,
+            producer_args: &["--handoff", "off"],
+            tag: "present-",
+            handoff: false,
+        };
+        match comp {
+            CompositorChoice::Zcx { .. } => vec![
+                present,
+                Variant {
+                    label: "shm-pixmap (handoff)".into(),
+                    mode,
+                    producer_args: &["--handoff", "auto"],
+                    tag: "handoff-",
+                    handoff: true,
+                },
+            ],
+            _ => vec![present],
+        }
+    }
+
+    fn copies(&self, composited: bool) -> Option<crate::report::DesignCopies> {
+        if self.handoff {
+            return Some(interval::without_compositor_copy(
+                interval::SHM_PIXMAP_HANDOFF_COPIES,
+                composited,
+            ));
+        }
+        interval::design_copies(self.mode, composited)
+    }
 }
 
 /// Notes, `report.*`, `summary.md`, and the tables on stdout.
@@ -235,8 +231,7 @@ fn finish_report(report: &mut Report, dir: &Path, stop: &AtomicBool) -> anyhow::
         );
     }
     report.notes.push(format!("on-screen fps counts distinct frames seen by sampling the stamp rows {} times a second: rates above about half of that are lower bounds", ObserverConfig::default().samples_per_s));
-    report.notes.push("compositor CPU ms/f is zcx-compositor's CPU per composited frame (its --stats-json); for picom and xcompmgr, their /proc CPU during the observation per distinct frame seen on the screen".into());
-    report.notes.push("compositor+X CPU ms/screen frame is the compositor's and the X server's /proc CPU during the observation per distinct frame of the producer seen on the screen: what the display side spent to show one frame (the X server's part includes serving the producer and the observer's small reads)".into());
+    report.notes.push("every figure of a cell comes from its interval (the observation, one producer alone): CPU per frame on screen is the producer's, the X server's and the compositor's /proc CPU over it divided by the distinct frames the observer saw; the X server's part includes serving the compositor and the observer's small reads".into());
     if let Ok(l) = std::fs::read_to_string("/proc/loadavg") {
         let l: Vec<&str> = l.split_whitespace().take(3).collect();
         report
@@ -263,4 +258,35 @@ fn finish_report(report: &mut Report, dir: &Path, stop: &AtomicBool) -> anyhow::
     }
     println!("\nreport: {}", dir.join("index.html").display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shm_pixmap_has_both_deliveries_under_zcx_and_presents_elsewhere() {
+        let zcx = CompositorChoice::Zcx {
+            import: "auto".into(),
+        };
+        let labels = |v: Vec<Variant<'_>>| v.into_iter().map(|v| v.label).collect::<Vec<_>>();
+        assert_eq!(
+            labels(Variant::of("shm-pixmap", &zcx)),
+            ["shm-pixmap (present)", "shm-pixmap (handoff)"]
+        );
+        assert_eq!(
+            labels(Variant::of("shm-pixmap", &CompositorChoice::PicomXrender)),
+            ["shm-pixmap (present)"]
+        );
+        assert_eq!(labels(Variant::of("put-image", &zcx)), ["put-image"]);
+        let handoff = &Variant::of("shm-pixmap", &zcx)[1];
+        assert_eq!(handoff.producer_args, ["--handoff", "auto"]);
+        assert_eq!(handoff.copies(true).map(|c| c.count), Some(1));
+        assert_eq!(
+            Variant::of("shm-pixmap", &zcx)[0]
+                .copies(true)
+                .map(|c| c.count),
+            Some(2)
+        );
+    }
 }

@@ -1,11 +1,12 @@
 //! Reduces a bench's repetitions to one row per cell (compositor × mode, in the order they
-//! ran): medians over repetitions of producer fps, on-screen fps and latency, client + X
-//! server CPU per frame, compositor CPU, and the CPU ratio against `put-image` under the same
-//! compositor, taken per repetition (both measured minutes apart at most) before the median.
+//! ran): medians over repetitions of the same figures a `zcx demo` row has (end-to-end CPU per
+//! frame on screen, producer and on-screen fps, latency, compositor CPU), and put-image's
+//! end-to-end CPU divided by the cell's under the same compositor, taken per repetition (both
+//! measured minutes apart at most) before the median.
 
 use std::fmt::Write as _;
 
-use crate::report::{ProducerFigures, Run};
+use crate::report::{end_to_end, Run};
 use crate::stats::median;
 
 /// One cell's medians.
@@ -18,18 +19,16 @@ pub struct CellSummary {
     pub screen_fps: Option<f64>,
     pub latency_p50_ms: Option<f64>,
     pub torn_frames: u64,
-    pub cpu_ms_per_frame: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+    /// End-to-end CPU per frame on screen (producer + X server + compositor).
+    pub end_to_end_cpu_ms: Option<f64>,
+    pub server_cpu_ms: Option<f64>,
     pub compositor_cpu_ms_per_frame: Option<f64>,
     pub compositor_cpu_percent: Option<f64>,
-    pub display_cpu_ms_per_screen_frame: Option<f64>,
-    /// This mode's client + X server CPU per frame over put-image's, same compositor and rep.
-    pub cpu_vs_put_image: Option<f64>,
+    /// put-image's end-to-end CPU per frame on screen over this cell's, same compositor and rep.
+    pub put_image_over_this: Option<f64>,
+    pub copies: Option<usize>,
     pub socket_bytes_per_frame: Option<f64>,
-}
-
-/// Client + X server CPU per frame.
-pub fn transport_cpu(p: &ProducerFigures) -> Option<f64> {
-    Some(p.client_cpu_ms_per_frame? + p.server_cpu_ms_per_frame.unwrap_or(0.0))
 }
 
 fn med(runs: &[&Run], f: impl Fn(&Run) -> Option<f64>) -> Option<f64> {
@@ -56,14 +55,13 @@ pub fn summarize(runs: &[Run]) -> Vec<CellSummary> {
                 let base = runs
                     .iter()
                     .find(|b| b.mode == "put-image" && b.compositor == comp && b.rep == r.rep)?;
-                let b = transport_cpu(base.producer.as_ref()?)?;
-                Some(transport_cpu(r.producer.as_ref()?)? / b.max(1e-9))
+                Some(end_to_end(base)? / end_to_end(r)?.max(1e-9))
             };
             CellSummary {
                 compositor: comp.to_owned(),
                 mode: mode.to_owned(),
                 reps: cell.len(),
-                producer_fps: med(&cell, |r| r.producer.as_ref()?.fps),
+                producer_fps: med(&cell, |r| r.interval.as_ref()?.producer_fps),
                 screen_fps: med(&cell, |r| r.screen.as_ref()?.delivered_fps),
                 latency_p50_ms: med(&cell, |r| Some(r.screen.as_ref()?.latency_ms?.p50)),
                 torn_frames: cell
@@ -71,11 +69,13 @@ pub fn summarize(runs: &[Run]) -> Vec<CellSummary> {
                     .filter_map(|r| r.screen.as_ref())
                     .map(|s| s.torn_frames)
                     .sum(),
-                cpu_ms_per_frame: med(&cell, |r| transport_cpu(r.producer.as_ref()?)),
+                latency_p99_ms: med(&cell, |r| Some(r.screen.as_ref()?.latency_ms?.p99)),
+                end_to_end_cpu_ms: med(&cell, end_to_end),
+                server_cpu_ms: med(&cell, |r| r.per_screen_frame.as_ref()?.server_cpu_ms),
                 compositor_cpu_ms_per_frame: med(&cell, |r| r.compositor_cpu_ms_per_frame),
                 compositor_cpu_percent: med(&cell, |r| r.compositor_cpu_percent),
-                display_cpu_ms_per_screen_frame: med(&cell, |r| r.display_cpu_ms_per_screen_frame),
-                cpu_vs_put_image: med(&cell, ratio),
+                put_image_over_this: med(&cell, ratio),
+                copies: cell.iter().find_map(|r| Some(r.copies.as_ref()?.count)),
                 socket_bytes_per_frame: med(&cell, |r| r.producer.as_ref()?.socket_bytes_per_frame),
             }
         })
@@ -88,15 +88,14 @@ pub fn comparison_notes(runs: &[Run]) -> Vec<String> {
     let mut notes = Vec::new();
     for c in summarize(runs).iter().filter(|c| c.mode != "put-image") {
         let cell = format!("{} / {}", c.mode, c.compositor);
-        if let Some(r) = c.cpu_vs_put_image.filter(|r| *r > 0.0) {
-            let verdict = if 1.0 / r >= 3.5 {
+        if let Some(r) = c.put_image_over_this {
+            let verdict = if r >= 3.5 {
                 "as expected (≥ 3.5×)"
             } else {
                 "LESS than the 3.5× expected"
             };
             notes.push(format!(
-                "{cell}: {:.1}× less client+X-server CPU per frame than put-image (median over {} repetitions) — {verdict}",
-                1.0 / r,
+                "{cell}: {r:.1}× less end-to-end CPU per frame on screen than put-image (median over {} repetitions) — {verdict}",
                 c.reps
             ));
         }
@@ -116,26 +115,28 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 /// The medians as a Markdown table (also readable in a terminal).
 pub fn table(runs: &[Run]) -> String {
     let mut s = String::from(
-        "| compositor | mode | reps | producer fps | on-screen fps | latency p50 ms | torn | client+X CPU ms/f | compositor CPU ms/f | compositor CPU % | compositor+X CPU ms/screen frame | CPU vs put-image |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| compositor | mode | reps | CPU ms per frame on screen | put-image ÷ this | copies (design) | latency p50/p99 ms | on-screen fps | producer fps | torn | X CPU ms/f | compositor CPU ms/f | compositor CPU % |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for c in summarize(runs) {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {}/{} | {} | {} | {} | {} | {} | {} |",
             c.compositor,
             c.mode,
             c.reps,
-            opt(c.producer_fps, 1),
-            opt(c.screen_fps, 1),
+            opt(c.end_to_end_cpu_ms, 2),
+            c.put_image_over_this
+                .map_or("–".into(), |r| format!("{r:.1}×")),
+            c.copies.map_or("–".into(), |n| n.to_string()),
             opt(c.latency_p50_ms, 1),
+            opt(c.latency_p99_ms, 1),
+            opt(c.screen_fps, 1),
+            opt(c.producer_fps, 1),
             c.torn_frames,
-            opt(c.cpu_ms_per_frame, 2),
+            opt(c.server_cpu_ms, 2),
             opt(c.compositor_cpu_ms_per_frame, 2),
             opt(c.compositor_cpu_percent, 0),
-            opt(c.display_cpu_ms_per_screen_frame, 1),
-            c.cpu_vs_put_image
-                .map_or("–".into(), |r| format!("{r:.2}×")),
         );
     }
     s
@@ -144,8 +145,30 @@ pub fn table(runs: &[Run]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::observer::ObservedFrame;
+    use crate::report::{Interval, ProducerFigures, Spent};
 
     fn run(comp: &str, mode: &str, rep: u32, cpu: f64) -> Run {
+        let frames: Vec<ObservedFrame> = (0..10)
+            .map(|f| ObservedFrame {
+                frame: f,
+                first_seen_ns: f * 20_000_000 + 1,
+                stamp_ns: f * 10_000_000,
+                latency_ms: 1.0,
+                torn: false,
+            })
+            .collect();
+        let spent = Some(Spent {
+            cpu_ms: cpu * 10.0,
+            ctx_switches: 10,
+        });
+        let interval = Interval::new(
+            1.0,
+            250.0,
+            &frames,
+            [spent, Some(Spent::default()), None],
+            false,
+        );
         Run {
             name: format!("{mode} / {comp} #{rep}"),
             mode: mode.into(),
@@ -160,7 +183,9 @@ mod tests {
             compositor_stats: None,
             compositor_cpu_ms_per_frame: None,
             compositor_cpu_percent: Some(10.0 * f64::from(rep)),
-            display_cpu_ms_per_screen_frame: None,
+            per_screen_frame: Some(interval.per_screen_frame()),
+            interval: Some(interval),
+            copies: None,
             screen: None,
             frames: Vec::new(),
         }
@@ -177,8 +202,9 @@ mod tests {
         let cells = summarize(&runs);
         assert_eq!(cells.len(), 2);
         assert_eq!((cells[0].mode.as_str(), cells[0].reps), ("put-image", 3));
-        assert_eq!(cells[1].cpu_ms_per_frame, Some(2.0));
-        assert_eq!(cells[1].cpu_vs_put_image, Some(0.1));
+        assert_eq!(cells[1].end_to_end_cpu_ms, Some(2.0));
+        assert_eq!(cells[1].put_image_over_this, Some(10.0));
+        assert_eq!(cells[1].producer_fps, Some(100.0));
         assert_eq!(cells[0].compositor_cpu_percent, Some(20.0));
         let notes = comparison_notes(&runs);
         assert_eq!(notes.len(), 1, "{notes:?}");
@@ -188,7 +214,7 @@ mod tests {
         );
         let t = table(&runs);
         assert!(
-            t.contains("| none | shm-pixmap | 3 |") && t.contains("0.10×"),
+            t.contains("| none | shm-pixmap | 3 | 2.00 | 10.0× |"),
             "{t}"
         );
     }

@@ -1,25 +1,29 @@
 //! `zcx ipc`: the classic experiment without X. One frame at a time goes from this process to a
 //! peer process (a re-exec of `zcx` with a hidden subcommand), either through a UNIX socketpair
-//! in writes of a fixed size, or through a sealed memfd both map, with eventfd notification both
-//! ways. Per method: time per frame (steady state), context switches, CPU and page faults per
-//! frame on each side, with the first (warm-up) frames reported apart.
+//! whose kernel buffer is set to a size and that is written and read in pieces of that size (the
+//! seed's "512b buffer"), or through a sealed memfd both map, with eventfd notification both
+//! ways. Per method: the socket buffer asked for and what the kernel made of it, time per frame
+//! (steady state), context switches, CPU and page faults per frame of each process, with the
+//! first (warm-up) frames reported apart.
 //!
 //! Both consumers do the same work once a frame has arrived (check the frame number at both
 //! ends, then read every byte once), so the difference is the transport alone.
 
+mod method;
 mod os;
 mod parent;
 mod peer;
 
-use std::str::FromStr;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::stats::Percentiles;
 
+pub use method::IpcMethod;
 pub use os::Usage;
-pub use parent::run_method;
+pub use parent::{run_method, run_method_observed};
 pub use peer::{run_peer, PeerArgs};
 
 /// Why the experiment could not run.
@@ -46,9 +50,12 @@ pub enum IpcError {
     #[error("the peer's report is unreadable: {0}")]
     Report(#[source] serde_json::Error),
     #[error(
-        "unknown method {0:?}: expected socket-512, socket-4k, socket-64k, socket-1m or memfd"
+        "unknown method {0:?}: expected socket-<size> (512, 4k, 64k, 1m, …), \
+         socket-write-<size> or memfd"
     )]
     UnknownMethod(String),
+    #[error("the peer received {received} frames, {sent} were sent")]
+    FrameCount { sent: u64, received: u64 },
     #[error("a frame needs at least 16 bytes (two 8-byte stamps), got {0}")]
     FrameTooSmall(usize),
 }
@@ -59,79 +66,40 @@ impl IpcError {
     }
 }
 
-/// How a frame travels to the peer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IpcMethod {
-    /// Through a UNIX socketpair, in writes (and reads) of this many bytes.
-    Socket { write_bytes: usize },
-    /// Rendered in place in a sealed memfd both processes map; eventfd both ways.
-    Memfd,
-}
-
-impl IpcMethod {
-    /// The four socket write sizes of the experiment, then the shared buffer.
-    pub const ALL: [IpcMethod; 5] = [
-        IpcMethod::Socket { write_bytes: 512 },
-        IpcMethod::Socket { write_bytes: 4096 },
-        IpcMethod::Socket { write_bytes: 65536 },
-        IpcMethod::Socket {
-            write_bytes: 1 << 20,
-        },
-        IpcMethod::Memfd,
-    ];
-
-    /// The CLI and report name.
-    pub fn name(self) -> String {
-        match self {
-            IpcMethod::Socket { write_bytes } => format!("socket-{}", size_name(write_bytes)),
-            IpcMethod::Memfd => "memfd".to_owned(),
-        }
-    }
-}
-
-fn size_name(bytes: usize) -> String {
-    match bytes {
-        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{}m", b >> 20),
-        b if b >= 1024 && b % 1024 == 0 => format!("{}k", b >> 10),
-        b => b.to_string(),
-    }
-}
-
-impl FromStr for IpcMethod {
-    type Err = IpcError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s == "memfd" {
-            return Ok(IpcMethod::Memfd);
-        }
-        let unknown = || IpcError::UnknownMethod(s.to_owned());
-        let size = s.strip_prefix("socket-").ok_or_else(unknown)?;
-        let (digits, unit) = match size.as_bytes().last() {
-            Some(b'k') => (&size[..size.len() - 1], 1024),
-            Some(b'm') => (&size[..size.len() - 1], 1 << 20),
-            _ => (size, 1),
-        };
-        let n: usize = digits.parse().map_err(|_| unknown())?;
-        match n.checked_mul(unit) {
-            Some(write_bytes) if write_bytes > 0 => Ok(IpcMethod::Socket { write_bytes }),
-            _ => Err(unknown()),
-        }
-    }
-}
-
 /// What to run: frame size and counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IpcConfig {
     pub frame_bytes: usize,
-    /// Measured frames (steady state).
+    /// Measured frames (steady state), at most.
     pub frames: u64,
     /// Frames before the measured ones, reported apart (first-touch faults land here).
     pub warmup: u64,
+    /// Stop measuring once this much time went by, after at least [`MIN_MEASURED_FRAMES`]
+    /// (a 4K frame through a 512-byte buffer takes most of a second).
+    pub budget: Option<Duration>,
 }
 
-/// One side's figures.
+/// The fewest measured frames a time budget may stop at.
+pub const MIN_MEASURED_FRAMES: u64 = 3;
+
+/// The two instants [`run_method_observed`] calls back at, on the sending thread, so that a
+/// caller can take its own count of both processes around exactly the measured frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edge {
+    /// After the last warm-up frame's acknowledgement, before the first measured frame.
+    MeasuredStart,
+    /// After the last measured frame's acknowledgement.
+    MeasuredEnd,
+}
+
+/// One process's figures (getrusage RUSAGE_SELF: every thread of the process).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SideResult {
+    /// Voluntary + involuntary context switches over the measured frames.
+    pub ctx_switches: u64,
     pub ctx_switches_per_frame: f64,
+    /// The involuntary part (preemptions: grows with the machine's load).
+    pub involuntary_ctx_switches_per_frame: f64,
     pub cpu_ms_per_frame: f64,
     pub minor_faults_per_frame: f64,
     /// Totals over the warm-up frames.
@@ -143,7 +111,9 @@ impl SideResult {
     fn from_usage(warmup: &Usage, steady: &Usage, frames: u64) -> SideResult {
         let per = |v: f64| if frames == 0 { 0.0 } else { v / frames as f64 };
         SideResult {
+            ctx_switches: steady.ctx_switches,
             ctx_switches_per_frame: per(steady.ctx_switches as f64),
+            involuntary_ctx_switches_per_frame: per(steady.involuntary_ctx_switches as f64),
             cpu_ms_per_frame: per(steady.cpu_ms),
             minor_faults_per_frame: per(steady.minor_faults as f64),
             warmup_ctx_switches: warmup.ctx_switches,
@@ -152,12 +122,29 @@ impl SideResult {
     }
 }
 
+/// The socket's kernel buffer: asked for, and read back with getsockopt on both ends (Linux
+/// doubles what it is asked for, raises it to its minimum and caps it at net.core.*mem_max).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SocketBuffer {
+    /// Set with SO_SNDBUF and SO_RCVBUF; `None`: the kernel's default was left alone.
+    pub requested_bytes: Option<usize>,
+    /// SO_SNDBUF of the writing end (this process).
+    pub send_bytes: usize,
+    /// SO_RCVBUF of the reading end (the peer).
+    pub receive_bytes: usize,
+}
+
 /// One method's result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MethodResult {
     pub method: String,
-    pub write_bytes: Option<usize>,
+    /// The name with what it means (the default-buffer variant says so).
+    pub label: String,
+    /// Bytes per write and per read call on the socket.
+    pub piece_bytes: Option<usize>,
+    pub buffer: Option<SocketBuffer>,
     pub frame_bytes: usize,
+    /// Measured frames (fewer than asked when the time budget ran out).
     pub frames: u64,
     pub warmup_frames: u64,
     /// Render + transfer + the peer's acknowledgement, steady state.
@@ -197,18 +184,6 @@ pub(crate) fn consume_frame(buf: &[u8], frame: u64) -> Result<u64, IpcError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn method_names_round_trip() {
-        for m in IpcMethod::ALL {
-            assert_eq!(m.name().parse::<IpcMethod>().unwrap(), m);
-        }
-        assert_eq!(IpcMethod::ALL[0].name(), "socket-512");
-        assert_eq!(IpcMethod::ALL[3].name(), "socket-1m");
-        assert!("socket-0".parse::<IpcMethod>().is_err());
-        assert!("pipe".parse::<IpcMethod>().is_err());
-        assert!("socket-xk".parse::<IpcMethod>().is_err());
-    }
 
     #[test]
     fn stamps_are_checked_at_both_ends() {

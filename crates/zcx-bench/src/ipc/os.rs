@@ -1,6 +1,7 @@
 //! The operating-system pieces of the IPC experiment: resource usage with page faults, eventfd
-//! notification, waiting with a deadline, exact socket reads, and the child process that
-//! inherits exactly the descriptors it is told about and is killed and reaped on drop.
+//! notification, waiting with a deadline, socket buffer sizes, chunked socket reads and writes,
+//! and the child process that inherits exactly the descriptors it is told about and is killed
+//! and reaped on drop.
 
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -12,6 +13,7 @@ use nix::fcntl::{fcntl, FcntlArg, FdFlag};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::eventfd::{EfdFlags, EventFd};
 use nix::sys::resource::{getrusage, UsageWho};
+use nix::sys::socket::{getsockopt, setsockopt, sockopt, GetSockOpt, SetSockOpt};
 use serde::{Deserialize, Serialize};
 
 use super::IpcError;
@@ -23,14 +25,17 @@ pub const PEER_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Usage {
     pub cpu_ms: f64,
+    /// Voluntary + involuntary.
     pub ctx_switches: u64,
+    /// Preemptions alone: what other load adds, not what the transport blocks on.
+    pub involuntary_ctx_switches: u64,
     pub minor_faults: u64,
 }
 
 impl Usage {
-    /// The calling thread's usage (the thread that moves frames).
-    pub fn thread() -> Usage {
-        Usage::of(UsageWho::RUSAGE_THREAD)
+    /// The whole process's usage (every thread), as /proc/<pid>/task/*/status counts it.
+    pub fn process() -> Usage {
+        Usage::of(UsageWho::RUSAGE_SELF)
     }
 
     fn of(who: UsageWho) -> Usage {
@@ -43,6 +48,7 @@ impl Usage {
                     ctx_switches: (u.voluntary_context_switches()
                         + u.involuntary_context_switches())
                     .max(0) as u64,
+                    involuntary_ctx_switches: u.involuntary_context_switches().max(0) as u64,
                     minor_faults: u.minor_page_faults().max(0) as u64,
                 }
             }
@@ -58,6 +64,9 @@ impl Usage {
         Usage {
             cpu_ms: (self.cpu_ms - earlier.cpu_ms).max(0.0),
             ctx_switches: self.ctx_switches.saturating_sub(earlier.ctx_switches),
+            involuntary_ctx_switches: self
+                .involuntary_ctx_switches
+                .saturating_sub(earlier.involuntary_ctx_switches),
             minor_faults: self.minor_faults.saturating_sub(earlier.minor_faults),
         }
     }
@@ -76,9 +85,19 @@ pub fn notify(fd: BorrowedFd<'_>) -> Result<(), IpcError> {
     Ok(())
 }
 
-/// Waits until `fd` is readable, or fails when `peer` (the other end's socket) hangs up first
-/// or nothing arrives within [`PEER_TIMEOUT`].
-pub fn wait_readable(fd: BorrowedFd<'_>, peer: BorrowedFd<'_>) -> Result<(), IpcError> {
+/// What ended a [`wait_readable`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wake {
+    /// The descriptor waited on is readable.
+    Ready,
+    /// The other process's socket became readable or hung up first (it closed its end: done,
+    /// or gone).
+    PeerSocket,
+}
+
+/// Waits until `fd` is readable or `peer` (the other process's socket) is, or fails when
+/// nothing happens within [`PEER_TIMEOUT`].
+pub fn wait_readable(fd: BorrowedFd<'_>, peer: BorrowedFd<'_>) -> Result<Wake, IpcError> {
     let timeout = PollTimeout::try_from(PEER_TIMEOUT).unwrap_or(PollTimeout::MAX);
     loop {
         let mut fds = [
@@ -92,11 +111,11 @@ pub fn wait_readable(fd: BorrowedFd<'_>, peer: BorrowedFd<'_>) -> Result<(), Ipc
             Err(e) => return Err(IpcError::os("poll", e)),
         }
         if fds[0].any().unwrap_or(false) {
-            return Ok(());
+            return Ok(Wake::Ready);
         }
         let hup = PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLIN;
         if fds[1].revents().is_some_and(|r| r.intersects(hup)) {
-            return Err(IpcError::PeerGone);
+            return Ok(Wake::PeerSocket);
         }
     }
 }
@@ -108,23 +127,52 @@ pub fn consume(fd: BorrowedFd<'_>) -> Result<u64, IpcError> {
     Ok(u64::from_ne_bytes(buf))
 }
 
-/// Reads exactly `buf.len()` bytes with reads of at most `chunk_bytes`.
-pub fn read_exact_chunked(
+/// Sets the writing end's SO_SNDBUF to `bytes` (`None`: leaves the default) and returns what
+/// the kernel made of it.
+pub fn size_send_buffer(sock: &impl AsFd, bytes: Option<usize>) -> Result<usize, IpcError> {
+    size_buffer(sock, sockopt::SndBuf, bytes, "SO_SNDBUF")
+}
+
+/// Sets the reading end's SO_RCVBUF to `bytes` (`None`: leaves the default) and returns what
+/// the kernel made of it.
+pub fn size_receive_buffer(sock: &impl AsFd, bytes: Option<usize>) -> Result<usize, IpcError> {
+    size_buffer(sock, sockopt::RcvBuf, bytes, "SO_RCVBUF")
+}
+
+fn size_buffer<O>(
+    sock: &impl AsFd,
+    opt: O,
+    bytes: Option<usize>,
+    what: &'static str,
+) -> Result<usize, IpcError>
+where
+    O: SetSockOpt<Val = usize> + GetSockOpt<Val = usize> + Copy,
+{
+    if let Some(bytes) = bytes {
+        setsockopt(sock, opt, &bytes).map_err(|e| IpcError::os(what, e))?;
+    }
+    getsockopt(sock, opt).map_err(|e| IpcError::os(what, e))
+}
+
+/// Reads one frame, `buf.len()` bytes, with reads of at most `chunk_bytes`. `Ok(false)` when
+/// the other end closed the stream before the frame began (the sender's way to say "done").
+pub fn read_frame_chunked(
     sock: &mut impl Read,
     buf: &mut [u8],
     chunk_bytes: usize,
-) -> Result<(), IpcError> {
+) -> Result<bool, IpcError> {
     let mut done = 0;
     while done < buf.len() {
         let end = (done + chunk_bytes).min(buf.len());
         match sock.read(&mut buf[done..end]) {
+            Ok(0) if done == 0 => return Ok(false),
             Ok(0) => return Err(IpcError::PeerGone),
             Ok(n) => done += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(IpcError::Io("socket read", e)),
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Writes all of `buf` with one write call per `chunk_bytes` (as an application would).
@@ -166,6 +214,11 @@ impl PeerChild {
             .spawn()
             .map_err(|e| IpcError::Io("spawning the peer", e))?;
         Ok(PeerChild { child: Some(child) })
+    }
+
+    /// The child's process id (for /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
     }
 
     /// Waits for a clean exit.

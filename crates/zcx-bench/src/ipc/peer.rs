@@ -1,16 +1,17 @@
-//! The receiving side, run as `zcx __ipc-peer` by [`super::run_method`]: takes each frame by
-//! the chosen method, checks and reads it, acknowledges it, and at the end writes its own
-//! usage figures (warm-up and steady state) as one JSON line on the socket.
+//! The receiving side, run as `zcx __ipc-peer` by [`super::run_method`]: sizes its end's
+//! kernel buffer, takes each frame by the chosen method, checks and reads it, acknowledges it,
+//! and when the sender closes the stream writes its own usage figures (warm-up and steady state)
+//! and the buffer size it got as one JSON line on the socket.
 
 use std::fs::File;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::fd::{AsFd, RawFd};
 use std::os::unix::net::UnixStream;
 
 use memmap2::MmapOptions;
 use serde::{Deserialize, Serialize};
 
-use super::os::{self, Usage};
+use super::os::{self, Usage, Wake};
 use super::{consume_frame, IpcError, IpcMethod};
 
 /// The peer's command line (built by the parent; hidden from users).
@@ -20,9 +21,7 @@ pub struct PeerArgs {
     pub method: String,
     #[arg(long)]
     pub frame_bytes: usize,
-    /// Frames in total, warm-up included.
-    #[arg(long)]
-    pub frames: u64,
+    /// Frames before the measured ones (the sender decides how many follow).
     #[arg(long)]
     pub warmup: u64,
     #[arg(long)]
@@ -38,21 +37,30 @@ pub struct PeerArgs {
 /// What the peer sends back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PeerReport {
+    /// Frames received, warm-up included.
+    pub frames: u64,
     pub warmup: Usage,
     pub steady: Usage,
     pub checksum: u64,
+    /// SO_RCVBUF of this end as read back after setting it (socket methods).
+    pub receive_buffer_bytes: Option<usize>,
 }
 
-/// Runs the receiving side until all frames arrived, then reports.
+/// Runs the receiving side until the sender closes the stream, then reports.
 pub fn run_peer(args: &PeerArgs) -> Result<(), IpcError> {
     let method: IpcMethod = args.method.parse()?;
     // SAFETY: the parent passed these descriptor numbers on our command line after leaving
     // them open across exec; nothing else in this process owns them.
     let sock = unsafe { os::owned_from_raw(args.sock_fd) };
     let mut sock = UnixStream::from(sock);
-    let report = match method {
-        IpcMethod::Socket { write_bytes } => receive_socket(&mut sock, args, write_bytes)?,
-        IpcMethod::Memfd => receive_memfd(&sock, args)?,
+    let report = match method.piece_bytes() {
+        Some(piece_bytes) => {
+            let receive = os::size_receive_buffer(&sock, method.requested_buffer_bytes())?;
+            let mut report = receive_socket(&mut sock, args, piece_bytes)?;
+            report.receive_buffer_bytes = Some(receive);
+            report
+        }
+        None => receive_memfd(&mut sock, args)?,
     };
     let mut line = serde_json::to_string(&report).map_err(IpcError::Report)?;
     line.push('\n');
@@ -63,23 +71,22 @@ pub fn run_peer(args: &PeerArgs) -> Result<(), IpcError> {
 fn receive_socket(
     sock: &mut UnixStream,
     args: &PeerArgs,
-    write_bytes: usize,
+    piece_bytes: usize,
 ) -> Result<PeerReport, IpcError> {
     let mut buf = vec![0u8; args.frame_bytes];
     buf.fill(1); // fault the receiver's buffer in before anything is measured
     let mut meter = Meter::new(args.warmup);
     let mut checksum = 0u64;
-    for frame in 0..args.frames {
-        meter.frame_starting(frame);
-        os::read_exact_chunked(sock, &mut buf, write_bytes)?;
-        checksum = checksum.wrapping_add(consume_frame(&buf, frame)?);
+    while os::read_frame_chunked(sock, &mut buf, piece_bytes)? {
+        checksum = checksum.wrapping_add(consume_frame(&buf, meter.frames)?);
         sock.write_all(&[1])
             .map_err(|e| IpcError::Io("acknowledging", e))?;
+        meter.frame_done();
     }
     Ok(meter.finish(checksum))
 }
 
-fn receive_memfd(sock: &UnixStream, args: &PeerArgs) -> Result<PeerReport, IpcError> {
+fn receive_memfd(sock: &mut UnixStream, args: &PeerArgs) -> Result<PeerReport, IpcError> {
     let missing =
         || IpcError::PeerFailed("memfd method without --memfd/--ready-fd/--done-fd".into());
     let (memfd, ready, done) = match (args.memfd, args.ready_fd, args.done_fd) {
@@ -101,45 +108,62 @@ fn receive_memfd(sock: &UnixStream, args: &PeerArgs) -> Result<PeerReport, IpcEr
         .map_err(|e| IpcError::Io("mapping the shared buffer", e))?;
     let mut meter = Meter::new(args.warmup);
     let mut checksum = 0u64;
-    for frame in 0..args.frames {
-        meter.frame_starting(frame);
-        os::wait_readable(ready.as_fd(), sock.as_fd())?;
+    while os::wait_readable(ready.as_fd(), sock.as_fd())? == Wake::Ready {
         os::consume(ready.as_fd())?;
-        checksum = checksum.wrapping_add(consume_frame(&map, frame)?);
+        checksum = checksum.wrapping_add(consume_frame(&map, meter.frames)?);
         os::notify(done.as_fd())?;
+        meter.frame_done();
+    }
+    // The sender sends nothing on the socket in this method: readable means end of stream.
+    if sock
+        .read(&mut [0u8; 1])
+        .map_err(|e| IpcError::Io("socket read", e))?
+        != 0
+    {
+        return Err(IpcError::PeerFailed(
+            "unexpected bytes on the socket".into(),
+        ));
     }
     Ok(meter.finish(checksum))
 }
 
-/// Usage snapshots at the start, after the warm-up and at the end.
+/// Usage snapshots at the start, after the warm-up and after the last frame's acknowledgement:
+/// the instants at which the sender, woken by that acknowledgement, marks its own edges.
 struct Meter {
     warmup_frames: u64,
+    frames: u64,
     start: Usage,
-    after_warmup: Option<Usage>,
+    after_warmup: Usage,
+    last: Usage,
 }
 
 impl Meter {
     fn new(warmup_frames: u64) -> Meter {
+        let now = Usage::process();
         Meter {
             warmup_frames,
-            start: Usage::thread(),
-            after_warmup: None,
+            frames: 0,
+            start: now,
+            after_warmup: now,
+            last: now,
         }
     }
 
-    fn frame_starting(&mut self, frame: u64) {
-        if frame == self.warmup_frames {
-            self.after_warmup = Some(Usage::thread());
+    fn frame_done(&mut self) {
+        self.frames += 1;
+        self.last = Usage::process();
+        if self.frames == self.warmup_frames {
+            self.after_warmup = self.last;
         }
     }
 
     fn finish(self, checksum: u64) -> PeerReport {
-        let end = Usage::thread();
-        let mid = self.after_warmup.unwrap_or(end);
         PeerReport {
-            warmup: mid.since(&self.start),
-            steady: end.since(&mid),
+            frames: self.frames,
+            warmup: self.after_warmup.since(&self.start),
+            steady: self.last.since(&self.after_warmup),
             checksum,
+            receive_buffer_bytes: None,
         }
     }
 }

@@ -25,11 +25,11 @@ pub const CHARTS: [(&str, &str); 4] = [
     ),
     (
         "ctx_switches.png",
-        "Context switches per frame (producer, X server)",
+        "Context switches per frame on screen (producer, X server, compositor)",
     ),
     (
         "cpu_per_frame.png",
-        "CPU per frame: client / X server / compositor",
+        "CPU per frame on screen: producer / X server / compositor",
     ),
 ];
 
@@ -248,28 +248,36 @@ fn ctx_switches(area: &Area<'_>, runs: &[Run]) -> DrawResult {
     bar_chart(
         area,
         CHARTS[2].1,
-        "context switches per frame",
+        "context switches per frame on screen",
         runs,
         false,
         &|r| {
-            let p = r.producer.clone().unwrap_or_default();
+            let p = r.per_screen_frame.clone().unwrap_or_default();
             vec![
-                ("producer", p.client_ctx_switches_per_frame.unwrap_or(0.0)),
-                ("X server", p.server_ctx_switches_per_frame.unwrap_or(0.0)),
+                ("producer", p.producer_ctx_switches.unwrap_or(0.0)),
+                ("X server", p.server_ctx_switches.unwrap_or(0.0)),
+                ("compositor", p.compositor_ctx_switches.unwrap_or(0.0)),
             ]
         },
     )
 }
 
 fn cpu_per_frame(area: &Area<'_>, runs: &[Run]) -> DrawResult {
-    bar_chart(area, CHARTS[3].1, "CPU ms per frame", runs, true, &|r| {
-        let p = r.producer.clone().unwrap_or_default();
-        vec![
-            ("client", p.client_cpu_ms_per_frame.unwrap_or(0.0)),
-            ("X server", p.server_cpu_ms_per_frame.unwrap_or(0.0)),
-            ("compositor", r.compositor_cpu_ms_per_frame.unwrap_or(0.0)),
-        ]
-    })
+    bar_chart(
+        area,
+        CHARTS[3].1,
+        "CPU ms per frame on screen",
+        runs,
+        true,
+        &|r| {
+            let p = r.per_screen_frame.clone().unwrap_or_default();
+            vec![
+                ("producer", p.producer_cpu_ms.unwrap_or(0.0)),
+                ("X server", p.server_cpu_ms.unwrap_or(0.0)),
+                ("compositor", p.compositor_cpu_ms.unwrap_or(0.0)),
+            ]
+        },
+    )
 }
 
 type BarChart<'a, 'b> =

@@ -1,17 +1,21 @@
 //! The report: `report.json` (every figure and the machine, schema [`model::SCHEMA`]),
-//! `frames.csv` (one row per frame seen on screen per run), `report.md` (the comparison table
-//! and notes, for people), PNG charts and `index.html` showing them together. Written into
+//! `frames.csv` (one row per frame seen on screen per run), `report.md` (the headline and
+//! details tables and notes, for people), PNG charts and `index.html` showing them together. Written into
 //! `target/zcx-report/<unix-timestamp>/` unless the caller chooses a directory.
 
 pub mod charts;
+mod html;
+pub mod interval;
 pub mod model;
+pub mod table;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-pub use model::{Machine, ProducerFigures, Report, Run};
+pub use interval::{DesignCopies, Interval, PerScreenFrame, Spent};
+pub use model::{end_to_end, Machine, ProducerFigures, Report, Run};
 
 #[derive(Debug, Error)]
 pub enum ReportError {
@@ -51,7 +55,7 @@ pub fn write_report(dir: &Path, report: &Report) -> Result<(), ReportError> {
     write("frames.csv", frames_csv(&report.runs).as_bytes())?;
     write("report.md", markdown(report).as_bytes())?;
     charts::draw_all(dir, &report.runs)?;
-    write("index.html", html(report).as_bytes())
+    write("index.html", html::page(report).as_bytes())
 }
 
 /// One row per frame seen on screen per run.
@@ -86,48 +90,13 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-fn opt(v: Option<f64>, digits: usize) -> String {
-    v.map_or_else(|| "–".to_owned(), |v| format!("{v:.digits$}"))
-}
-
-/// The comparison table (Markdown, also readable in a terminal).
+/// The headline and the details tables (Markdown, also readable in a terminal).
 pub fn table(report: &Report) -> String {
-    let mut s = String::from(
-        "| run | producer fps | on-screen fps | latency p50/p99 ms | dropped | torn | client CPU ms/f | X CPU ms/f | compositor CPU ms/f | ctx/f client/X | socket KiB/f | CPU vs put-image |\n\
-         |---|---|---|---|---|---|---|---|---|---|---|---|\n",
-    );
-    for r in &report.runs {
-        let p = r.producer.clone().unwrap_or_default();
-        let sc = r.screen.as_ref();
-        let lat = sc
-            .and_then(|s| s.latency_ms)
-            .map_or("–".into(), |l| format!("{:.1}/{:.1}", l.p50, l.p99));
-        let cpu = |f: &ProducerFigures| {
-            Some(f.client_cpu_ms_per_frame? + f.server_cpu_ms_per_frame.unwrap_or(0.0))
-        };
-        let ratio = report
-            .baseline(&r.compositor, r.rep)
-            .and_then(|b| cpu(b.producer.as_ref()?))
-            .zip(cpu(&p))
-            .map(|(b, c)| format!("{:.2}×", c / b.max(1e-9)));
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {lat} | {} | {} | {} | {} | {} | {}/{} | {} | {} |",
-            r.name,
-            opt(p.fps, 1),
-            opt(sc.and_then(|s| s.delivered_fps), 1),
-            sc.map_or("–".into(), |s| s.dropped_frames.to_string()),
-            sc.map_or("–".into(), |s| s.torn_frames.to_string()),
-            opt(p.client_cpu_ms_per_frame, 2),
-            opt(p.server_cpu_ms_per_frame, 2),
-            opt(r.compositor_cpu_ms_per_frame, 2),
-            opt(p.client_ctx_switches_per_frame, 1),
-            opt(p.server_ctx_switches_per_frame, 1),
-            opt(p.socket_bytes_per_frame.map(|b| b / 1024.0), 1),
-            ratio.unwrap_or_else(|| "–".into()),
-        );
-    }
-    s
+    format!(
+        "{}\nDetails (per frame on screen, same intervals):\n\n{}",
+        table::headline(report).markdown(),
+        table::details(report).markdown()
+    )
 }
 
 fn markdown(report: &Report) -> String {
@@ -152,34 +121,7 @@ fn markdown(report: &Report) -> String {
             let _ = writeln!(s, "- {n}");
         }
     }
-    s.push_str("\nCPU ratios are client + X server CPU per frame against put-image under the same compositor, measured in this run. On-screen figures come from the screen observer (stamp rows read back from the root window); a window that is scaled or covered shows none.\n");
-    s
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-fn html(report: &Report) -> String {
-    let mut s = String::from("<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>zcx report</title>\n<style>body{font-family:sans-serif;max-width:1900px;margin:1em auto}img{width:900px;margin:4px}pre{background:#f4f4f4;padding:8px;overflow-x:auto}</style></head><body>\n<h1>zcx report</h1>\n");
-    let _ = writeln!(s, "<p><code>{}</code></p>", escape(&report.command));
-    let _ = writeln!(s, "<pre>{}</pre>", escape(&table(report)));
-    for n in &report.notes {
-        let _ = writeln!(s, "<p>{}</p>", escape(n));
-    }
-    for (file, title) in charts::CHARTS {
-        let _ = writeln!(s, "<figure style=\"display:inline-block\"><img src=\"{file}\" alt=\"{title}\"><figcaption>{title}</figcaption></figure>");
-    }
-    // Repeated runs come from `zcx bench`, which writes the medians into summary.md.
-    let summary = if report.runs.iter().any(|r| r.rep > 0) {
-        " · <a href=\"summary.md\">summary.md (medians over repetitions)</a>"
-    } else {
-        ""
-    };
-    let _ = writeln!(s, "<p><a href=\"report.json\">report.json</a> · <a href=\"frames.csv\">frames.csv</a> · <a href=\"report.md\">report.md</a>{summary}</p>");
-    s.push_str("<figure><img src=\"screenshot.png\" alt=\"screenshot (when the demo took one)\" style=\"width:1800px\"></figure>\n</body></html>\n");
+    s.push_str("\nCPU per frame on screen is producer + X server + compositor CPU over each row's interval (/proc) divided by the distinct frames the screen observer saw in it; the ratio is put-image's divided by the row's, under the same compositor. Copies by design are a count, not a measurement. A window that is scaled or covered shows no on-screen figures.\n");
     s
 }
 

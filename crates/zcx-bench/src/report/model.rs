@@ -3,11 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::interval::{DesignCopies, Interval, PerScreenFrame};
 use crate::observer::{ObservedFrame, WindowSummary};
 use crate::stats::Percentiles;
 
 /// The schema name written into every report; bump when a key changes meaning.
-pub const SCHEMA: &str = "zcx-report/1";
+pub const SCHEMA: &str = "zcx-report/2";
 
 /// Where the figures were measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,12 +75,16 @@ pub struct Run {
     /// Compositor CPU over the observation in percent of one core (/proc), when measured.
     #[serde(default)]
     pub compositor_cpu_percent: Option<f64>,
-    /// Compositor plus X server CPU (/proc) over the observation, per frame of this producer
-    /// seen on the screen: what putting one frame on the screen cost the display side
-    /// (`zcx bench`; the X server's share includes the producer's requests and the observer's
-    /// small reads).
+    /// The counts of this run's interval (its observation), where every headline figure comes
+    /// from.
     #[serde(default)]
-    pub display_cpu_ms_per_screen_frame: Option<f64>,
+    pub interval: Option<Interval>,
+    /// The interval's figures per frame seen on the screen.
+    #[serde(default)]
+    pub per_screen_frame: Option<PerScreenFrame>,
+    /// The path's copies per frame by design (not measured).
+    #[serde(default)]
+    pub copies: Option<DesignCopies>,
     /// What the screen observer saw of this producer's window.
     pub screen: Option<WindowSummary>,
     /// Frames seen on screen (these go to `frames.csv`, not `report.json`).
@@ -95,6 +100,9 @@ pub struct Report {
     pub command: String,
     pub machine: Machine,
     pub observer_cpu_percent: Option<f64>,
+    /// A memcpy of one frame timed in this run (the unit of the measured copies column).
+    #[serde(default)]
+    pub memcpy_ms_per_frame: Option<f64>,
     pub runs: Vec<Run>,
     /// Plain statements about the result (including where it contradicts expectations).
     pub notes: Vec<String>,
@@ -110,6 +118,7 @@ impl Report {
             command,
             machine,
             observer_cpu_percent: None,
+            memcpy_ms_per_frame: None,
             runs: Vec::new(),
             notes: Vec::new(),
         }
@@ -128,36 +137,35 @@ impl Report {
             .or_else(|| candidates().next())
     }
 
-    /// Adds the notes that compare the shared path with the socket path, saying plainly
-    /// when the measurement contradicts the expectation (≥3.5× less CPU, zero socket bytes).
+    /// Adds the notes that compare each path with put-image on the headline (end-to-end CPU
+    /// per frame on screen) and on latency, saying plainly where the measurement contradicts
+    /// the expectation (≥ 3.5× less CPU, zero socket bytes, the shared path no later).
     pub fn add_comparison_notes(&mut self) {
         let mut notes = Vec::new();
         for run in self.runs.iter().filter(|r| r.mode != "put-image") {
-            let (Some(base), Some(p)) = (
-                self.baseline(&run.compositor, run.rep),
-                run.producer.as_ref(),
-            ) else {
+            let Some(base) = self.baseline(&run.compositor, run.rep) else {
                 continue;
             };
-            let Some(b) = base.producer.as_ref() else {
-                continue;
-            };
-            let cpu = |f: &ProducerFigures| {
-                Some(f.client_cpu_ms_per_frame? + f.server_cpu_ms_per_frame.unwrap_or(0.0))
-            };
-            if let (Some(cb), Some(cr)) = (cpu(b), cpu(p)) {
-                let ratio = cb / cr.max(1e-9);
+            if let Some((b, r)) = end_to_end(base).zip(end_to_end(run)) {
+                let ratio = b / r.max(1e-9);
                 let verdict = if ratio >= 3.5 {
                     "as expected (≥ 3.5×)"
                 } else {
                     "LESS than the 3.5× expected"
                 };
                 notes.push(format!(
-                    "{}: {ratio:.1}× less client+X-server CPU per frame than put-image ({cr:.2} vs {cb:.2} ms) — {verdict}",
-                    run.name
+                    "{}: {ratio:.1}× less end-to-end CPU per frame on screen than {} ({r:.2} vs {b:.2} ms) — {verdict}",
+                    run.name, base.name
                 ));
             }
-            if let Some(bytes) = p.socket_bytes_per_frame {
+            let p50 = |r: &Run| Some(r.screen.as_ref()?.latency_ms?.p50);
+            if let Some((b, r)) = p50(base).zip(p50(run)).filter(|(b, r)| r > b) {
+                notes.push(format!(
+                    "{}: reaches the screen LATER than {} (latency p50 {r:.1} vs {b:.1} ms)",
+                    run.name, base.name
+                ));
+            }
+            if let Some(bytes) = run.producer.as_ref().and_then(|p| p.socket_bytes_per_frame) {
                 let pixel_free = bytes < 1024.0;
                 notes.push(format!(
                     "{}: {bytes:.0} bytes per frame through the X socket ({})",
@@ -172,4 +180,9 @@ impl Report {
         }
         self.notes.extend(notes);
     }
+}
+
+/// A run's headline figure: end-to-end CPU ms per frame on screen.
+pub fn end_to_end(run: &Run) -> Option<f64> {
+    run.per_screen_frame.as_ref()?.end_to_end_cpu_ms
 }

@@ -26,6 +26,20 @@ fn recorded_run(mode: &str, cpu: f64, socket: f64, fps_interval_ms: u64) -> Run 
             torn: false,
         });
     }
+    // The interval's /proc figures: the producer `cpu` ms, the X server 3 × that, per frame.
+    let spent = |ms: f64| {
+        Some(Spent {
+            cpu_ms: ms * 30.0,
+            ctx_switches: 90 * 30,
+        })
+    };
+    let interval = Interval::new(
+        1.0,
+        250.0,
+        &frames,
+        [spent(cpu), spent(cpu * 3.0), None],
+        false,
+    );
     Run {
         name: format!("{mode} / none"),
         mode: mode.to_owned(),
@@ -45,8 +59,10 @@ fn recorded_run(mode: &str, cpu: f64, socket: f64, fps_interval_ms: u64) -> Run 
         }),
         compositor_stats: None,
         compositor_cpu_percent: None,
-        display_cpu_ms_per_screen_frame: None,
         compositor_cpu_ms_per_frame: Some(1.5),
+        interval: Some(interval.clone()),
+        per_screen_frame: Some(interval.per_screen_frame()),
+        copies: interval::design_copies(mode, false),
         screen: Some(track.summary()),
         frames,
     }
@@ -86,6 +102,7 @@ fn report_json_has_the_fixed_schema() {
             "command",
             "created_unix_s",
             "machine",
+            "memcpy_ms_per_frame",
             "notes",
             "observer_cpu_percent",
             "runs",
@@ -111,9 +128,11 @@ fn report_json_has_the_fixed_schema() {
             "compositor_cpu_ms_per_frame",
             "compositor_cpu_percent",
             "compositor_stats",
-            "display_cpu_ms_per_screen_frame",
+            "copies",
+            "interval",
             "mode",
             "name",
+            "per_screen_frame",
             "producer",
             "rep",
             "screen"
@@ -135,6 +154,9 @@ fn report_json_has_the_fixed_schema() {
         ]
     );
     assert_eq!(run["screen"]["distinct_frames"], 30);
+    assert_eq!(run["interval"]["screen_frames"], 30);
+    assert_eq!(run["per_screen_frame"]["end_to_end_cpu_ms"], 24.0);
+    assert_eq!(run["copies"]["count"], 3);
     // Round trip: what we write, we can read back.
     let back: Report = serde_json::from_value(v).unwrap();
     assert_eq!(back.runs.len(), 2);
@@ -144,9 +166,10 @@ fn report_json_has_the_fixed_schema() {
 fn comparison_notes_state_the_ratio_and_socket_bytes() {
     let r = recorded_report();
     assert!(
-        r.notes
-            .iter()
-            .any(|n| n.contains("6.0× less") && n.contains("as expected")),
+        r.notes.iter().any(
+            |n| n.contains("6.0× less end-to-end CPU per frame on screen")
+                && n.contains("as expected")
+        ),
         "{:?}",
         r.notes
     );
@@ -170,10 +193,20 @@ fn writes_every_file() {
     assert_eq!(lines.count(), 60);
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(
-        md.contains("| shm-pixmap / none |") && md.contains("0.17×"),
+        md.contains("| shm-pixmap / none | 4.00 | 6.0× | 1 (Present copy into the window) |"),
         "{md}"
     );
     let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    // Real tables, the headline first; no Markdown in a <pre>.
+    assert!(!html.contains("<pre>") && !html.contains("|---"), "{html}");
+    let headline = html
+        .find("<table class=\"headline\">")
+        .expect("headline table");
+    assert!(headline < html.find("<table>").expect("details table"));
+    assert!(
+        html.contains("<th>shm-pixmap / none</th><td>4.00</td><td>6.0×</td>"),
+        "{html}"
+    );
     for (file, _) in charts::CHARTS {
         assert!(html.contains(file));
         let img = image::open(dir.join(file)).unwrap();

@@ -89,7 +89,7 @@ pub const START_MARGIN: Duration = Duration::from_secs(2);
 
 /// How zcx-compositor should draw (peers ignore it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ZcxLook {
+pub struct ZcxLook<'a> {
     /// `--layout side-by-side` (scaled columns) instead of `normal` (unscaled, readable stamps).
     pub side_by_side: bool,
     /// `--hud` instead of `--no-hud` (the HUD covers the top stamp row).
@@ -98,6 +98,8 @@ pub struct ZcxLook {
     pub decorations: bool,
     /// `--duration`: zcx-compositor exits by itself (writing its statistics) after this.
     pub duration: Option<Duration>,
+    /// More zcx-compositor arguments (a demo row's, or every measured phase's).
+    pub extra: &'a [String],
 }
 
 /// A running compositor.
@@ -107,7 +109,6 @@ pub struct RunningCompositor {
     /// zcx-compositor's `--stats-json` file (written when it exits).
     pub stats_path: Option<PathBuf>,
     counters: Option<ProcCounters>,
-    cpu_start: Option<Duration>,
 }
 
 impl RunningCompositor {
@@ -119,7 +120,7 @@ impl RunningCompositor {
         display: &str,
         out_dir: &Path,
         tag: &str,
-        look: ZcxLook,
+        look: ZcxLook<'_>,
     ) -> anyhow::Result<Option<RunningCompositor>> {
         let mut stats_path = None;
         let (name, mut cmd) = match choice {
@@ -159,12 +160,10 @@ impl RunningCompositor {
             .stderr(stderr);
         let child = ChildGuard::spawn(&name, cmd)?;
         let counters = ProcCounters::open(child.pid() as i32);
-        let cpu_start = counters.as_ref().and_then(|c| c.sample()).map(|s| s.cpu);
         Ok(Some(RunningCompositor {
             child,
             stats_path,
             counters,
-            cpu_start,
         }))
     }
 
@@ -227,10 +226,9 @@ impl RunningCompositor {
         Ok(())
     }
 
-    /// CPU the compositor used since it started (from /proc).
-    pub fn cpu_ms(&self) -> Option<f64> {
-        let now = self.counters.as_ref()?.sample()?.cpu;
-        Some(now.saturating_sub(self.cpu_start?).as_secs_f64() * 1e3)
+    /// Its /proc counters, for reading at both ends of an interval.
+    pub fn counters(&self) -> Option<&ProcCounters> {
+        self.counters.as_ref()
     }
 
     /// Waits up to `timeout` (less when `stop` is set) for the compositor to exit by itself
@@ -262,7 +260,7 @@ impl RunningCompositor {
 fn zcx_command(
     display: &str,
     import: &str,
-    look: ZcxLook,
+    look: ZcxLook<'_>,
     stats: &Path,
 ) -> anyhow::Result<Command> {
     let exe = sibling_binary("zcx-compositor", "zcx-compositor")?;
@@ -293,6 +291,7 @@ fn zcx_command(
     if let Some(d) = look.duration {
         cmd.arg("--duration").arg(format!("{:.3}", d.as_secs_f64()));
     }
+    cmd.args(look.extra);
     Ok(cmd)
 }
 

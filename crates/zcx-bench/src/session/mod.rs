@@ -6,6 +6,7 @@
 //! and reaped however the session ends (Ctrl-C included: waits here poll the stop flag).
 
 mod compositor;
+mod measure;
 mod screenshot;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use crate::report::{ProducerFigures, Run};
 use crate::xserver::PrivateXvfb;
 
 pub use compositor::{CompositorChoice, RunningCompositor, ZcxLook, REDIRECT_WAIT, START_MARGIN};
+pub use measure::{measure_alone, memcpy_ms, Alone, Context, EXIT_WAIT, SETTLE};
 pub use screenshot::save_root_png;
 
 /// A producer run: its process, window and where its summary will be written.
@@ -68,7 +70,9 @@ impl ProducerRun {
             compositor_stats: None,
             compositor_cpu_ms_per_frame: None,
             compositor_cpu_percent: None,
-            display_cpu_ms_per_screen_frame: None,
+            interval: None,
+            per_screen_frame: None,
+            copies: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod handoff_client;
 pub mod procs;
 
 use std::path::PathBuf;
@@ -40,4 +41,25 @@ pub fn fresh_dir(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("zcx-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
+}
+
+/// A directory that exists for one test and is removed with everything in it on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        let dir = fresh_dir(tag);
+        std::fs::create_dir_all(&dir).expect("creating a temporary directory");
+        Self(dir)
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

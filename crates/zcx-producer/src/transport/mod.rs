@@ -2,6 +2,7 @@
 //! (`FrameTransport`), the closed set of modes, and the choice of mode for a server.
 
 mod fence;
+pub mod handoff;
 pub mod put_image;
 pub mod shm_pixmap;
 pub mod shm_put;
@@ -184,6 +185,18 @@ pub trait FrameTransport {
 
     /// Frames submitted and not yet consumed by the server.
     fn in_flight(&self) -> usize;
+
+    /// Whether the frame submitted last was handed to the compositing manager rather than
+    /// shown in the window by the server (`shm_pixmap`, README "Frame handoff").
+    fn handed_off(&self) -> bool {
+        false
+    }
+
+    /// The transport is about to stop: end what would keep buffers in flight forever (a
+    /// handoff), so draining can finish. The window's own contents are made right.
+    fn wind_down(&mut self) -> Result<(), TransportError> {
+        Ok(())
+    }
 }
 
 /// The transport chosen at start-up (or switched to with the `m` key).
@@ -202,6 +215,9 @@ pub struct Options {
     pub vsync: bool,
     /// Use Present where the server has it; `false` shows shared pixmaps with CopyArea.
     pub present: bool,
+    /// Hand shm-pixmap frames to a compositing manager of this screen that takes them
+    /// (`--handoff auto`); `None` never does (`--handoff off`).
+    pub handoff_screen: Option<usize>,
 }
 
 impl<'c, C: Connection> Transport<'c, C> {
@@ -280,5 +296,11 @@ impl<C: Connection> FrameTransport for Transport<'_, C> {
     }
     fn in_flight(&self) -> usize {
         self.inner_ref().in_flight()
+    }
+    fn handed_off(&self) -> bool {
+        self.inner_ref().handed_off()
+    }
+    fn wind_down(&mut self) -> Result<(), TransportError> {
+        self.inner().wind_down()
     }
 }

@@ -3,6 +3,13 @@
 //! its IdleNotify. Where the server has no Present, CopyArea shows the pixmap and a property
 //! fence reports when the copy is done. No pixel crosses the socket; a compositor can read the
 //! window's pixels without the producer copying anything.
+//!
+//! While a compositing manager that speaks the handoff protocol owns the screen (`handoff`),
+//! frames are handed to it instead of presented: it copies the pixmap straight to the screen
+//! (one copy instead of Present's copy into the redirected window plus the manager's copy), and
+//! a pixmap is written again only after the manager's Released answer. When the manager goes
+//! away or refuses a frame, the frame is presented at once, so the window's own contents are
+//! right again.
 
 use std::time::Instant;
 
@@ -14,7 +21,9 @@ use x11rb::protocol::Event;
 use zcx_x11::shm::{ShmAccess, ShmSegment};
 
 use super::fence::PropertyFence;
+use super::handoff::{HandoffLink, LinkEvent};
 use super::{check, Completion, FrameTransport, Mode, Options, Target, TransportError};
+use zcx_x11::handoff::DoneStatus;
 
 /// A shared pixmap and the segment behind it. Field order is drop order: the pixmap is freed
 /// before the segment is detached and unmapped.
@@ -23,6 +32,8 @@ struct Slot<'c, C: Connection> {
     segment: ShmSegment<'c, C>,
     /// The frame the server may still read from this pixmap.
     in_flight: Option<u64>,
+    /// The frame was handed to the compositing manager (it reads it until it releases it).
+    handed: bool,
 }
 
 struct PixmapOwner<'c, C: Connection> {
@@ -55,6 +66,12 @@ pub struct ShmPixmapTransport<'c, C: Connection> {
     /// Present serials (with their frames) whose CompleteNotify has not arrived. In copy mode
     /// the server sends IdleNotify before CompleteNotify, so this is tracked apart from reuse.
     awaiting_complete: Vec<(u32, u64)>,
+    /// The compositing manager that takes frames, when one does (`--handoff auto`).
+    handoff: Option<HandoffLink<'c, C>>,
+    /// The buffer and frame submitted last, to present again when a handoff ends.
+    last: Option<(usize, u64)>,
+    /// Whether the last submitted frame was handed off.
+    last_handed: bool,
 }
 
 impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
@@ -87,6 +104,10 @@ impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
             log::info!("shm-pixmap: showing frames with CopyArea (no Present, or --no-present)");
             Show::Copy(PropertyFence::new(target.window, fence_atom))
         };
+        let handoff = match options.handoff_screen {
+            Some(screen) => HandoffLink::new(conn, target.window, screen)?,
+            None => None,
+        };
         Ok(ShmPixmapTransport {
             conn,
             target,
@@ -94,7 +115,148 @@ impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
             slots,
             next_serial: 1,
             awaiting_complete: Vec::new(),
+            handoff,
+            last: None,
+            last_handed: false,
         })
+    }
+
+    fn take_serial(&mut self) -> u32 {
+        let serial = self.next_serial;
+        self.next_serial = self.next_serial.wrapping_add(1).max(1);
+        serial
+    }
+
+    /// Shows buffer `buffer` (frame `frame`) in the window itself: Present, or CopyArea + fence.
+    fn show(&mut self, buffer: usize, frame: u64) -> Result<(), TransportError> {
+        let t = self.target;
+        let serial = self.take_serial();
+        let slot = &mut self.slots[buffer];
+        slot.in_flight = Some(frame);
+        slot.handed = false;
+        match &mut self.show {
+            Show::Present { options, .. } => {
+                self.awaiting_complete.push((serial, frame));
+                present::pixmap(
+                    self.conn,
+                    t.window,
+                    slot.pixmap.id,
+                    serial,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    *options,
+                    0,
+                    0,
+                    0,
+                    &[],
+                )?;
+            }
+            Show::Copy(fence) => {
+                let (w, h) = (t.width as u16, t.height as u16);
+                self.conn
+                    .copy_area(slot.pixmap.id, t.window, t.gc, 0, 0, 0, 0, w, h)?;
+                fence.send(self.conn, frame)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands buffer `buffer` (frame `frame`) to the compositing manager.
+    fn hand_off(&mut self, buffer: usize, frame: u64) -> Result<(), TransportError> {
+        let serial = self.take_serial();
+        let slot = &mut self.slots[buffer];
+        slot.in_flight = Some(frame);
+        slot.handed = true;
+        self.awaiting_complete.push((serial, frame));
+        if let Some(link) = &self.handoff {
+            link.send_frame(slot.pixmap.id, serial)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets the Present/handoff serial `serial` without a completion.
+    fn forget_serial(&mut self, serial: u32) {
+        self.awaiting_complete.retain(|&(s, _)| s != serial);
+    }
+
+    /// The manager that took frames is gone or replaced: it will never read them again, so
+    /// every handed buffer is free, and the newest frame is presented so the window's own
+    /// contents are right.
+    fn handoff_ended(
+        &mut self,
+        at: Instant,
+        completions: &mut Vec<Completion>,
+    ) -> Result<(), TransportError> {
+        let handed: Vec<u64> = self
+            .slots
+            .iter_mut()
+            .filter(|s| s.handed)
+            .filter_map(|s| {
+                s.handed = false;
+                s.in_flight.take()
+            })
+            .collect();
+        for frame in handed {
+            if let Some(i) = self.awaiting_complete.iter().position(|&(_, f)| f == frame) {
+                self.awaiting_complete.swap_remove(i);
+                completions.push(Completion { frame, at });
+            }
+        }
+        if let (Some((buffer, frame)), true) = (self.last, self.last_handed) {
+            log::info!("handoff ended: presenting frame {frame} again in the window itself");
+            self.last_handed = false;
+            self.show(buffer, frame)?;
+            self.conn.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Acts on the manager's answer about one handed frame.
+    fn handle_done(
+        &mut self,
+        done: zcx_x11::handoff::DoneMessage,
+        at: Instant,
+        completions: &mut Vec<Completion>,
+    ) -> Result<(), TransportError> {
+        let Some(buffer) = self
+            .slots
+            .iter()
+            .position(|s| s.handed && s.pixmap.id == done.pixmap)
+        else {
+            return Ok(()); // stale or forged: no buffer of ours is waiting for it
+        };
+        match done.status {
+            DoneStatus::Shown => self.complete(done.serial, at, completions),
+            DoneStatus::Released => {
+                self.complete(done.serial, at, completions);
+                let slot = &mut self.slots[buffer];
+                slot.handed = false;
+                slot.in_flight = None;
+            }
+            DoneStatus::Refused => {
+                let frame = self.slots[buffer].in_flight.unwrap_or_default();
+                log::info!(
+                    "handoff: the compositing manager refused frame {frame}; presenting for {:?}",
+                    super::handoff::REFUSED_BACKOFF
+                );
+                self.forget_serial(done.serial);
+                if let Some(link) = &mut self.handoff {
+                    link.back_off(at);
+                    link.withdraw()?;
+                }
+                if self.last.is_some_and(|(b, _)| b == buffer) {
+                    self.last_handed = false;
+                }
+                self.show(buffer, frame)?;
+                self.conn.flush()?;
+            }
+        }
+        Ok(())
     }
 
     fn complete(&mut self, serial: u32, at: Instant, completions: &mut Vec<Completion>) {
@@ -131,6 +293,7 @@ fn new_slot<'c, C: Connection>(
         pixmap: PixmapOwner { conn, id },
         segment,
         in_flight: None,
+        handed: false,
     })
 }
 
@@ -163,41 +326,48 @@ impl<C: Connection> FrameTransport for ShmPixmapTransport<'_, C> {
     }
 
     fn submit(&mut self, buffer: usize, frame: u64) -> Result<(), TransportError> {
-        let t = self.target;
-        let serial = self.next_serial;
-        self.next_serial = self.next_serial.wrapping_add(1).max(1);
-        let slot = &mut self.slots[buffer];
-        slot.in_flight = Some(frame);
-        match &mut self.show {
-            Show::Present { options, .. } => {
-                self.awaiting_complete.push((serial, frame));
-                present::pixmap(
-                    self.conn,
-                    t.window,
-                    slot.pixmap.id,
-                    serial,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    *options,
-                    0,
-                    0,
-                    0,
-                    &[],
-                )?;
-            }
-            Show::Copy(fence) => {
-                let (w, h) = (t.width as u16, t.height as u16);
-                self.conn
-                    .copy_area(slot.pixmap.id, t.window, t.gc, 0, 0, 0, 0, w, h)?;
-                fence.send(self.conn, frame)?;
-            }
+        let handing = self
+            .handoff
+            .as_ref()
+            .is_some_and(|l| l.taking(Instant::now()));
+        if handing {
+            self.hand_off(buffer, frame)?;
+        } else {
+            self.show(buffer, frame)?;
         }
+        self.last = Some((buffer, frame));
+        self.last_handed = handing;
         self.conn.flush()?;
+        Ok(())
+    }
+
+    fn handed_off(&self) -> bool {
+        self.last_handed
+    }
+
+    fn wind_down(&mut self) -> Result<(), TransportError> {
+        let Some(link) = &mut self.handoff else {
+            return Ok(());
+        };
+        if self.last_handed {
+            link.withdraw()?;
+        }
+        link.stop();
+        // Withdrawn: the manager releases what it holds. Present the newest frame, so the
+        // window's own contents are right.
+        if let (Some((buffer, frame)), true) = (self.last, self.last_handed) {
+            self.last_handed = false;
+            let serial = self
+                .awaiting_complete
+                .iter()
+                .find(|&&(_, f)| f == frame)
+                .map(|&(s, _)| s);
+            if let Some(serial) = serial {
+                self.forget_serial(serial);
+            }
+            self.show(buffer, frame)?;
+            self.conn.flush()?;
+        }
         Ok(())
     }
 
@@ -207,6 +377,25 @@ impl<C: Connection> FrameTransport for ShmPixmapTransport<'_, C> {
         at: Instant,
         completions: &mut Vec<Completion>,
     ) -> bool {
+        if let Some(link) = &mut self.handoff {
+            let outcome = match link.handle_event(event) {
+                Ok(LinkEvent::Other) => None,
+                Ok(LinkEvent::Handled) => Some(Ok(())),
+                Ok(LinkEvent::OwnerChanged { was_taking }) => Some(if was_taking {
+                    self.handoff_ended(at, completions)
+                } else {
+                    Ok(())
+                }),
+                Ok(LinkEvent::Done(done)) => Some(self.handle_done(done, at, completions)),
+                Err(e) => Some(Err(e)),
+            };
+            if let Some(result) = outcome {
+                if let Err(e) = result {
+                    log::warn!("handoff: {e}");
+                }
+                return true;
+            }
+        }
         match (&mut self.show, event) {
             (Show::Present { .. }, Event::PresentCompleteNotify(ev))
                 if ev.window == self.target.window =>
