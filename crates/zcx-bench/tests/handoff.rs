@@ -4,7 +4,8 @@
 //! release gating is what keeps them whole (a client that ignores releases tears, and the
 //! screen observer sees it); the producer falls back to Present when the compositor is killed
 //! and hands off again to a new one; forged frame messages change nothing on the screen; and
-//! `--handoff off` / `--no-handoff` present frames as before.
+//! `--handoff off` / `--no-handoff` present frames as before; switching modes with `m` leaves
+//! the handoff for the next path and comes back to it.
 
 mod common;
 
@@ -421,4 +422,50 @@ fn forged_frame_messages_change_nothing_on_the_screen() {
     );
     let (top, bottom) = stamps(&conn, r, (10, 10), 100).expect("victim stamps");
     assert_eq!((top.frame, bottom.frame), (1, 1));
+}
+
+#[test]
+fn switching_modes_away_from_handoff_shows_the_new_path_and_back() {
+    let dir = common::TempDir::new("handoff-modes");
+    let x = xvfb(640, 480);
+    let (conn, _) = x.connect();
+    let _compositor = compositor(&x, &conn, &["--no-hud"]);
+    let summary = dir.join("producer.json");
+    let (mut producer, window) = producer(&x, &conn, &summary, &[]);
+    frames_advance_on_screen(&conn, 10, "handed frames on the screen");
+    // `m` cycles shm-pixmap → shm-put → put-image → shm-pixmap: each path shows frames, the
+    // non-handoff ones in the window's own contents too.
+    for next in ["shm-put", "put-image", "shm-pixmap"] {
+        let status = Command::new("xdotool")
+            .env("DISPLAY", x.display())
+            .args(["key", "--window", &window.to_string(), "m"])
+            .status()
+            .expect("xdotool");
+        assert!(status.success());
+        let on_screen = frames_advance_on_screen(&conn, 10, &format!("{next} frames"));
+        if next != "shm-pixmap" {
+            let (own, _) = stamps(&conn, window, (0, 0), 240).expect("window contents");
+            assert!(
+                own.frame >= on_screen,
+                "{next}: the window's own pixmap is current"
+            );
+        }
+    }
+    let status = producer.stop();
+    assert!(status.is_some_and(|s| s.success()), "producer: {status:?}");
+    let text = std::fs::read_to_string(&summary).expect("summary");
+    let modes: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let handed: Vec<(String, u64)> = modes
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|m| {
+            let mode = m["mode"].as_str().unwrap_or_default().to_owned();
+            (mode, m["handoff_frames"].as_u64().unwrap_or(0))
+        })
+        .collect();
+    let names: Vec<&str> = handed.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(names, ["shm-pixmap", "shm-put", "put-image", "shm-pixmap"]);
+    assert!(handed[0].1 > 0 && handed[3].1 > 0, "{handed:?}");
+    assert_eq!(handed[1].1 + handed[2].1, 0, "{handed:?}");
 }

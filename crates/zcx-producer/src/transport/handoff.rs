@@ -18,6 +18,9 @@ use zcx_x11::handoff::{self, DoneMessage, FrameMessage};
 
 use super::TransportError;
 
+/// The core protocol's SendEvent request.
+const SEND_EVENT_OPCODE: u8 = 25;
+
 /// After a refusal, frames are presented for this long before the next offer.
 pub const REFUSED_BACKOFF: Duration = Duration::from_secs(1);
 
@@ -51,6 +54,9 @@ pub struct HandoffLink<'c, C: Connection> {
     atoms: Atoms,
     /// The selection owner's window and whether it advertised a version we speak.
     owner: Option<(Window, bool)>,
+    /// The owner frames were last sent to: a frame sent just before it went away fails with
+    /// BadWindow, an expected race.
+    sent_to: Option<Window>,
     refused_until: Option<Instant>,
 }
 
@@ -99,6 +105,7 @@ impl<'c, C: Connection> HandoffLink<'c, C> {
             window,
             atoms,
             owner: None,
+            sent_to: None,
             refused_until: None,
         };
         link.refresh_owner()?;
@@ -121,7 +128,7 @@ impl<'c, C: Connection> HandoffLink<'c, C> {
     }
 
     /// Hands `pixmap`, holding frame `serial`, to the manager as the window's contents.
-    pub fn send_frame(&self, pixmap: u32, serial: u32) -> Result<(), TransportError> {
+    pub fn send_frame(&mut self, pixmap: u32, serial: u32) -> Result<(), TransportError> {
         self.send(FrameMessage {
             window: self.window,
             pixmap,
@@ -131,14 +138,15 @@ impl<'c, C: Connection> HandoffLink<'c, C> {
 
     /// Tells the manager that frames are shown in the window itself again: it releases what it
     /// holds and draws the window's own contents.
-    pub fn withdraw(&self) -> Result<(), TransportError> {
+    pub fn withdraw(&mut self) -> Result<(), TransportError> {
         self.send(FrameMessage::withdraw(self.window))
     }
 
-    fn send(&self, message: FrameMessage) -> Result<(), TransportError> {
+    fn send(&mut self, message: FrameMessage) -> Result<(), TransportError> {
         let Some((owner, _)) = self.owner else {
             return Ok(());
         };
+        self.sent_to = Some(owner);
         let event = ClientMessageEvent::new(32, owner, self.atoms.frame, message.encode());
         self.conn
             .send_event(false, owner, EventMask::NO_EVENT, event)?;
@@ -168,6 +176,12 @@ impl<'c, C: Connection> HandoffLink<'c, C> {
                         Ok(LinkEvent::Handled)
                     }
                 }
+            }
+            Event::Error(e)
+                if e.major_opcode == SEND_EVENT_OPCODE && Some(e.bad_value) == self.sent_to =>
+            {
+                log::debug!("handoff: the manager's window {:#x} went away", e.bad_value);
+                Ok(LinkEvent::Handled)
             }
             _ => Ok(LinkEvent::Other),
         }

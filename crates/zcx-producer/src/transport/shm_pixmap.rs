@@ -173,7 +173,7 @@ impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
         slot.in_flight = Some(frame);
         slot.handed = true;
         self.awaiting_complete.push((serial, frame));
-        if let Some(link) = &self.handoff {
+        if let Some(link) = &mut self.handoff {
             link.send_frame(slot.pixmap.id, serial)?;
         }
         Ok(())
