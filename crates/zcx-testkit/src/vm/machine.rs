@@ -4,6 +4,7 @@
 //! and files. qemu is killed and reaped on every path (deadline, error, drop).
 
 use std::fs::File;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -168,7 +169,7 @@ fn shell_quote(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
 }
 
-/// A running qemu; SIGKILLed and reaped on drop.
+/// A running qemu; SIGKILLed and reaped on drop, and by the kernel if we die first.
 struct Qemu {
     child: Child,
 }
@@ -179,6 +180,21 @@ impl Qemu {
         let err = out
             .try_clone()
             .map_err(VmError::io("duplicating the console log"))?;
+        let parent = nix::unistd::getpid();
+        // SAFETY: the closure runs in the forked child before exec and only calls prctl(2) and
+        // getppid(2), which are async-signal-safe; the error path allocates nothing. It makes
+        // the kernel SIGKILL qemu when the thread that started it dies (a killed test or
+        // xtask: the one path on which our Drop cannot run); if the parent died before prctl
+        // took effect, getppid no longer names it and qemu is not started.
+        unsafe {
+            cmd.pre_exec(move || {
+                nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
+                if nix::unistd::getppid() != parent {
+                    return Err(nix::errno::Errno::ESRCH.into());
+                }
+                Ok(())
+            });
+        }
         log::debug!("starting qemu: {cmd:?}");
         let child = cmd
             .stdin(Stdio::null())
