@@ -3,7 +3,8 @@
 //! (PixmapFromBuffers with a modifier from GetSupportedModifiers when the server has DRI3 1.2,
 //! else PixmapFromBuffer). Frames are rendered into a write mapping of the buffer, unmapped
 //! before PresentPixmap; a buffer is written again only after its IdleNotify *and* its idle
-//! fence (`shm_fence`): the event alone does not mean the server's GL has finished reading.
+//! fence (`shm_fence`): the event alone does not mean the server's GL has read it; and free
+//! buffers are taken in ring order (see `acquire`).
 //! No pixel crosses the socket and the server reads the buffer itself (glamor imports it as
 //! a texture).
 
@@ -43,6 +44,8 @@ pub struct Dri3Transport<'c, C: Connection> {
     conn: &'c C,
     present: PresentShow<'c, C>,
     slots: Vec<Slot<'c, C>>,
+    /// The slot after the last one submitted: buffers are taken in ring order (see `acquire`).
+    next: usize,
     _device: GbmDevice,
 }
 
@@ -70,6 +73,7 @@ impl<'c, C: Connection> Dri3Transport<'c, C> {
             conn,
             present,
             slots,
+            next: 0,
             _device: device,
         })
     }
@@ -182,8 +186,15 @@ impl<C: Connection> FrameTransport for Dri3Transport<'_, C> {
         Mode::Dri3
     }
 
+    /// The free buffer presented longest ago. On glamor the idle fence is triggered after a
+    /// glFlush, not a glFinish: a GPU's implicit dma-buf sync covers the rest, but a software
+    /// renderer (llvmpipe) may still be reading the buffer. Taking buffers in ring order
+    /// leaves the server the other buffers' frame times to finish.
     fn acquire(&mut self) -> Option<usize> {
-        self.slots.iter().position(|s| s.in_flight.is_none())
+        let n = self.slots.len();
+        (0..n)
+            .map(|i| (self.next + i) % n)
+            .find(|&i| self.slots[i].in_flight.is_none())
     }
 
     fn pixels(&mut self, buffer: usize) -> Result<&mut [u32], TransportError> {
@@ -196,6 +207,7 @@ impl<C: Connection> FrameTransport for Dri3Transport<'_, C> {
     }
 
     fn submit(&mut self, buffer: usize, frame: u64) -> Result<(), TransportError> {
+        self.next = (buffer + 1) % self.slots.len();
         let slot = &mut self.slots[buffer];
         slot.bo.unmap();
         slot.in_flight = Some(frame);

@@ -1,9 +1,9 @@
 //! An idle fence for a DRI3 buffer: an xshmfence (a 32-bit futex word in a sealed memfd page,
 //! libxshmfence's Linux layout) shared with the X server by DRI3 FenceFromFD, given to
 //! PresentPixmap as `idle_fence`. The server triggers it when it has finished reading the
-//! pixmap; glamor finishes its GL work first, which IdleNotify alone does not promise (the
-//! server's llvmpipe may still be copying from the buffer when the event arrives). The
-//! client waits for the trigger before writing the buffer again, then resets the fence.
+//! pixmap; glamor flushes its GL work first, which IdleNotify alone does not promise (the
+//! server's llvmpipe may not even have started the copy when the event arrives). The client
+//! waits for the trigger before writing the buffer again, then resets the fence.
 //!
 //! Word values, as libxshmfence uses them: 0 reset, 1 triggered, -1 reset with waiters.
 
