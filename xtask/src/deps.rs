@@ -1,11 +1,14 @@
-//! System prerequisites: the Debian packages zcx needs (one list, [`PACKAGES`]) and the
-//! rustfmt/clippy components. Installs what is missing when root, explains how otherwise.
+//! System prerequisites: the Debian packages zcx needs (one list, [`PACKAGES`], plus
+//! qemu-system-x86 for the DRI3 guest, chosen in `qemu`) and the rustfmt/clippy components.
+//! Installs what is missing when root, explains how otherwise.
+
+mod qemu;
 
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::cmd::{cargo, run_step};
+use crate::cmd::{cargo, run_step, target_dir};
 
 /// Every Debian package the project needs at build, test or demo time. Add to this list.
 pub const PACKAGES: &[&str] = &[
@@ -24,6 +27,10 @@ pub const PACKAGES: &[&str] = &[
     "libglx-mesa0",
     "libgl1-mesa-dri",
     "libxcb1",
+    // The DRI3 guest (qemu-system-x86 comes through `qemu`): its image is built with
+    // mmdebstrap and `mkfs.ext4 -d`.
+    "mmdebstrap",
+    "e2fsprogs",
 ];
 
 /// Makes sure the packages and Rust components are present (installing them when root).
@@ -33,6 +40,26 @@ pub fn ensure() -> Result<()> {
 }
 
 fn ensure_packages() -> Result<()> {
+    ensure_listed_packages()?;
+    ensure_qemu()
+}
+
+fn ensure_qemu() -> Result<()> {
+    if !zcx_testkit::have_tool("dpkg-query") || is_installed(qemu::QEMU_PACKAGE)? {
+        return Ok(());
+    }
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!(
+            "warning: {} is not installed, so DRI3 tests will be skipped; `sudo cargo xtask \
+             deps` installs it (from bookworm-backports where qemu-utils came from there)",
+            qemu::QEMU_PACKAGE
+        );
+        return Ok(());
+    }
+    qemu::install(&target_dir().join("zcx-vm").join("apt-backports"))
+}
+
+fn ensure_listed_packages() -> Result<()> {
     if !zcx_testkit::have_tool("dpkg-query") {
         eprintln!(
             "warning: dpkg-query not found (not a Debian system?); make sure the equivalents \
@@ -77,15 +104,23 @@ fn ensure_packages() -> Result<()> {
 fn missing_packages() -> Result<Vec<&'static str>> {
     let mut missing = Vec::new();
     for &pkg in PACKAGES {
-        let out = Command::new("dpkg-query")
-            .args(["-W", "-f=${Status}", pkg])
-            .output()
-            .context("running dpkg-query")?;
-        if !is_installed_status(out.status.success(), &String::from_utf8_lossy(&out.stdout)) {
+        if !is_installed(pkg)? {
             missing.push(pkg);
         }
     }
     Ok(missing)
+}
+
+/// Whether dpkg reports `pkg` as installed.
+fn is_installed(pkg: &str) -> Result<bool> {
+    let out = Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", pkg])
+        .output()
+        .context("running dpkg-query")?;
+    Ok(is_installed_status(
+        out.status.success(),
+        &String::from_utf8_lossy(&out.stdout),
+    ))
 }
 
 /// Interprets `dpkg-query -W -f='${Status}'`: only "install ok installed" counts.

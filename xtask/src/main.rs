@@ -1,6 +1,6 @@
 //! `cargo xtask`: the project's front door. Owns the command line and the order of steps:
-//! `deps` (system packages), `test` (fmt, clippy, tests), `demo` and `bench` (producer runs
-//! compared in one table). Child processes are reaped on every exit path: Ctrl-C sets a
+//! `deps` (system packages), `test` (fmt, clippy, the DRI3 guest image, tests), `demo` and
+//! `bench` (producer runs compared in one table), `vm` (the DRI3 test server). Child processes are reaped on every exit path: Ctrl-C sets a
 //! flag that the runner polls, and the Xvfb fixture is stopped by its `Drop`.
 
 mod bench;
@@ -9,6 +9,7 @@ mod deps;
 mod runner;
 mod summary;
 mod table;
+mod vm;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -34,7 +35,8 @@ struct Cli {
 enum Cmd {
     /// Check (and, as root, install) the Debian packages and Rust components zcx needs.
     Deps,
-    /// deps, then cargo fmt --check, clippy -D warnings, and cargo test --workspace.
+    /// deps, then cargo fmt --check, clippy -D warnings, the DRI3 guest image, and cargo
+    /// test --workspace.
     Test,
     /// Build in release mode and run `zcx demo`: put-image and shm-pixmap side by side under
     /// zcx-compositor, screenshot, report and comparison table.
@@ -60,6 +62,11 @@ enum Cmd {
         /// Warm-up frames per run.
         #[arg(long, default_value_t = 60)]
         warmup: u32,
+    },
+    /// The DRI3 test server: a qemu guest running Xorg with glamor (DRI3 1.2, Present).
+    Vm {
+        #[command(subcommand)]
+        command: vm::VmCmd,
     },
 }
 
@@ -91,6 +98,7 @@ fn main() -> Result<()> {
             let session = Session::start(interrupted)?;
             bench::run(&session, RunSpec { frames, warmup }, reps.max(1))
         }
+        Cmd::Vm { command } => vm::main(command),
     }
 }
 
@@ -98,6 +106,7 @@ fn main() -> Result<()> {
 fn test() -> Result<()> {
     deps::ensure()?;
     cargo_step("cargo fmt --check", &["fmt", "--all", "--", "--check"])?;
+    guest_image()?;
     cargo_step(
         "cargo clippy",
         &[
@@ -110,6 +119,19 @@ fn test() -> Result<()> {
         ],
     )?;
     cargo_step("cargo test", &["test", "--workspace"])
+}
+
+/// Builds the DRI3 guest image before the tests that boot it. Without it those tests skip,
+/// which is only allowed outside CI.
+fn guest_image() -> Result<()> {
+    match vm::ensure_image() {
+        Ok(_) => Ok(()),
+        Err(e) if zcx_testkit::in_ci() => Err(e),
+        Err(e) => {
+            eprintln!("warning: {e:#}; the DRI3 tests will print `skipped:`");
+            Ok(())
+        }
+    }
 }
 
 fn demo(duration: f64, out: Option<std::path::PathBuf>, no_compositor: bool) -> Result<()> {

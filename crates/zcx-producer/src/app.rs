@@ -116,13 +116,18 @@ fn choose_mode(choice: ModeChoice, probe: &ServerProbe) -> anyhow::Result<Mode> 
         },
         ModeChoice::Auto => {
             let best = available.first().copied().unwrap_or(Mode::PutImage);
-            if best != Mode::ShmPixmap {
-                let why = Mode::ShmPixmap
-                    .unavailable_reason(probe)
-                    .unwrap_or_default();
-                log::warn!("auto: {why}; using {best}");
-            } else {
-                log::info!("auto: MIT-SHM shared pixmaps work here; using {best}");
+            match best {
+                Mode::Dri3 => log::info!("auto: DRI3 dma-buf buffers work here; using {best}"),
+                Mode::ShmPixmap => {
+                    let why = Mode::Dri3.unavailable_reason(probe).unwrap_or_default();
+                    log::info!("auto: {why}; MIT-SHM shared pixmaps work here; using {best}");
+                }
+                _ => {
+                    let why = Mode::ShmPixmap
+                        .unavailable_reason(probe)
+                        .unwrap_or_default();
+                    log::warn!("auto: {why}; using {best}");
+                }
             }
             Ok(best)
         }

@@ -232,7 +232,9 @@ impl<'c> Producer<'c> {
         let started = Instant::now();
         let stamp_ns = monotonic_now_ns();
         let thread_before = metrics::thread_sample();
-        let pixels = transport.pixels(buffer);
+        let pixels = transport
+            .pixels(buffer)
+            .with_context(|| format!("cannot get buffer {buffer} for frame {frame}"))?;
         let (source, done) = (&mut self.source, &self.render_done);
         let (conn, pending) = (self.conn, &mut self.pending);
         let collected = rayon::in_place_scope(|scope| {

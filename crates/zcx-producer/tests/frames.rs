@@ -64,7 +64,9 @@ fn frames_arrive_intact_with(display: &str, mode: Mode, width: u32, height: u32,
             pump(&c.conn, &mut transport, &mut Vec::new());
             transport.acquire()
         });
-        let pixels = transport.pixels(buffer);
+        let pixels = transport
+            .pixels(buffer)
+            .unwrap_or_else(|e| panic!("{mode} buffer {buffer}: {e}"));
         source.render(
             frame,
             FrameMut {

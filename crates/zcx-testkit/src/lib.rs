@@ -3,17 +3,19 @@
 //! Owns: a headless X server per test ([`Xvfb`], started with `-displayfd`, never a fixed
 //! display number and never touching `DISPLAY`), RAII test windows ([`TestWindow`]),
 //! pixel reads through core `GetImage` ([`get_pixel`], [`get_rect`]), deadline polling
-//! ([`poll_until`]) and the explicit `skipped: <reason>` convention ([`skipped`]).
+//! ([`poll_until`]), the explicit `skipped: <reason>` convention ([`skipped`]), and the DRI3
+//! test server, a qemu guest running Xorg with glamor ([`vm`]).
 
 mod error;
 mod pixels;
 pub mod recording;
 mod util;
+pub mod vm;
 mod window;
 mod xvfb;
 
 pub use error::TestkitError;
 pub use pixels::{get_pixel, get_rect};
-pub use util::{have_tool, poll_until, skipped};
+pub use util::{have_tool, in_ci, poll_until, skipped};
 pub use window::TestWindow;
 pub use xvfb::{Xvfb, XvfbBuilder};

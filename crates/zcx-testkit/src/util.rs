@@ -1,4 +1,4 @@
-//! Small test helpers: deadline polling, the `skipped:` convention, PATH look-ups.
+//! Small test helpers: deadline polling, the `skipped:` convention, PATH look-ups, log tails.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -32,9 +32,26 @@ pub fn skipped(reason: &str) {
     eprintln!("skipped: {reason}");
 }
 
+/// Whether this is a CI run (`CI=true`), where tests that would skip must fail instead.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
 /// Whether an executable file called `name` is on `PATH`.
 pub fn have_tool(name: &str) -> bool {
     find_on_path(name).is_some()
+}
+
+/// The last `lines` lines of a log file (or why it could not be read).
+pub(crate) fn file_tail(path: &Path, lines: usize) -> String {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let all: Vec<&str> = text.lines().collect();
+            all[all.len().saturating_sub(lines)..].join("\n")
+        }
+        Err(e) => format!("(log unreadable: {e})"),
+    }
 }
 
 pub(crate) fn find_on_path(name: &str) -> Option<std::path::PathBuf> {

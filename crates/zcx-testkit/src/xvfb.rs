@@ -20,7 +20,7 @@ use nix::unistd::Pid;
 use x11rb::rust_connection::RustConnection;
 
 use crate::error::TestkitError;
-use crate::util::find_on_path;
+use crate::util::{file_tail, find_on_path};
 
 /// How long Xvfb may take to announce its display.
 const DISPLAY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -158,15 +158,7 @@ fn create_log() -> Result<(PathBuf, File), TestkitError> {
 
 /// The last `LOG_TAIL_LINES` lines of a log file (or why it could not be read).
 fn log_tail(path: &Path) -> String {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
-            let lines: Vec<&str> = text.lines().collect();
-            let start = lines.len().saturating_sub(LOG_TAIL_LINES);
-            lines[start..].join("\n")
-        }
-        Err(e) => format!("(log unreadable: {e})"),
-    }
+    file_tail(path, LOG_TAIL_LINES)
 }
 
 impl Xvfb {

@@ -1,9 +1,13 @@
 //! The transfer paths that move a rendered frame into the producer's window
 //! (`FrameTransport`), the closed set of modes, and the choice of mode for a server.
 
+pub mod dri3;
 mod fence;
+mod gbm;
 pub mod handoff;
+mod present;
 pub mod put_image;
+mod shm_fence;
 pub mod shm_pixmap;
 pub mod shm_put;
 
@@ -15,6 +19,7 @@ use x11rb::protocol::Event;
 use zcx_x11::format::FrameFormat;
 use zcx_x11::probe::ServerProbe;
 
+pub use dri3::Dri3Transport;
 pub use put_image::{row_chunks, PutImageTransport, RowChunk};
 pub use shm_pixmap::ShmPixmapTransport;
 pub use shm_put::ShmPutTransport;
@@ -56,25 +61,36 @@ impl Mode {
                 let shared = probe.shm.as_ref().is_some_and(|s| s.shared_pixmaps);
                 (!shared).then(|| "the server's MIT-SHM does not offer shared pixmaps".to_owned())
             }),
-            Mode::Dri3 => Some(match probe.dri3 {
-                Some(v) => format!(
-                    "the server has DRI3 {v}, but this build of zcx-producer has no dma-buf \
-                     (GBM/EGL) buffer path yet"
-                ),
-                None => "the server has no DRI3 extension (DRI3 needs a GPU X server: Xorg \
-                         with modesetting/glamor, amdgpu, intel, NVIDIA ≥ 470 or Xwayland)"
-                    .to_owned(),
-            }),
+            Mode::Dri3 => dri3_problem(probe),
         }
     }
 
     /// The modes this server can run, cheapest transport first.
     pub fn available(probe: &ServerProbe) -> Vec<Mode> {
-        [Mode::ShmPixmap, Mode::ShmPut, Mode::PutImage]
+        [Mode::Dri3, Mode::ShmPixmap, Mode::ShmPut, Mode::PutImage]
             .into_iter()
             .filter(|m| m.unavailable_reason(probe).is_none())
             .collect()
     }
+}
+
+/// Why `dri3` cannot run here: no DRI3 or Present, a connection that cannot pass fds, or no
+/// libgbm on this machine.
+fn dri3_problem(probe: &ServerProbe) -> Option<String> {
+    if probe.dri3.is_none() {
+        return Some(
+            "the server has no DRI3 extension (DRI3 needs a GPU X server: Xorg with \
+             modesetting/glamor, amdgpu, intel, NVIDIA ≥ 470 or Xwayland)"
+                .to_owned(),
+        );
+    }
+    if probe.present.is_none() {
+        return Some("the server has DRI3 but no Present".to_owned());
+    }
+    if probe.socket != zcx_x11::SocketKind::Local {
+        return Some("DRI3 passes fds, which needs a local UNIX socket".to_owned());
+    }
+    gbm::available().err().map(|e| e.to_string())
 }
 
 impl std::fmt::Display for Mode {
@@ -168,8 +184,9 @@ pub trait FrameTransport {
     /// A buffer that may be written now, or `None` while every buffer is still in flight.
     fn acquire(&mut self) -> Option<usize>;
 
-    /// The pixels of buffer `buffer` (`width * height`, row-major, 0x00RRGGBB).
-    fn pixels(&mut self, buffer: usize) -> &mut [u32];
+    /// The pixels of buffer `buffer` (`width * height`, row-major, 0x00RRGGBB). Fails only
+    /// where making them writable can (mapping a dma-buf).
+    fn pixels(&mut self, buffer: usize) -> Result<&mut [u32], TransportError>;
 
     /// Sends buffer `buffer`, holding frame `frame`, to the window and flushes.
     fn submit(&mut self, buffer: usize, frame: u64) -> Result<(), TransportError>;
@@ -204,6 +221,7 @@ pub enum Transport<'c, C: Connection> {
     PutImage(PutImageTransport<'c, C>),
     ShmPut(ShmPutTransport<'c, C>),
     ShmPixmap(ShmPixmapTransport<'c, C>),
+    Dri3(Dri3Transport<'c, C>),
 }
 
 /// How a transport is asked to pace presentation.
@@ -248,11 +266,12 @@ impl<'c, C: Connection> Transport<'c, C> {
                 options.present && probe.present.is_some(),
                 fence_atom,
             )?),
-            Mode::Dri3 => {
-                return Err(TransportError::Unsupported(
-                    "--mode dri3: no dma-buf buffer path in this build".to_owned(),
-                ))
-            }
+            Mode::Dri3 => Transport::Dri3(Dri3Transport::new(
+                conn,
+                target,
+                options,
+                probe.dri3.is_some_and(|v| v.at_least(1, 2)),
+            )?),
         })
     }
 
@@ -261,6 +280,7 @@ impl<'c, C: Connection> Transport<'c, C> {
             Transport::PutImage(t) => t,
             Transport::ShmPut(t) => t,
             Transport::ShmPixmap(t) => t,
+            Transport::Dri3(t) => t,
         }
     }
 
@@ -269,6 +289,7 @@ impl<'c, C: Connection> Transport<'c, C> {
             Transport::PutImage(t) => t,
             Transport::ShmPut(t) => t,
             Transport::ShmPixmap(t) => t,
+            Transport::Dri3(t) => t,
         }
     }
 }
@@ -280,7 +301,7 @@ impl<C: Connection> FrameTransport for Transport<'_, C> {
     fn acquire(&mut self) -> Option<usize> {
         self.inner().acquire()
     }
-    fn pixels(&mut self, buffer: usize) -> &mut [u32] {
+    fn pixels(&mut self, buffer: usize) -> Result<&mut [u32], TransportError> {
         self.inner().pixels(buffer)
     }
     fn submit(&mut self, buffer: usize, frame: u64) -> Result<(), TransportError> {

@@ -99,8 +99,8 @@ impl<C: Connection> FrameTransport for PutImageTransport<'_, C> {
         (self.fence.pending() < MAX_IN_FLIGHT).then_some(0)
     }
 
-    fn pixels(&mut self, _buffer: usize) -> &mut [u32] {
-        &mut self.buffer
+    fn pixels(&mut self, _buffer: usize) -> Result<&mut [u32], TransportError> {
+        Ok(&mut self.buffer)
     }
 
     fn submit(&mut self, _buffer: usize, frame: u64) -> Result<(), TransportError> {

@@ -14,7 +14,6 @@
 use std::time::Instant;
 
 use x11rb::connection::Connection;
-use x11rb::protocol::present::{self, CompleteKind, EventMask as PresentEventMask};
 use x11rb::protocol::shm;
 use x11rb::protocol::xproto::{Atom, ConnectionExt as _, Pixmap};
 use x11rb::protocol::Event;
@@ -22,6 +21,7 @@ use zcx_x11::shm::{ShmAccess, ShmSegment};
 
 use super::fence::PropertyFence;
 use super::handoff::{HandoffLink, LinkEvent};
+use super::present::{PresentEvent, PresentShow};
 use super::{check, Completion, FrameTransport, Mode, Options, Target, TransportError};
 use zcx_x11::handoff::DoneStatus;
 
@@ -36,9 +36,9 @@ struct Slot<'c, C: Connection> {
     handed: bool,
 }
 
-struct PixmapOwner<'c, C: Connection> {
-    conn: &'c C,
-    id: Pixmap,
+pub(crate) struct PixmapOwner<'c, C: Connection> {
+    pub(crate) conn: &'c C,
+    pub(crate) id: Pixmap,
 }
 
 impl<C: Connection> Drop for PixmapOwner<'_, C> {
@@ -50,9 +50,9 @@ impl<C: Connection> Drop for PixmapOwner<'_, C> {
 }
 
 /// How frames reach the window from the pixmaps.
-enum Show {
-    /// PresentPixmap; `eid` is our event selection on the window.
-    Present { eid: u32, options: u32 },
+enum Show<'c, C: Connection> {
+    /// PresentPixmap.
+    Present(PresentShow<'c, C>),
     /// CopyArea, completion by fence.
     Copy(PropertyFence),
 }
@@ -60,12 +60,11 @@ enum Show {
 pub struct ShmPixmapTransport<'c, C: Connection> {
     conn: &'c C,
     target: Target,
-    show: Show,
+    show: Show<'c, C>,
     slots: Vec<Slot<'c, C>>,
     next_serial: u32,
-    /// Present serials (with their frames) whose CompleteNotify has not arrived. In copy mode
-    /// the server sends IdleNotify before CompleteNotify, so this is tracked apart from reuse.
-    awaiting_complete: Vec<(u32, u64)>,
+    /// Handoff serials (with their frames) whose Shown (or Released) has not arrived.
+    awaiting_shown: Vec<(u32, u64)>,
     /// The compositing manager that takes frames, when one does (`--handoff auto`).
     handoff: Option<HandoffLink<'c, C>>,
     /// The buffer and frame submitted last, to present again when a handoff ends.
@@ -86,20 +85,7 @@ impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
             .map(|_| new_slot(conn, &target))
             .collect::<Result<Vec<_>, _>>()?;
         let show = if has_present {
-            let eid = conn.generate_id()?;
-            let mask = PresentEventMask::COMPLETE_NOTIFY | PresentEventMask::IDLE_NOTIFY;
-            check(
-                present::select_input(conn, eid, target.window, mask)?,
-                "PresentSelectInput",
-            )?;
-            let mut present_options = u32::from(present::Option::COPY);
-            if !options.vsync {
-                present_options |= u32::from(present::Option::ASYNC);
-            }
-            Show::Present {
-                eid,
-                options: present_options,
-            }
+            Show::Present(PresentShow::new(conn, target.window, options.vsync)?)
         } else {
             log::info!("shm-pixmap: showing frames with CopyArea (no Present, or --no-present)");
             Show::Copy(PropertyFence::new(target.window, fence_atom))
@@ -114,7 +100,7 @@ impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
             show,
             slots,
             next_serial: 1,
-            awaiting_complete: Vec::new(),
+            awaiting_shown: Vec::new(),
             handoff,
             last: None,
             last_handed: false,
@@ -130,32 +116,11 @@ impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
     /// Shows buffer `buffer` (frame `frame`) in the window itself: Present, or CopyArea + fence.
     fn show(&mut self, buffer: usize, frame: u64) -> Result<(), TransportError> {
         let t = self.target;
-        let serial = self.take_serial();
         let slot = &mut self.slots[buffer];
         slot.in_flight = Some(frame);
         slot.handed = false;
         match &mut self.show {
-            Show::Present { options, .. } => {
-                self.awaiting_complete.push((serial, frame));
-                present::pixmap(
-                    self.conn,
-                    t.window,
-                    slot.pixmap.id,
-                    serial,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    *options,
-                    0,
-                    0,
-                    0,
-                    &[],
-                )?;
-            }
+            Show::Present(present) => present.present(slot.pixmap.id, frame, 0)?,
             Show::Copy(fence) => {
                 let (w, h) = (t.width as u16, t.height as u16);
                 self.conn
@@ -172,16 +137,16 @@ impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
         let slot = &mut self.slots[buffer];
         slot.in_flight = Some(frame);
         slot.handed = true;
-        self.awaiting_complete.push((serial, frame));
+        self.awaiting_shown.push((serial, frame));
         if let Some(link) = &mut self.handoff {
             link.send_frame(slot.pixmap.id, serial)?;
         }
         Ok(())
     }
 
-    /// Forgets the Present/handoff serial `serial` without a completion.
+    /// Forgets the handoff serial `serial` without a completion.
     fn forget_serial(&mut self, serial: u32) {
-        self.awaiting_complete.retain(|&(s, _)| s != serial);
+        self.awaiting_shown.retain(|&(s, _)| s != serial);
     }
 
     /// The manager that took frames is gone or replaced: it will never read them again, so
@@ -202,8 +167,8 @@ impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
             })
             .collect();
         for frame in handed {
-            if let Some(i) = self.awaiting_complete.iter().position(|&(_, f)| f == frame) {
-                self.awaiting_complete.swap_remove(i);
+            if let Some(i) = self.awaiting_shown.iter().position(|&(_, f)| f == frame) {
+                self.awaiting_shown.swap_remove(i);
                 completions.push(Completion { frame, at });
             }
         }
@@ -259,13 +224,10 @@ impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
         Ok(())
     }
 
+    /// A handed frame was shown (or released unshown): its completion.
     fn complete(&mut self, serial: u32, at: Instant, completions: &mut Vec<Completion>) {
-        if let Some(i) = self
-            .awaiting_complete
-            .iter()
-            .position(|&(s, _)| s == serial)
-        {
-            let (_, frame) = self.awaiting_complete.swap_remove(i);
+        if let Some(i) = self.awaiting_shown.iter().position(|&(s, _)| s == serial) {
+            let (_, frame) = self.awaiting_shown.swap_remove(i);
             completions.push(Completion { frame, at });
         }
     }
@@ -297,20 +259,6 @@ fn new_slot<'c, C: Connection>(
     })
 }
 
-impl<C: Connection> Drop for ShmPixmapTransport<'_, C> {
-    fn drop(&mut self) {
-        if let Show::Present { eid, .. } = self.show {
-            // Deselecting frees the event id; errors mean the window is gone, which is fine.
-            let _ = present::select_input(
-                self.conn,
-                eid,
-                self.target.window,
-                PresentEventMask::NO_EVENT,
-            );
-        }
-    }
-}
-
 impl<C: Connection> FrameTransport for ShmPixmapTransport<'_, C> {
     fn mode(&self) -> Mode {
         Mode::ShmPixmap
@@ -320,9 +268,9 @@ impl<C: Connection> FrameTransport for ShmPixmapTransport<'_, C> {
         self.slots.iter().position(|s| s.in_flight.is_none())
     }
 
-    fn pixels(&mut self, buffer: usize) -> &mut [u32] {
+    fn pixels(&mut self, buffer: usize) -> Result<&mut [u32], TransportError> {
         let pixels = self.target.frame_pixels();
-        &mut self.slots[buffer].segment.as_u32_mut()[..pixels]
+        Ok(&mut self.slots[buffer].segment.as_u32_mut()[..pixels])
     }
 
     fn submit(&mut self, buffer: usize, frame: u64) -> Result<(), TransportError> {
@@ -358,7 +306,7 @@ impl<C: Connection> FrameTransport for ShmPixmapTransport<'_, C> {
         if let (Some((buffer, frame)), true) = (self.last, self.last_handed) {
             self.last_handed = false;
             let serial = self
-                .awaiting_complete
+                .awaiting_shown
                 .iter()
                 .find(|&&(_, f)| f == frame)
                 .map(|&(s, _)| s);
@@ -396,24 +344,18 @@ impl<C: Connection> FrameTransport for ShmPixmapTransport<'_, C> {
                 return true;
             }
         }
-        match (&mut self.show, event) {
-            (Show::Present { .. }, Event::PresentCompleteNotify(ev))
-                if ev.window == self.target.window =>
-            {
-                if ev.kind == CompleteKind::PIXMAP {
-                    self.complete(ev.serial, at, completions);
+        match &mut self.show {
+            Show::Present(present) => match present.handle_event(event, at, completions) {
+                Some(PresentEvent::Idle(pixmap)) => {
+                    if let Some(slot) = self.slots.iter_mut().find(|s| s.pixmap.id == pixmap) {
+                        slot.in_flight = None;
+                    }
+                    true
                 }
-                true
-            }
-            (Show::Present { .. }, Event::PresentIdleNotify(ev))
-                if ev.window == self.target.window =>
-            {
-                if let Some(slot) = self.slots.iter_mut().find(|s| s.pixmap.id == ev.pixmap) {
-                    slot.in_flight = None;
-                }
-                true
-            }
-            (Show::Copy(fence), _) => match fence.handle_event(event, at) {
+                Some(PresentEvent::Handled) => true,
+                None => false,
+            },
+            Show::Copy(fence) => match fence.handle_event(event, at) {
                 Some(done) => {
                     if let Some(slot) = self
                         .slots
@@ -427,12 +369,15 @@ impl<C: Connection> FrameTransport for ShmPixmapTransport<'_, C> {
                 }
                 None => false,
             },
-            _ => false,
         }
     }
 
     fn in_flight(&self) -> usize {
         let busy = self.slots.iter().filter(|s| s.in_flight.is_some()).count();
-        busy.max(self.awaiting_complete.len())
+        let presented = match &self.show {
+            Show::Present(present) => present.awaiting_complete(),
+            Show::Copy(_) => 0,
+        };
+        busy.max(presented + self.awaiting_shown.len())
     }
 }

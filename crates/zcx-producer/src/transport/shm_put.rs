@@ -57,9 +57,9 @@ impl<C: Connection> FrameTransport for ShmPutTransport<'_, C> {
         self.slots.iter().position(|s| s.in_flight.is_none())
     }
 
-    fn pixels(&mut self, buffer: usize) -> &mut [u32] {
+    fn pixels(&mut self, buffer: usize) -> Result<&mut [u32], TransportError> {
         let pixels = self.target.frame_pixels();
-        &mut self.slots[buffer].segment.as_u32_mut()[..pixels]
+        Ok(&mut self.slots[buffer].segment.as_u32_mut()[..pixels])
     }
 
     fn submit(&mut self, buffer: usize, frame: u64) -> Result<(), TransportError> {

@@ -1,0 +1,258 @@
+//! `dri3`: a ring of linear dma-buf buffers shared with the X server. DRI3Open gives a DRM fd,
+//! a GBM device on it makes linear XRGB8888 buffer objects, and each becomes a pixmap once
+//! (PixmapFromBuffers with a modifier from GetSupportedModifiers when the server has DRI3 1.2,
+//! else PixmapFromBuffer). Frames are rendered into a write mapping of the buffer, unmapped
+//! before PresentPixmap; a buffer is written again only after its IdleNotify *and* its idle
+//! fence (`shm_fence`): the event alone does not mean the server's GL has read it; and free
+//! buffers are taken in ring order (see `acquire`).
+//! No pixel crosses the socket and the server reads the buffer itself (glamor imports it as
+//! a texture).
+
+use std::time::Instant;
+
+use x11rb::connection::Connection;
+use x11rb::protocol::dri3;
+use x11rb::protocol::Event;
+
+use super::gbm::{GbmBo, GbmDevice, GbmError};
+use super::present::{PresentEvent, PresentShow};
+use super::shm_fence::ShmFence;
+use super::shm_pixmap::PixmapOwner;
+use super::{check, Completion, FrameTransport, Mode, Options, Target, TransportError};
+
+/// `DRM_FORMAT_MOD_INVALID`: "the driver chooses"; what PixmapFromBuffers takes when the
+/// server lists no modifiers for the format.
+const MOD_INVALID: u64 = 0x00ff_ffff_ffff_ffff;
+
+/// How long the server may take to trigger an idle fence after its IdleNotify.
+const FENCE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A pixmap, its idle fence and the buffer object behind it. Field order is drop order: the
+/// pixmap is freed and the fence destroyed before the buffer is.
+struct Slot<'c, C: Connection> {
+    pixmap: PixmapOwner<'c, C>,
+    idle: ShmFence<'c, C>,
+    bo: GbmBo,
+    /// The frame the server may still read from this buffer (until IdleNotify).
+    in_flight: Option<u64>,
+    /// The idle fence was given to a PresentPixmap and not yet awaited.
+    fence_armed: bool,
+}
+
+/// Field order is drop order: Present deselected, then pixmaps and buffers, then the device.
+pub struct Dri3Transport<'c, C: Connection> {
+    conn: &'c C,
+    present: PresentShow<'c, C>,
+    slots: Vec<Slot<'c, C>>,
+    /// The slot after the last one submitted: buffers are taken in ring order (see `acquire`).
+    next: usize,
+    _device: GbmDevice,
+}
+
+impl<'c, C: Connection> Dri3Transport<'c, C> {
+    pub fn new(
+        conn: &'c C,
+        target: Target,
+        options: Options,
+        dri3_1_2: bool,
+    ) -> Result<Self, TransportError> {
+        let reply = dri3::open(conn, target.window, 0)?
+            .reply()
+            .map_err(|e| refused("DRI3Open", e))?;
+        let device = GbmDevice::new(reply.device_fd).map_err(gbm_error)?;
+        let modifier = if dri3_1_2 {
+            Some(pick_modifier(conn, &target)?)
+        } else {
+            None
+        };
+        let slots = (0..options.buffers.max(2))
+            .map(|_| new_slot(conn, &device, &target, modifier))
+            .collect::<Result<Vec<_>, _>>()?;
+        let present = PresentShow::new(conn, target.window, options.vsync)?;
+        Ok(Dri3Transport {
+            conn,
+            present,
+            slots,
+            next: 0,
+            _device: device,
+        })
+    }
+}
+
+/// The modifier for PixmapFromBuffers: LINEAR when the server lists it for depth 24/32 bpp,
+/// else `DRM_FORMAT_MOD_INVALID` (servers without modifier support list none).
+fn pick_modifier<C: Connection>(conn: &C, target: &Target) -> Result<u64, TransportError> {
+    let reply = dri3::get_supported_modifiers(conn, target.window, target.format.depth, 32)?
+        .reply()
+        .map_err(|e| refused("DRI3GetSupportedModifiers", e))?;
+    let modifier = linear_or_invalid(&reply.window_modifiers, &reply.screen_modifiers);
+    log::info!(
+        "dri3: the server lists {} window and {} screen modifiers; using {modifier:#x}",
+        reply.window_modifiers.len(),
+        reply.screen_modifiers.len(),
+    );
+    Ok(modifier)
+}
+
+/// `DRM_FORMAT_MOD_LINEAR` (0) when either list has it, else `DRM_FORMAT_MOD_INVALID`.
+fn linear_or_invalid(window: &[u64], screen: &[u64]) -> u64 {
+    const LINEAR: u64 = 0;
+    if window.iter().chain(screen).any(|&m| m == LINEAR) {
+        LINEAR
+    } else {
+        MOD_INVALID
+    }
+}
+
+fn new_slot<'c, C: Connection>(
+    conn: &'c C,
+    device: &GbmDevice,
+    target: &Target,
+    modifier: Option<u64>,
+) -> Result<Slot<'c, C>, TransportError> {
+    let (w, h) = (target.width, target.height);
+    let mut bo = device.create_linear_bo(w, h).map_err(gbm_error)?;
+    // Map once now, so a mapping this path cannot use (padded rows) is refused at start-up.
+    bo.map_write().map_err(gbm_error)?;
+    bo.unmap();
+    let stride = bo.stride();
+    if stride != w * 4 {
+        return Err(TransportError::Unsupported(format!(
+            "dri3: the driver pads {w}-pixel rows to {stride} bytes; only packed rows are supported"
+        )));
+    }
+    let fd = bo.fd().map_err(gbm_error)?;
+    let id = conn.generate_id()?;
+    let (width, height, depth) = (w as u16, h as u16, target.format.depth);
+    let cookie = match modifier {
+        Some(modifier) => dri3::pixmap_from_buffers(
+            conn,
+            id,
+            target.window,
+            width,
+            height,
+            stride,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            depth,
+            32,
+            modifier,
+            vec![fd],
+        )?,
+        None => dri3::pixmap_from_buffer(
+            conn,
+            id,
+            target.window,
+            stride * h,
+            width,
+            height,
+            stride as u16,
+            depth,
+            32,
+            fd,
+        )?,
+    };
+    check(cookie, "DRI3 PixmapFromBuffer(s)")?;
+    Ok(Slot {
+        pixmap: PixmapOwner { conn, id },
+        idle: ShmFence::new(conn, target.window)?,
+        bo,
+        in_flight: None,
+        fence_armed: false,
+    })
+}
+
+fn refused(what: &'static str, e: x11rb::errors::ReplyError) -> TransportError {
+    match e {
+        x11rb::errors::ReplyError::ConnectionError(c) => TransportError::Connection(c),
+        x11rb::errors::ReplyError::X11Error(x) => TransportError::Refused {
+            what,
+            error: format!("{:?}", x.error_kind),
+        },
+    }
+}
+
+fn gbm_error(e: GbmError) -> TransportError {
+    TransportError::Unsupported(format!("dri3: {e}"))
+}
+
+impl<C: Connection> FrameTransport for Dri3Transport<'_, C> {
+    fn mode(&self) -> Mode {
+        Mode::Dri3
+    }
+
+    /// The free buffer presented longest ago. On glamor the idle fence is triggered after a
+    /// glFlush, not a glFinish: a GPU's implicit dma-buf sync covers the rest, but a software
+    /// renderer (llvmpipe) may still be reading the buffer. Taking buffers in ring order
+    /// leaves the server the other buffers' frame times to finish.
+    fn acquire(&mut self) -> Option<usize> {
+        let n = self.slots.len();
+        (0..n)
+            .map(|i| (self.next + i) % n)
+            .find(|&i| self.slots[i].in_flight.is_none())
+    }
+
+    fn pixels(&mut self, buffer: usize) -> Result<&mut [u32], TransportError> {
+        let slot = &mut self.slots[buffer];
+        if slot.fence_armed {
+            slot.idle.await_and_reset(FENCE_LIMIT)?;
+            slot.fence_armed = false;
+        }
+        slot.bo.map_write().map_err(gbm_error)
+    }
+
+    fn submit(&mut self, buffer: usize, frame: u64) -> Result<(), TransportError> {
+        self.next = (buffer + 1) % self.slots.len();
+        let slot = &mut self.slots[buffer];
+        slot.bo.unmap();
+        slot.in_flight = Some(frame);
+        slot.fence_armed = true;
+        self.present
+            .present(slot.pixmap.id, frame, slot.idle.id())?;
+        self.conn.flush()?;
+        Ok(())
+    }
+
+    fn handle_event(
+        &mut self,
+        event: &Event,
+        at: Instant,
+        completions: &mut Vec<Completion>,
+    ) -> bool {
+        match self.present.handle_event(event, at, completions) {
+            Some(PresentEvent::Idle(pixmap)) => {
+                if let Some(slot) = self.slots.iter_mut().find(|s| s.pixmap.id == pixmap) {
+                    slot.in_flight = None;
+                }
+                true
+            }
+            Some(PresentEvent::Handled) => true,
+            None => false,
+        }
+    }
+
+    fn in_flight(&self) -> usize {
+        let busy = self.slots.iter().filter(|s| s.in_flight.is_some()).count();
+        busy.max(self.present.awaiting_complete())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_when_listed_else_invalid() {
+        assert_eq!(linear_or_invalid(&[], &[]), MOD_INVALID);
+        assert_eq!(linear_or_invalid(&[0x0100_0000_0000_0001], &[0]), 0);
+        assert_eq!(
+            linear_or_invalid(&[0x0100_0000_0000_0001], &[]),
+            MOD_INVALID
+        );
+    }
+}
