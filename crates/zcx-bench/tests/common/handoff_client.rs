@@ -150,7 +150,7 @@ impl<'c> HandoffClient<'c> {
         }
     }
 
-    /// A buffer that may be written: one the manager released (or any, round robin, when
+    /// A buffer that may be written: one the manager released (or the next, round robin, when
     /// releases are ignored), waiting for answers up to `timeout`.
     pub fn acquire(&mut self, frame: u64, timeout: Duration) -> usize {
         if self.ignore_releases {
