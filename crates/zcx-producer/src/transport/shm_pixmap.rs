@@ -17,13 +17,13 @@ use x11rb::connection::Connection;
 use x11rb::protocol::shm;
 use x11rb::protocol::xproto::{Atom, ConnectionExt as _, Pixmap};
 use x11rb::protocol::Event;
+use zcx_x11::handoff::DoneStatus;
 use zcx_x11::shm::{ShmAccess, ShmSegment};
 
 use super::fence::PropertyFence;
 use super::handoff::{HandoffLink, LinkEvent};
 use super::present::{PresentEvent, PresentShow};
 use super::{check, Completion, FrameTransport, Mode, Options, Target, TransportError};
-use zcx_x11::handoff::DoneStatus;
 
 /// A shared pixmap and the segment behind it. Field order is drop order: the pixmap is freed
 /// before the segment is detached and unmapped.
