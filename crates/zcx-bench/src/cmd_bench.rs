@@ -3,17 +3,16 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
-use anyhow::Context as _;
 use zcx_bench::bench::BenchOptions;
 
 #[derive(Debug, clap::Args)]
 pub struct BenchCli {
     /// Repetitions of the whole matrix, interleaved (A/B/A/B).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     reps: u32,
     /// Seconds each cell is observed on the screen.
-    #[arg(long, default_value_t = 2.0)]
-    duration: f64,
+    #[arg(long, default_value = "2", value_parser = crate::parse_seconds)]
+    duration: std::time::Duration,
     /// Producer modes (default: every mode that works on this display).
     #[arg(long, value_delimiter = ',')]
     modes: Vec<String>,
@@ -36,13 +35,11 @@ pub struct BenchCli {
 }
 
 pub fn run(args: &BenchCli, stop: &AtomicBool, target_dir: PathBuf) -> anyhow::Result<()> {
-    anyhow::ensure!(args.reps >= 1, "--reps must be at least 1");
     let opts = BenchOptions {
         modes: args.modes.clone(),
         compositors: args.compositors.clone(),
         reps: args.reps,
-        duration: std::time::Duration::try_from_secs_f64(args.duration)
-            .context("--duration must be a positive number of seconds")?,
+        duration: args.duration,
         size: args.size,
         fps: args.fps,
         out: args.out.clone(),

@@ -15,8 +15,8 @@ pub struct IpcCli {
     #[arg(long, default_value_t = 50)]
     frames: u64,
     /// Stop measuring a method after this many seconds (and at least 3 frames); 0: no limit.
-    #[arg(long, default_value_t = 2.0)]
-    seconds: f64,
+    #[arg(long, default_value = "2", value_parser = crate::parse_seconds)]
+    seconds: Duration,
     /// Frames per method before the measured ones, reported apart.
     #[arg(long, default_value_t = 2)]
     warmup: u64,
@@ -39,8 +39,7 @@ pub fn run(args: &IpcCli) -> anyhow::Result<()> {
             .map(|m| m.parse())
             .collect::<Result<_, _>>()?
     };
-    let budget = Duration::try_from_secs_f64(args.seconds)
-        .context("--seconds must be a number of seconds, 0 or more")?;
+    let budget = args.seconds;
     let cfg = IpcConfig {
         frame_bytes: args.size.0 as usize * args.size.1 as usize * 4,
         frames: args.frames,

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod ipc;
 pub mod observer;
 pub mod probe;
+pub mod refusal;
 pub mod report;
 pub mod session;
 pub mod stats;

@@ -3,6 +3,8 @@
 mod cmd_bench;
 mod cmd_ipc;
 
+use std::time::Duration;
+
 use clap::{Parser, Subcommand};
 
 /// Zero-copy frame transport in X11, measured: probe, demo, bench, ipc.
@@ -35,8 +37,8 @@ enum Command {
         #[arg(long)]
         display: Option<String>,
         /// Seconds to observe.
-        #[arg(long, default_value_t = 5.0)]
-        duration: f64,
+        #[arg(long, default_value = "5", value_parser = parse_seconds)]
+        duration: Duration,
         /// Sampling rounds per second (each reads two 8x1 rows per window).
         #[arg(long, default_value_t = 250)]
         rate: u32,
@@ -47,11 +49,11 @@ enum Command {
     /// Each path measured alone under zcx-compositor, then side by side: report, screenshot.
     Demo {
         /// Seconds each path is observed alone (its measured phase, an unscaled window).
-        #[arg(long, default_value_t = 20.0)]
-        duration: f64,
+        #[arg(long, default_value = "20", value_parser = parse_seconds)]
+        duration: Duration,
         /// Seconds of the side-by-side phase with the HUD that ends in the screenshot.
-        #[arg(long, default_value_t = 4.0)]
-        showcase: f64,
+        #[arg(long, default_value = "4", value_parser = parse_seconds)]
+        showcase: Duration,
         /// Report directory (default: target/zcx-report/<timestamp>).
         #[arg(long)]
         out: Option<std::path::PathBuf>,
@@ -109,9 +111,29 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("zcx: {e:#}");
-            std::process::ExitCode::FAILURE
+            std::process::ExitCode::from(exit_status(&e))
         }
     }
+}
+
+/// README "Exit status": 2 when what was asked cannot be done here or was asked wrongly (clap
+/// exits 2 by itself for options it rejects), 1 for any other error.
+fn exit_status(e: &anyhow::Error) -> u8 {
+    let ipc_refusal = e
+        .downcast_ref::<zcx_bench::ipc::IpcError>()
+        .is_some_and(zcx_bench::ipc::IpcError::is_refusal);
+    if ipc_refusal || e.downcast_ref::<zcx_bench::refusal::Refusal>().is_some() {
+        2
+    } else {
+        1
+    }
+}
+
+/// A number of seconds (fractions allowed, 0 included) as a clap value parser, so a bad value
+/// is a bad option (exit status 2).
+pub(crate) fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s.parse().map_err(|e| format!("{s}: {e}"))?;
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("{s}: {e}"))
 }
 
 fn probe(json: bool, display: Option<&str>) -> anyhow::Result<()> {
@@ -126,7 +148,7 @@ fn probe(json: bool, display: Option<&str>) -> anyhow::Result<()> {
 
 fn observe(
     display: Option<&str>,
-    duration_s: f64,
+    duration: Duration,
     rate: u32,
     json: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
@@ -134,8 +156,7 @@ fn observe(
     let c = zcx_x11::connect(display)?;
     let config = zcx_bench::observer::ObserverConfig {
         samples_per_s: rate,
-        duration: std::time::Duration::try_from_secs_f64(duration_s)
-            .context("--duration must be a positive number of seconds")?,
+        duration,
         ..Default::default()
     };
     let stop = std::sync::atomic::AtomicBool::new(false);
@@ -176,19 +197,16 @@ fn observe(
 }
 
 fn demo(
-    [duration_s, showcase_s]: [f64; 2],
+    [duration, showcase]: [Duration; 2],
     out: Option<std::path::PathBuf>,
     no_compositor: bool,
     display: Option<String>,
     size: (u32, u32),
 ) -> anyhow::Result<()> {
-    use anyhow::Context as _;
     let stop = stop_flag()?;
     let opts = zcx_bench::demo::DemoOptions {
-        duration: std::time::Duration::try_from_secs_f64(duration_s)
-            .context("--duration must be a positive number of seconds")?,
-        showcase: std::time::Duration::try_from_secs_f64(showcase_s)
-            .context("--showcase must be a positive number of seconds")?,
+        duration,
+        showcase,
         out,
         no_compositor,
         display,

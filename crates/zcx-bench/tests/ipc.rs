@@ -121,12 +121,12 @@ fn cli_rejects_unknown_methods_and_tiny_frames() {
         .args(["ipc", "--methods", "pipe"])
         .output()
         .unwrap();
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2), "a bad option: exit status 2");
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown method"));
     let out = Command::new(ZCX)
         .args(["ipc", "--size", "1x1", "--frames", "1"])
         .output()
         .unwrap();
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2), "a bad option: exit status 2");
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 16 bytes"));
 }

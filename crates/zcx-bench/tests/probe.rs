@@ -48,6 +48,6 @@ fn probe_without_a_server_fails_clearly() {
         .args(["probe", "--display", ":4999"])
         .output()
         .unwrap();
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(1), "an error: exit status 1");
     assert!(!out.stderr.is_empty());
 }

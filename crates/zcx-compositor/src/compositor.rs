@@ -63,6 +63,23 @@ pub enum CompositorError {
     Poll(#[from] nix::Error),
 }
 
+impl CompositorError {
+    /// Whether what was asked cannot be done here (another compositing manager, an extension,
+    /// importer or present path this server or these options lack) rather than failed: exit
+    /// status 2 (README "Exit status").
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            Self::Manager(
+                ManagerError::AlreadyRunning { .. }
+                    | ManagerError::RedirectRefused { .. }
+                    | ManagerError::MissingExtension(_)
+            ) | Self::Import(ImportError::Unsupported { .. })
+                | Self::Usage(_)
+        )
+    }
+}
+
 impl From<ReplyError> for CompositorError {
     fn from(e: ReplyError) -> Self {
         match e {

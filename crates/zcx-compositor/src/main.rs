@@ -1,5 +1,6 @@
-//! The `zcx-compositor` binary: command line, logging, signals, exit codes (0 clean exit,
-//! 2 another compositing manager is running, 1 anything else).
+//! The `zcx-compositor` binary: command line, logging, signals, exit codes (README "Exit
+//! status": 0 clean exit, 2 not available here (another compositing manager, an importer or
+//! present path this server or these options lack) or a bad option, 1 anything else).
 
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
@@ -13,7 +14,6 @@ use zcx_compositor::compositor::{Compositor, CompositorError, Exit, Options};
 use zcx_compositor::decor::Decorations;
 use zcx_compositor::import::ImportMode;
 use zcx_compositor::layout::Layout;
-use zcx_compositor::manager::ManagerError;
 use zcx_compositor::present::PresentMode;
 
 /// A Composite/Damage compositing manager that composites with OpenGL.
@@ -111,14 +111,9 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            let refused = e.downcast_ref::<CompositorError>().is_some_and(|c| {
-                matches!(
-                    c,
-                    CompositorError::Manager(
-                        ManagerError::AlreadyRunning { .. } | ManagerError::RedirectRefused { .. }
-                    )
-                )
-            });
+            let refused = e
+                .downcast_ref::<CompositorError>()
+                .is_some_and(CompositorError::is_refusal);
             eprintln!("zcx-compositor: {e:#}");
             ExitCode::from(if refused { 2 } else { 1 })
         }

@@ -1,5 +1,5 @@
 //! Integration tests of the command-line contract the `zcx` front end depends on:
-//! `--duration` with `--stats-json`, `--layout side-by-side`, the HUD (`--hud`/`--no-hud`)
+//! exit status 2 for bad options, `--duration` with `--stats-json`, `--layout side-by-side`, the HUD (`--hud`/`--no-hud`)
 //! over producer windows only, robust against garbage `_ZCX_STATS`, and idle staying idle.
 //! Each test has its own Xvfb.
 
@@ -28,6 +28,23 @@ fn set_class<C: Connection>(conn: &C, window: Window, class: &[u8]) {
         class,
     )
     .expect("set WM_CLASS");
+}
+
+/// README "Exit status": bad options end with 2 before anything connects (the other cases:
+/// `manager::refuses_beside_another_manager_with_exit_code_2`, the refusals in `present`, and
+/// 0 below).
+#[test]
+fn bad_options_exit_2() {
+    zcx_testkit::expect_exit_status(
+        env!("CARGO_BIN_EXE_zcx-compositor"),
+        &[
+            &["--no-such-option"],
+            &["--background", "0x1000000"],
+            &["--import", "telepathy"],
+            &["--duration", "soon"],
+        ],
+        2,
+    );
 }
 
 #[test]

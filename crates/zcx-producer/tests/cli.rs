@@ -1,5 +1,6 @@
 //! The `zcx-producer` binary end to end: bad input ends in one clear message and the right exit
-//! status, faults caused by other clients are handled, and every run leaves nothing behind.
+//! status (README "Exit status": 0, 1, 2 and 3 are each asserted here), faults caused by other
+//! clients are handled, and every run leaves nothing behind.
 
 mod common;
 

@@ -6,7 +6,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{find_producer_window, stderr, Producer};
 use x11rb::connection::Connection;
@@ -16,6 +16,9 @@ use zcx_x11::stamp::Stamp;
 
 const WIDTH: u32 = 1920;
 const HEIGHT: u32 = 1080;
+/// How long the producer's 400 frames may take to come and go (a few seconds on a quiet
+/// machine; the limit leaves room for a loaded one).
+const OBSERVE_LIMIT: Duration = Duration::from_secs(120);
 
 fn observe(mode: &str) {
     let xvfb = Xvfb::builder()
@@ -44,7 +47,15 @@ fn observe(mode: &str) {
     let mut seen = BTreeSet::new();
     let mut last = 0u64;
     let mut torn = Vec::new();
+    // No sleep between reads (sampling as fast as the server answers), but a deadline.
+    let deadline = Instant::now() + OBSERVE_LIMIT;
     loop {
+        assert!(
+            Instant::now() < deadline,
+            "{mode}: the producer's window still exists after {OBSERVE_LIMIT:?} (400 frames); \
+             {} distinct frames seen, the last {last}",
+            seen.len()
+        );
         // One request reads both stamp rows: the server answers it between two frames.
         let reply = conn
             .get_image(ImageFormat::Z_PIXMAP, window, 0, 0, 8, HEIGHT as u16, !0)

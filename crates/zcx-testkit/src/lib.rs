@@ -16,6 +16,6 @@ mod xvfb;
 
 pub use error::TestkitError;
 pub use pixels::{get_pixel, get_rect};
-pub use util::{have_tool, in_ci, poll_until, skipped};
+pub use util::{expect_exit_status, have_tool, in_ci, poll_until, skipped};
 pub use window::TestWindow;
 pub use xvfb::{Xvfb, XvfbBuilder};

@@ -1,4 +1,5 @@
-//! Small test helpers: deadline polling, the `skipped:` convention, PATH look-ups, log tails.
+//! Small test helpers: deadline polling, the `skipped:` convention, PATH look-ups, log tails,
+//! exit statuses of bad command lines.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -68,6 +69,24 @@ fn is_executable(p: &Path) -> bool {
     p.metadata()
         .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         .unwrap_or(false)
+}
+
+/// Runs `binary` with each argument list in `cases`, without `DISPLAY` (so nothing can reach an
+/// X server by accident), and asserts that each exits with `code`, showing its stderr when not.
+pub fn expect_exit_status(binary: &str, cases: &[&[&str]], code: i32) {
+    for args in cases {
+        let out = std::process::Command::new(binary)
+            .args(*args)
+            .env_remove("DISPLAY")
+            .output()
+            .unwrap_or_else(|e| panic!("running {binary}: {e}"));
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{binary} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 #[cfg(test)]

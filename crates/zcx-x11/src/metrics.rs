@@ -145,12 +145,20 @@ fn parse_stat_cpu(stat: &str) -> Option<Duration> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
-    // SAFETY: sysconf has no preconditions.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    let ticks = if ticks > 0 { ticks as u64 } else { 100 };
+    let ticks = clock_ticks_per_second();
     Some(Duration::from_nanos(
         (utime + stime) * 1_000_000_000 / ticks,
     ))
+}
+
+/// The unit of `/proc/<pid>/stat`'s CPU times (USER_HZ, 100 on Linux unless sysconf says
+/// otherwise).
+fn clock_ticks_per_second() -> u64 {
+    use nix::unistd::{sysconf, SysconfVar};
+    match sysconf(SysconfVar::CLK_TCK) {
+        Ok(Some(ticks)) if ticks > 0 => ticks as u64,
+        _ => 100,
+    }
 }
 
 #[cfg(test)]
@@ -166,8 +174,7 @@ mod tests {
             Some(Duration::from_nanos(393_845_490))
         );
         let stat = "42 (odd name) x) S 1 42 42 0 -1 4194560 100 0 0 0 34 5 0 0 20 0 1 0";
-        // SAFETY: sysconf has no preconditions.
-        let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+        let ticks = clock_ticks_per_second();
         assert_eq!(
             parse_stat_cpu(stat),
             Some(Duration::from_nanos(39 * 1_000_000_000 / ticks))

@@ -4,6 +4,7 @@
 //! it implements (`get-image`, `shm-get-image`, `egl-pixmap`) that the probe says works.
 
 use crate::probe::{Availability, DisplayReport};
+use crate::refusal::Refusal;
 use crate::session::CompositorChoice;
 
 use super::BenchOptions;
@@ -45,7 +46,8 @@ pub fn all_compositors(importers: &[Availability]) -> Vec<CompositorChoice> {
     all
 }
 
-/// Decides the matrix; fails on names it does not know or when nothing is left to run.
+/// Decides the matrix; refuses ([`Refusal`]) names it does not know and a matrix with nothing
+/// left to run.
 pub fn plan(opts: &BenchOptions, probe: &DisplayReport) -> anyhow::Result<Plan> {
     let mut skipped = Vec::new();
     let modes = pick_modes(&opts.modes, &probe.modes, &mut skipped)?;
@@ -56,7 +58,7 @@ pub fn plan(opts: &BenchOptions, probe: &DisplayReport) -> anyhow::Result<Plan> 
             .iter()
             .map(|n| {
                 CompositorChoice::parse(n).ok_or_else(|| {
-                    anyhow::anyhow!("unknown compositor {n:?} (none, zcx[:<importer>], picom-glx, picom-xrender, xcompmgr)")
+                    Refusal(format!("unknown compositor {n:?} (none, zcx[:<importer>], picom-glx, picom-xrender, xcompmgr)")).into()
                 })
             })
             .collect::<anyhow::Result<_>>()?
@@ -69,11 +71,9 @@ pub fn plan(opts: &BenchOptions, probe: &DisplayReport) -> anyhow::Result<Plan> 
             compositors.push(c);
         }
     }
-    anyhow::ensure!(
-        !modes.is_empty() && !compositors.is_empty(),
-        "nothing to run here: {}",
-        skipped.join("; ")
-    );
+    if modes.is_empty() || compositors.is_empty() {
+        return Err(Refusal(format!("nothing to run here: {}", skipped.join("; "))).into());
+    }
     Ok(Plan {
         modes,
         compositors,
@@ -94,7 +94,7 @@ fn pick_modes(
     let mut modes = Vec::new();
     for n in names {
         let Some(a) = available.iter().find(|a| a.name == n) else {
-            anyhow::bail!("unknown producer mode {n:?}");
+            return Err(Refusal(format!("unknown producer mode {n:?}")).into());
         };
         if a.available {
             modes.push(n);

@@ -61,6 +61,12 @@ pub enum IpcError {
 }
 
 impl IpcError {
+    /// Whether the options asked for something impossible (an unknown method, a frame too
+    /// small for its stamps): `zcx` exits with status 2 for these.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Self::UnknownMethod(_) | Self::FrameTooSmall(_))
+    }
+
     fn os(what: &'static str, e: nix::Error) -> IpcError {
         IpcError::Os(what, e)
     }

@@ -19,6 +19,7 @@ use x11rb::protocol::xproto::{ConnectionExt as _, Window};
 use zcx_x11::metrics::ProcCounters;
 
 use crate::children::{sibling_binary, ChildGuard};
+use crate::refusal::Refusal;
 use crate::tools::which;
 
 /// A compositor configuration of the matrix.
@@ -108,6 +109,8 @@ pub struct RunningCompositor {
     pub child: ChildGuard,
     /// zcx-compositor's `--stats-json` file (written when it exits).
     pub stats_path: Option<PathBuf>,
+    /// Where its stderr goes.
+    log_path: PathBuf,
     counters: Option<ProcCounters>,
 }
 
@@ -163,22 +166,36 @@ impl RunningCompositor {
         Ok(Some(RunningCompositor {
             child,
             stats_path,
+            log_path,
             counters,
         }))
     }
 
-    /// Fails when the compositor exited during start-up (exit status 2 of zcx-compositor means
-    /// another compositing manager owns the screen).
+    /// Fails when the compositor exited during start-up. Exit status 2 of zcx-compositor (it
+    /// cannot run here: another compositing manager owns the screen, or a path this server
+    /// lacks) is a [`Refusal`] that quotes its last message.
     pub fn check_started(&mut self, settle: Duration) -> anyhow::Result<()> {
-        if let Some(status) = self.child.wait_timeout(settle) {
-            let hint = if status.code() == Some(2) {
-                ": another compositing manager is running here; use --no-compositor"
-            } else {
-                ""
-            };
-            anyhow::bail!("{} exited at start-up ({status}){hint}", self.child.name());
+        let Some(status) = self.child.wait_timeout(settle) else {
+            return Ok(());
+        };
+        let name = self.child.name();
+        if status.code() == Some(2) {
+            let text = std::fs::read_to_string(&self.log_path).unwrap_or_default();
+            let last = text
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            return Err(Refusal(format!(
+                "{name} refused to run here ({status}): {last}; \
+                 beside another compositing manager, use --no-compositor"
+            ))
+            .into());
         }
-        Ok(())
+        anyhow::bail!(
+            "{name} exited at start-up ({status}); see {}",
+            self.log_path.display()
+        )
     }
 
     /// Waits until the compositor has redirected `windows` (NameWindowPixmap succeeds only

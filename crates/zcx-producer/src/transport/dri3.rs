@@ -12,12 +12,12 @@ use std::time::Instant;
 
 use x11rb::connection::Connection;
 use x11rb::protocol::dri3;
+use x11rb::protocol::xproto::PixmapWrapper;
 use x11rb::protocol::Event;
 
 use super::gbm::{GbmBo, GbmDevice, GbmError};
 use super::present::{PresentEvent, PresentShow};
 use super::shm_fence::ShmFence;
-use super::shm_pixmap::PixmapOwner;
 use super::{check, Completion, FrameTransport, Mode, Options, Target, TransportError};
 
 /// `DRM_FORMAT_MOD_INVALID`: "the driver chooses"; what PixmapFromBuffers takes when the
@@ -30,7 +30,7 @@ const FENCE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
 /// A pixmap, its idle fence and the buffer object behind it. Field order is drop order: the
 /// pixmap is freed and the fence destroyed before the buffer is.
 struct Slot<'c, C: Connection> {
-    pixmap: PixmapOwner<'c, C>,
+    pixmap: PixmapWrapper<&'c C>,
     idle: ShmFence<'c, C>,
     bo: GbmBo,
     /// The frame the server may still read from this buffer (until IdleNotify).
@@ -159,7 +159,7 @@ fn new_slot<'c, C: Connection>(
     };
     check(cookie, "DRI3 PixmapFromBuffer(s)")?;
     Ok(Slot {
-        pixmap: PixmapOwner { conn, id },
+        pixmap: PixmapWrapper::for_pixmap(conn, id),
         idle: ShmFence::new(conn, target.window)?,
         bo,
         in_flight: None,
@@ -213,7 +213,7 @@ impl<C: Connection> FrameTransport for Dri3Transport<'_, C> {
         slot.in_flight = Some(frame);
         slot.fence_armed = true;
         self.present
-            .present(slot.pixmap.id, frame, slot.idle.id())?;
+            .present(slot.pixmap.pixmap(), frame, slot.idle.id())?;
         self.conn.flush()?;
         Ok(())
     }
@@ -226,7 +226,7 @@ impl<C: Connection> FrameTransport for Dri3Transport<'_, C> {
     ) -> bool {
         match self.present.handle_event(event, at, completions) {
             Some(PresentEvent::Idle(pixmap)) => {
-                if let Some(slot) = self.slots.iter_mut().find(|s| s.pixmap.id == pixmap) {
+                if let Some(slot) = self.slots.iter_mut().find(|s| s.pixmap.pixmap() == pixmap) {
                     slot.in_flight = None;
                 }
                 true

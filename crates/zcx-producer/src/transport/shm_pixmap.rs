@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use x11rb::connection::Connection;
 use x11rb::protocol::shm;
-use x11rb::protocol::xproto::{Atom, ConnectionExt as _, Pixmap};
+use x11rb::protocol::xproto::{Atom, ConnectionExt as _, PixmapWrapper};
 use x11rb::protocol::Event;
 use zcx_x11::handoff::DoneStatus;
 use zcx_x11::shm::{ShmAccess, ShmSegment};
@@ -28,25 +28,12 @@ use super::{check, Completion, FrameTransport, Mode, Options, Target, TransportE
 /// A shared pixmap and the segment behind it. Field order is drop order: the pixmap is freed
 /// before the segment is detached and unmapped.
 struct Slot<'c, C: Connection> {
-    pixmap: PixmapOwner<'c, C>,
+    pixmap: PixmapWrapper<&'c C>,
     segment: ShmSegment<'c, C>,
     /// The frame the server may still read from this pixmap.
     in_flight: Option<u64>,
     /// The frame was handed to the compositing manager (it reads it until it releases it).
     handed: bool,
-}
-
-pub(crate) struct PixmapOwner<'c, C: Connection> {
-    pub(crate) conn: &'c C,
-    pub(crate) id: Pixmap,
-}
-
-impl<C: Connection> Drop for PixmapOwner<'_, C> {
-    fn drop(&mut self) {
-        if let Err(e) = self.conn.free_pixmap(self.id) {
-            log::debug!("FreePixmap {:#x} failed: {e}", self.id);
-        }
-    }
 }
 
 /// How frames reach the window from the pixmaps.
@@ -120,11 +107,11 @@ impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
         slot.in_flight = Some(frame);
         slot.handed = false;
         match &mut self.show {
-            Show::Present(present) => present.present(slot.pixmap.id, frame, 0)?,
+            Show::Present(present) => present.present(slot.pixmap.pixmap(), frame, 0)?,
             Show::Copy(fence) => {
                 let (w, h) = (t.width as u16, t.height as u16);
                 self.conn
-                    .copy_area(slot.pixmap.id, t.window, t.gc, 0, 0, 0, 0, w, h)?;
+                    .copy_area(slot.pixmap.pixmap(), t.window, t.gc, 0, 0, 0, 0, w, h)?;
                 fence.send(self.conn, frame)?;
             }
         }
@@ -139,7 +126,7 @@ impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
         slot.handed = true;
         self.awaiting_shown.push((serial, frame));
         if let Some(link) = &mut self.handoff {
-            link.send_frame(slot.pixmap.id, serial)?;
+            link.send_frame(slot.pixmap.pixmap(), serial)?;
         }
         Ok(())
     }
@@ -191,7 +178,7 @@ impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
         let Some(buffer) = self
             .slots
             .iter()
-            .position(|s| s.handed && s.pixmap.id == done.pixmap)
+            .position(|s| s.handed && s.pixmap.pixmap() == done.pixmap)
         else {
             return Ok(()); // stale or forged: no buffer of ours is waiting for it
         };
@@ -252,7 +239,7 @@ fn new_slot<'c, C: Connection>(
     )?;
     check(cookie, "ShmCreatePixmap")?;
     Ok(Slot {
-        pixmap: PixmapOwner { conn, id },
+        pixmap: PixmapWrapper::for_pixmap(conn, id),
         segment,
         in_flight: None,
         handed: false,
@@ -347,7 +334,8 @@ impl<C: Connection> FrameTransport for ShmPixmapTransport<'_, C> {
         match &mut self.show {
             Show::Present(present) => match present.handle_event(event, at, completions) {
                 Some(PresentEvent::Idle(pixmap)) => {
-                    if let Some(slot) = self.slots.iter_mut().find(|s| s.pixmap.id == pixmap) {
+                    if let Some(slot) = self.slots.iter_mut().find(|s| s.pixmap.pixmap() == pixmap)
+                    {
                         slot.in_flight = None;
                     }
                     true
