@@ -7,15 +7,13 @@ mod common;
 
 use std::process::Command;
 
-use zcx_testkit::{have_tool, skipped};
+use zcx_testkit::require_tools;
 
 const ZCX: &str = env!("CARGO_BIN_EXE_zcx");
 
 #[test]
 fn tiny_matrix_runs_every_cell_and_writes_the_report() {
-    if !have_tool("Xvfb") {
-        return skipped("Xvfb is not installed");
-    }
+    require_tools(&["Xvfb"]);
     common::sibling_binaries();
     let dir = common::fresh_dir("bench-test");
     let out = Command::new(ZCX)

@@ -8,7 +8,7 @@ mod common;
 use std::collections::HashSet;
 use std::process::Command;
 
-use zcx_testkit::{have_tool, skipped};
+use zcx_testkit::require_tools;
 use zcx_x11::metrics::ProcCounters;
 
 const ZCX: &str = env!("CARGO_BIN_EXE_zcx");
@@ -25,9 +25,7 @@ fn distinct_colors(img: &image::RgbImage, x0: u32, x1: u32) -> usize {
 
 #[test]
 fn demo_end_to_end_writes_report_and_screenshot() {
-    if !have_tool("Xvfb") {
-        return skipped("Xvfb is not installed");
-    }
+    require_tools(&["Xvfb"]);
     common::sibling_binaries();
     let dir = common::fresh_dir("demo-test");
     let out = Command::new(ZCX)
@@ -102,9 +100,7 @@ fn demo_end_to_end_writes_report_and_screenshot() {
 /// to at most what the test reads from the Xvfb's /proc, outside the demo, around it.
 #[test]
 fn rows_never_claim_more_x_server_cpu_than_the_server_spent() {
-    if !have_tool("Xvfb") {
-        return skipped("Xvfb is not installed");
-    }
+    require_tools(&["Xvfb"]);
     common::sibling_binaries();
     let xvfb = zcx_testkit::Xvfb::builder()
         .size(640, 360, 24)
@@ -164,9 +160,7 @@ fn rows_never_claim_more_x_server_cpu_than_the_server_spent() {
 
 #[test]
 fn demo_beside_another_compositor_says_so_and_runs_with_no_compositor() {
-    if !have_tool("Xvfb") {
-        return skipped("Xvfb is not installed");
-    }
+    require_tools(&["Xvfb"]);
     common::workspace_bin("zcx-producer", "zcx-producer");
     let other = common::workspace_bin("zcx-compositor", "zcx-compositor");
     let xvfb = zcx_testkit::Xvfb::builder()

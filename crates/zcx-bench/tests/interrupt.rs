@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use common::procs;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use zcx_testkit::{have_tool, skipped};
+use zcx_testkit::require_tools;
 
 const ZCX: &str = env!("CARGO_BIN_EXE_zcx");
 
@@ -91,20 +91,14 @@ fn interrupt(mut zcx: Child, dir: &Path, ready: impl Fn(&[u32]) -> bool) -> serd
     report
 }
 
-fn have_everything() -> bool {
-    if !have_tool("Xvfb") {
-        skipped("Xvfb is not installed");
-        return false;
-    }
+fn set_up() {
+    require_tools(&["Xvfb"]);
     common::sibling_binaries();
-    true
 }
 
 #[test]
 fn ctrl_c_during_demo_writes_the_report_and_reaps_every_child() {
-    if !have_everything() {
-        return;
-    }
+    set_up();
     let dir = common::fresh_dir("int-demo");
     let zcx = start(&["demo", "--duration", "60", "--size", "960x540"], &dir);
     // Mid-run: Xvfb, the first row's producer and the compositor are up.
@@ -120,9 +114,7 @@ fn ctrl_c_during_demo_writes_the_report_and_reaps_every_child() {
 
 #[test]
 fn ctrl_c_during_bench_writes_the_cells_measured_and_reaps_every_child() {
-    if !have_everything() {
-        return;
-    }
+    set_up();
     let dir = common::fresh_dir("int-bench");
     let zcx = start(
         &[
@@ -158,9 +150,7 @@ fn ctrl_c_during_bench_writes_the_cells_measured_and_reaps_every_child() {
 
 #[test]
 fn sigkill_of_zcx_takes_its_children_along() {
-    if !have_everything() {
-        return;
-    }
+    set_up();
     let dir = common::fresh_dir("int-kill");
     let mut zcx = start(&["demo", "--duration", "60", "--size", "960x540"], &dir);
     let pid = zcx.id();

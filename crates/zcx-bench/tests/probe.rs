@@ -2,16 +2,16 @@
 
 use std::process::Command;
 
-use zcx_testkit::{skipped, Xvfb};
+use zcx_testkit::Xvfb;
 
 const ZCX: &str = env!("CARGO_BIN_EXE_zcx");
 
 #[test]
 fn probe_json_on_xvfb() {
-    let xvfb = match Xvfb::builder().size(640, 480, 24).start() {
-        Ok(x) => x,
-        Err(e) => return skipped(&format!("no Xvfb: {e}")),
-    };
+    let xvfb = Xvfb::builder()
+        .size(640, 480, 24)
+        .start()
+        .unwrap_or_else(|e| panic!("{e}"));
     let out = Command::new(ZCX)
         .args(["probe", "--json", "--display", xvfb.display()])
         .output()

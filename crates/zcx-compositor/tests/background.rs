@@ -13,10 +13,10 @@ use common::{close, expect_pixel, sync, xvfb, CompositorProcess, BACKGROUND};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
     AtomEnum, ChangeGCAux, ConnectionExt as _, CreateGCAux, GcontextWrapper, PixmapWrapper,
-    PropMode, Rectangle,
+    PropMode, Rectangle, VisualClass,
 };
 use x11rb::wrapper::ConnectionExt as _;
-use zcx_testkit::{get_pixel, have_tool, skipped, TestWindow};
+use zcx_testkit::{get_pixel, require_tools, TestWindow};
 
 const RED: u32 = 0x00ff_0000;
 /// The two colours of the 64×64 checkerboard tile (32×32 squares).
@@ -346,14 +346,22 @@ fn xsetroot_id_is_used_unless_xrootpmap_id_is_set() {
     expect_points(&conn, screen, &UNCOVERED[..4], checker_at);
 }
 
+/// The class of `visual` among the screen's visuals.
+fn visual_class<C: Connection>(conn: &C, screen: usize, visual: u32) -> Option<VisualClass> {
+    conn.setup().roots[screen]
+        .allowed_depths
+        .iter()
+        .flat_map(|d| d.visuals.iter())
+        .find(|v| v.visual_id == visual)
+        .map(|v| v.class)
+}
+
 /// The real xsetroot: `-solid` sets the root window's own background, which a compositor
 /// cannot read (the colour stays); `-mod` publishes a root-depth `_XSETROOT_ID` only on
 /// colour-mapped visuals, and when it does, the screen must show that pixmap.
 #[test]
 fn real_xsetroot_keeps_the_compositor_running() {
-    if !have_tool("xsetroot") {
-        return skipped("xsetroot is not installed");
-    }
+    require_tools(&["xsetroot"]);
     let x = xvfb();
     let (conn, screen) = x.connect();
     let mut c = CompositorProcess::start(&x, &conn, screen, &[]);
@@ -393,11 +401,16 @@ fn real_xsetroot_keeps_the_compositor_running() {
                 .is_some_and(|g| g.depth == conn.setup().roots[screen].root_depth)
         });
     let Some(p) = published else {
-        expect_points(&conn, screen, &[(5, 5), (300, 200)], |_, _| BACKGROUND);
-        return skipped(
-            "xsetroot -mod published no root-depth _XSETROOT_ID (it does only on colour-mapped \
-             visuals, not on this TrueColor Xvfb); checked that the colour stays",
+        // xsetroot publishes only on colour-mapped visuals: on a TrueColor root it must not,
+        // and the background colour must stay.
+        let visual = conn.setup().roots[screen].root_visual;
+        assert_eq!(
+            visual_class(&conn, screen, visual),
+            Some(VisualClass::TRUE_COLOR),
+            "xsetroot -mod published no root-depth _XSETROOT_ID on a colour-mapped visual"
         );
+        expect_points(&conn, screen, &[(5, 5), (300, 200)], |_, _| BACKGROUND);
+        return;
     };
     let g = conn
         .get_geometry(p)

@@ -4,8 +4,8 @@
 //! mapped by xdotool, then killed), glxgears (a GL client's frames keep reaching the screen)
 //! and clients mapped before the compositor starts. Every
 //! window is checked pixel by pixel against its own contents and bounding shape as the X
-//! server reports them (`common::expect_window_as_drawn`). A missing client prints
-//! `skipped: <reason>`.
+//! server reports them (`common::expect_window_as_drawn`). A missing client fails the test
+//! (`cargo xtask deps` installs them all).
 
 mod common;
 
@@ -16,16 +16,7 @@ use common::{
 };
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConfigureWindowAux, ConnectionExt as _, StackMode};
-use zcx_testkit::{get_rect, have_tool, poll_until, skipped, TestWindow};
-
-/// Prints `skipped:` and returns true when one of `tools` is not installed.
-fn missing(tools: &[&str]) -> bool {
-    let absent = tools.iter().find(|t| !have_tool(t));
-    if let Some(t) = absent {
-        skipped(&format!("{t} is not installed"));
-    }
-    absent.is_some()
-}
+use zcx_testkit::{get_rect, poll_until, require_tools, TestWindow};
 
 /// A green test window over the left part of the screen, for shaped clients to stand on.
 const GREEN_RECT: (i16, i16, u16, u16) = (0, 0, 100, 240);
@@ -42,9 +33,7 @@ fn xeyes_args() -> [&'static str; 2] {
 /// or the background, as its bounding shape says.
 #[test]
 fn xeyes_shape_shows_its_eyes_and_what_is_below_elsewhere() {
-    if missing(&["xeyes"]) {
-        return;
-    }
+    require_tools(&["xeyes"]);
     for composite in STRATEGIES {
         let s = Session::start(&["--composite", composite]);
         let (conn, screen) = (&s.conn, s.screen);
@@ -91,9 +80,7 @@ fn xterm_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
 /// and just outside is the background.
 #[test]
 fn xterm_colours_and_border_with_exact_edges() {
-    if missing(&["xterm"]) {
-        return;
-    }
+    require_tools(&["xterm"]);
     let args = xterm_args(&["-fg", "#ffff00", "-bd", "#0000ff", "-bw", "3"]);
     for composite in STRATEGIES {
         let s = Session::start(&["--composite", composite]);
@@ -119,9 +106,7 @@ fn xterm_colours_and_border_with_exact_edges() {
 /// each step reaches the screen with exact edges and no stale pixels where it was.
 #[test]
 fn xterm_moved_unmapped_mapped_raised_and_killed_by_xdotool() {
-    if missing(&["xterm", "xdotool"]) {
-        return;
-    }
+    require_tools(&["xterm", "xdotool"]);
     let args = xterm_args(&["-bw", "0"]);
     for composite in STRATEGIES {
         let s = Session::start(&["--composite", composite]);
@@ -160,9 +145,7 @@ fn xterm_moved_unmapped_mapped_raised_and_killed_by_xdotool() {
 /// black window, and new frames keep reaching the screen: damage from a GL client is composited.
 #[test]
 fn glxgears_frames_keep_reaching_the_screen() {
-    if missing(&["glxgears"]) {
-        return;
-    }
+    require_tools(&["glxgears"]);
     for composite in STRATEGIES {
         let s = Session::start(&["--composite", composite]);
         let (conn, screen, root) = (&s.conn, s.screen, s.root);
@@ -192,9 +175,7 @@ fn glxgears_frames_keep_reaching_the_screen() {
 /// are shown exactly as the server drew them, shape included.
 #[test]
 fn clients_mapped_before_start_are_shown_with_their_shapes() {
-    if missing(&["xeyes", "xterm"]) {
-        return;
-    }
+    require_tools(&["xeyes", "xterm"]);
     for composite in STRATEGIES {
         let x = xvfb();
         let (conn, screen) = x.connect();

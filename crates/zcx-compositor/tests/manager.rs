@@ -13,7 +13,7 @@ use x11rb::protocol::xproto::{
     ChangeWindowAttributesAux, ConfigureWindowAux, ConnectionExt as _, EventMask, StackMode,
 };
 use x11rb::protocol::Event;
-use zcx_testkit::{get_pixel, have_tool, poll_until, skipped, TestWindow, Xvfb};
+use zcx_testkit::{get_pixel, poll_until, require_tools, TestWindow, Xvfb};
 
 const RED: u32 = 0x00ff_0000;
 const GREEN: u32 = 0x0000_ff00;
@@ -207,9 +207,7 @@ fn sigterm_exits_0_promptly_while_the_screen_keeps_changing() {
 
 #[test]
 fn clicks_reach_the_window_below_the_overlay() {
-    if !have_tool("xdotool") {
-        return skipped("xdotool is not installed");
-    }
+    require_tools(&["xdotool"]);
     let x = xvfb();
     let (conn, screen) = x.connect();
     let w = TestWindow::new(&conn, screen, 100, 100, 80, 60, BLUE);

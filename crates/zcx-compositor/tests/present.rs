@@ -123,7 +123,8 @@ fn egl_pixmap_import_shows_windows_or_is_refused_with_the_reason() {
                 "{err}"
             );
             zcx_testkit::skipped(
-                "egl-pixmap import needs EGL pixmap images (a DRI3 X server); its refusal was checked",
+                zcx_testkit::Lacks::EglPixmapImages,
+                "the egl-pixmap importer's refusal was checked; its pixels were not",
             );
         }
         Ok(()) => {

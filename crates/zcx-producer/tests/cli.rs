@@ -11,7 +11,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{AtomEnum, ConfigureWindowAux, ConnectionExt as _};
-use zcx_testkit::{have_tool, poll_until, skipped, Xvfb};
+use zcx_testkit::{poll_until, require_tools, skipped, Lacks, Xvfb};
 
 fn summaries(path: &std::path::Path) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(path).expect("summary JSON written");
@@ -76,9 +76,10 @@ fn frames_too_large_for_memory_are_refused() {
         .map_or(0, |kib| kib >> 20);
     // 8 buffers + 1 of 32767x32767 at 4 bytes: 36 GiB.
     if available_gib >= 72 {
-        skipped(&format!(
-            "{available_gib} GiB available: 36 GiB of frames would fit"
-        ));
+        skipped(
+            Lacks::MemoryShortage,
+            &format!("{available_gib} GiB available: 36 GiB of frames would fit"),
+        );
         return;
     }
     let xvfb = Xvfb::builder().size(640, 480, 24).start().expect("Xvfb");
@@ -484,10 +485,7 @@ fn wm_delete_window_and_sigint_end_with_summaries() {
 
 #[test]
 fn m_key_cycles_modes_and_q_quits_with_every_summary() {
-    if !have_tool("xdotool") {
-        skipped("xdotool is not installed (cargo xtask test installs it)");
-        return;
-    }
+    require_tools(&["xdotool"]);
     let xvfb = Xvfb::builder().size(1280, 720, 24).start().expect("Xvfb");
     let json = temp_path("keys.json");
     let producer = streaming(&xvfb, &json, "640x360", "60", &[]);

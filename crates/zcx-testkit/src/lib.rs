@@ -3,12 +3,13 @@
 //! Owns: a headless X server per test ([`Xvfb`], started with `-displayfd`, never a fixed
 //! display number and never touching `DISPLAY`), RAII test windows ([`TestWindow`]),
 //! pixel reads through core `GetImage` ([`get_pixel`], [`get_rect`]), deadline polling
-//! ([`poll_until`]), the explicit `skipped: <reason>` convention ([`skipped`]), and the DRI3
+//! ([`poll_until`]), the explicit `skipped: <reason>` convention ([`skipped`] with one of [`Lacks`]), and the DRI3
 //! test server, a qemu guest running Xorg with glamor ([`vm`]).
 
 mod error;
 mod pixels;
 pub mod recording;
+mod skip;
 mod util;
 pub mod vm;
 mod window;
@@ -16,6 +17,7 @@ mod xvfb;
 
 pub use error::TestkitError;
 pub use pixels::{get_pixel, get_rect};
-pub use util::{expect_exit_status, have_tool, in_ci, poll_until, skipped};
+pub use skip::{skipped, Lacks, SKIP_LOG_ENV};
+pub use util::{expect_exit_status, have_tool, in_ci, poll_until, require_tools};
 pub use window::TestWindow;
 pub use xvfb::{Xvfb, XvfbBuilder};

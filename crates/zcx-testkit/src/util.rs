@@ -1,4 +1,4 @@
-//! Small test helpers: deadline polling, the `skipped:` convention, PATH look-ups, log tails,
+//! Small test helpers: deadline polling, the CI flag, PATH look-ups, log tails,
 //! exit statuses of bad command lines.
 
 use std::os::unix::fs::PermissionsExt;
@@ -25,15 +25,7 @@ pub fn poll_until<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Optio
     }
 }
 
-/// Prints exactly `skipped: <reason>` to stdout and to stderr.
-///
-/// A test that cannot run on this machine calls this and returns; it never passes silently.
-pub fn skipped(reason: &str) {
-    println!("skipped: {reason}");
-    eprintln!("skipped: {reason}");
-}
-
-/// Whether this is a CI run (`CI=true`), where tests that would skip must fail instead.
+/// Whether this is a CI run (`CI=true`), where a DRI3 test that would skip must fail instead.
 pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
@@ -41,6 +33,14 @@ pub fn in_ci() -> bool {
 /// Whether an executable file called `name` is on `PATH`.
 pub fn have_tool(name: &str) -> bool {
     find_on_path(name).is_some()
+}
+
+/// Panics naming the first of `tools` that is not on `PATH`: `cargo xtask deps` installs every
+/// tool the tests run, so a missing one is a broken set-up, never a skip.
+pub fn require_tools(tools: &[&str]) {
+    if let Some(t) = tools.iter().find(|t| !have_tool(t)) {
+        panic!("{t} is not installed (not found on PATH); `cargo xtask deps` installs it");
+    }
 }
 
 /// The last `lines` lines of a log file (or why it could not be read).
@@ -113,5 +113,11 @@ mod tests {
     fn have_tool_finds_sh_and_not_nonsense() {
         assert!(have_tool("sh"));
         assert!(!have_tool("zcx-no-such-tool-here"));
+    }
+
+    #[test]
+    #[should_panic(expected = "zcx-no-such-tool-here is not installed")]
+    fn require_tools_panics_naming_the_missing_one() {
+        require_tools(&["sh", "zcx-no-such-tool-here"]);
     }
 }

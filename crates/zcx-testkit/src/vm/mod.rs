@@ -3,8 +3,8 @@
 //!
 //! Owns the guest image's recipe and cache ([`GuestImage`]), booting it and running one
 //! command inside ([`Dri3Vm`], [`VmRun`]), and the test-side rule ([`dri3_vm_or_skip`]):
-//! print `skipped: <reason>` where the guest cannot run, except under `CI=true`, where that
-//! is a failure.
+//! print `skipped:` where this machine cannot run the guest, except under `CI=true`, where
+//! that is a failure.
 
 mod error;
 mod image;
@@ -16,24 +16,28 @@ pub use error::VmError;
 pub use image::{GuestImage, PACKAGES};
 pub use machine::{Dri3Vm, VmRun};
 
-use crate::util::{in_ci, skipped};
+use crate::skip::{skipped, Lacks};
 
 /// A guest machine sharing `bin_dir` (a cargo profile folder such as `target/debug`; its
 /// parent is the target dir holding the image cache), building the image if it is missing.
 ///
-/// Where that is impossible (no qemu, not root, no network) it prints `skipped: <reason>` and
-/// returns `None`, unless the environment has `CI=true`: then it panics with the reason.
+/// Where the machine lacks what the guest needs (no qemu; no image and not root; a build that
+/// failed, as without network) it prints `skipped: no DRI3 X server: <why>` and returns
+/// `None`; under `CI=true` that panics. Any other error (the host's files, leftover mounts)
+/// fails the test.
 pub fn dri3_vm_or_skip(bin_dir: &Path) -> Option<Dri3Vm> {
     match dri3_vm(bin_dir) {
         Ok(vm) => Some(vm),
-        Err(e) => {
-            let reason = format!("the DRI3 guest cannot run here: {e}");
-            if in_ci() {
-                panic!("{reason} (CI=true: DRI3 tests must run)");
-            }
-            skipped(&reason);
+        Err(
+            e @ (VmError::ToolMissing { .. } | VmError::NeedsRoot { .. } | VmError::Build { .. }),
+        ) => {
+            skipped(
+                Lacks::Dri3Server,
+                &format!("the DRI3 guest cannot run here: {e}"),
+            );
             None
         }
+        Err(e) => panic!("setting up the DRI3 guest failed: {e}"),
     }
 }
 
