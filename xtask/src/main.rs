@@ -1,5 +1,5 @@
 //! `cargo xtask`: the project's front door. Owns the command line and the order of steps:
-//! `deps` (system packages), `test` (fmt, clippy, the DRI3 guest image, tests), `demo` and
+//! `deps` (system packages), `test` (fmt, clippy, the DRI3 guest image, tests, the skips), `demo` and
 //! `bench` (producer runs compared in one table), `vm` (the DRI3 test server). Child processes are reaped on every exit path: Ctrl-C sets a
 //! flag that the runner polls, and the Xvfb fixture is stopped by its `Drop`.
 
@@ -7,10 +7,12 @@ mod bench;
 mod cmd;
 mod deps;
 mod runner;
+mod skips;
 mod summary;
 mod table;
 mod vm;
 
+use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -102,7 +104,9 @@ fn main() -> Result<()> {
     }
 }
 
-/// `cargo test` runs last so that its summary is the last thing printed.
+/// The tests run in two cargo invocations: unit and integration tests, then the skip list
+/// (every `skipped:` they logged), then the doc-tests, so that the output still ends with
+/// cargo test's summary lines.
 fn test() -> Result<()> {
     deps::ensure()?;
     cargo_step("cargo fmt --check", &["fmt", "--all", "--", "--check"])?;
@@ -118,7 +122,18 @@ fn test() -> Result<()> {
             "warnings",
         ],
     )?;
-    cargo_step("cargo test", &["test", "--workspace"])
+    let skip_log = skips::log_path(&target_dir());
+    skips::clear(&skip_log)?;
+    let tests = cmd::run_step(
+        "cargo test (unit and integration tests)",
+        Command::new(cmd::cargo())
+            .args(["test", "--workspace", "--lib", "--bins", "--tests"])
+            .env(zcx_testkit::SKIP_LOG_ENV, &skip_log)
+            .current_dir(cmd::workspace_root()),
+    );
+    skips::print(&skip_log)?;
+    tests?;
+    cargo_step("cargo test (doc-tests)", &["test", "--workspace", "--doc"])
 }
 
 /// Builds the DRI3 guest image before the tests that boot it. Without it those tests skip,
