@@ -169,11 +169,11 @@ fn demo_beside_another_compositor_says_so_and_runs_with_no_compositor() {
         .expect("Xvfb");
     let (conn, screen) = xvfb.connect();
     // Another compositing manager owns the screen first.
-    let mut manager = Command::new(other)
-        .args(["--display", xvfb.display()])
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn the other compositor");
+    let _manager = zcx_testkit::ChildGuard::spawn(
+        Command::new(other)
+            .args(["--display", xvfb.display()])
+            .stderr(std::process::Stdio::null()),
+    );
     let selection = format!("_NET_WM_CM_S{screen}");
     zcx_testkit::poll_until(
         std::time::Duration::from_secs(30),
@@ -233,7 +233,5 @@ fn demo_beside_another_compositor_says_so_and_runs_with_no_compositor() {
         report["notes"].to_string().contains("(handoff): left out"),
         "{report}"
     );
-    let _ = manager.kill();
-    let _ = manager.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }

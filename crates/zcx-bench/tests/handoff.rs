@@ -18,10 +18,9 @@ use common::handoff_client::{wait_for_handoff_owner, HandoffClient};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat};
 use x11rb::rust_connection::RustConnection;
-use zcx_bench::children::ChildGuard;
 use zcx_bench::observer::screen::find_windows;
 use zcx_bench::observer::PRODUCER_CLASS;
-use zcx_testkit::{get_pixel, get_rect, poll_until, TestWindow, Xvfb};
+use zcx_testkit::{get_pixel, get_rect, poll_until, ChildGuard, TestWindow, Xvfb};
 use zcx_x11::handoff::{DoneStatus, FrameMessage};
 use zcx_x11::stamp::Stamp;
 
@@ -41,7 +40,7 @@ fn compositor(xvfb: &Xvfb, conn: &RustConnection, args: &[&str]) -> ChildGuard {
     cmd.args(["--display", xvfb.display()])
         .args(args)
         .stdout(Stdio::null());
-    let child = ChildGuard::spawn("zcx-compositor", cmd).expect("compositor starts");
+    let child = ChildGuard::spawn(&mut cmd);
     poll_until(TIMEOUT, "the compositor to own the screen", || {
         let owner = common::handoff_client::selection_owner(conn, 0)?;
         (owner != x11rb::NONE).then_some(())
@@ -243,7 +242,7 @@ fn producer(
         .arg(summary)
         .args(extra)
         .stdout(Stdio::null());
-    let child = ChildGuard::spawn("zcx-producer", cmd).expect("producer starts");
+    let child = ChildGuard::spawn(&mut cmd);
     let r = root(conn);
     let window = poll_until(TIMEOUT, "the producer window", || {
         find_windows(conn, r, PRODUCER_CLASS).first().map(|w| w.id)
@@ -296,9 +295,8 @@ fn producer_falls_back_when_the_compositor_dies_and_hands_off_to_the_next() {
         "the window's own pixmap shows frame {own:?} while the screen shows {on_screen}: \
          frames are not being handed off"
     );
-    let pid = nix::unistd::Pid::from_raw(first.pid() as i32);
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).expect("kill -9");
-    first.wait_timeout(TIMEOUT).expect("the compositor died");
+    first.signal(nix::sys::signal::Signal::SIGKILL);
+    first.wait_exit(TIMEOUT);
     frames_advance_on_screen(&conn, 10, "presented frames after the compositor died");
     let (top, _) = stamps(&conn, window, (0, 0), 240).expect("the window's own contents");
     assert!(
@@ -312,17 +310,14 @@ fn producer_falls_back_when_the_compositor_dies_and_hands_off_to_the_next() {
         &conn,
         &["--no-hud", "--duration", "3", "--stats-json", stats_arg],
     );
-    let status = second.wait_timeout(TIMEOUT);
-    assert!(
-        status.is_some_and(|s| s.success()),
-        "second compositor: {status:?}"
-    );
+    let status = second.wait_exit(TIMEOUT);
+    assert!(status.success(), "second compositor: {status}");
     assert!(
         stats_handoff_frames(&stats) > 30,
         "the new compositor was handed frames"
     );
     let status = producer.stop();
-    assert!(status.is_some_and(|s| s.success()), "producer: {status:?}");
+    assert!(status.success(), "producer: {status:?}");
     let (frames, handed) = summary_handoff_frames(&summary);
     assert!(
         handed > 0 && handed < frames,
@@ -349,12 +344,9 @@ fn handoff_off_and_no_handoff_present_frames_as_before() {
         let (own, _) = stamps(&conn, window, (0, 0), 240).expect("the window's own contents");
         assert!(own.frame >= on_screen, "the window's own pixmap is current");
         let status = producer.stop();
-        assert!(status.is_some_and(|s| s.success()), "producer: {status:?}");
+        assert!(status.success(), "producer: {status:?}");
         let status = comp.stop();
-        assert!(
-            status.is_some_and(|s| s.success()),
-            "compositor: {status:?}"
-        );
+        assert!(status.success(), "compositor: {status:?}");
         let (frames, handed) = summary_handoff_frames(&summary);
         assert!(frames > 0);
         assert_eq!(handed, 0, "{producer_args:?} {compositor_args:?}");
@@ -456,7 +448,7 @@ fn switching_modes_away_from_handoff_shows_the_new_path_and_back() {
         }
     }
     let status = producer.stop();
-    assert!(status.is_some_and(|s| s.success()), "producer: {status:?}");
+    assert!(status.success(), "producer: {status:?}");
     let text = std::fs::read_to_string(&summary).expect("summary");
     let modes: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     let handed: Vec<(String, u64)> = modes

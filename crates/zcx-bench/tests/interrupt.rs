@@ -7,13 +7,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::procs;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use zcx_testkit::require_tools;
+use zcx_testkit::{require_tools, ChildGuard};
 
 const ZCX: &str = env!("CARGO_BIN_EXE_zcx");
 
@@ -29,22 +29,22 @@ fn wait_for(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     cond()
 }
 
-fn start(args: &[&str], dir: &Path) -> Child {
+fn start(args: &[&str], dir: &Path) -> ChildGuard {
     let _ = std::fs::remove_dir_all(dir);
-    Command::new(ZCX)
-        .args(args)
-        .arg("--out")
-        .arg(dir)
-        .env_remove("DISPLAY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+    ChildGuard::spawn(
+        Command::new(ZCX)
+            .args(args)
+            .arg("--out")
+            .arg(dir)
+            .env_remove("DISPLAY")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
 }
 
 /// SIGINT to `zcx` once `ready` holds; checks the exit, the report and that every
 /// descendant seen before the signal is gone. Returns report.json.
-fn interrupt(mut zcx: Child, dir: &Path, ready: impl Fn(&[u32]) -> bool) -> serde_json::Value {
+fn interrupt(mut zcx: ChildGuard, dir: &Path, ready: impl Fn(&[u32]) -> bool) -> serde_json::Value {
     let pid = zcx.id();
     let mut seen = Vec::new();
     let got_ready = wait_for(Duration::from_secs(90), || {
@@ -64,7 +64,7 @@ fn interrupt(mut zcx: Child, dir: &Path, ready: impl Fn(&[u32]) -> bool) -> serd
     if !exited {
         let _ = zcx.kill();
     }
-    let out = zcx.wait_with_output().unwrap();
+    let out = zcx.output(Duration::from_secs(10));
     let text = format!(
         "{}\n{}",
         String::from_utf8_lossy(&out.stdout),

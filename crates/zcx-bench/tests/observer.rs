@@ -8,10 +8,9 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use x11rb::connection::Connection;
-use zcx_bench::children::ChildGuard;
 use zcx_bench::observer::screen::find_windows;
 use zcx_bench::observer::{observe, ObserverConfig, PRODUCER_CLASS};
-use zcx_testkit::{poll_until, Xvfb};
+use zcx_testkit::{poll_until, ChildGuard, Xvfb};
 
 #[test]
 fn observer_sees_a_producer_deliver_increasing_frames() {
@@ -24,7 +23,7 @@ fn observer_sees_a_producer_deliver_increasing_frames() {
     cmd.args(["--mode", "shm-put", "--size", "320x240", "--fps", "120"])
         .args(["--display", xvfb.display()])
         .stdout(Stdio::null());
-    let _producer = ChildGuard::spawn("zcx-producer", cmd).expect("producer starts");
+    let _producer = ChildGuard::spawn(&mut cmd);
     let (conn, screen) = xvfb.connect();
     let root = conn.setup().roots[screen].root;
     let found = poll_until(Duration::from_secs(20), "the producer window", || {

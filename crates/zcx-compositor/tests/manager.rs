@@ -102,7 +102,7 @@ fn refuses_beside_another_manager_with_exit_code_2() {
         started.elapsed()
     );
     assert_eq!(status.code(), Some(2));
-    let out = second.wait_with_output().expect("stderr");
+    let out = second.output(common::TIMEOUT);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("another compositing manager"),

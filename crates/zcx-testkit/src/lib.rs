@@ -1,11 +1,13 @@
 //! Dev-only test fixtures shared by every zcx integration test.
 //!
-//! Owns: a headless X server per test ([`Xvfb`], started with `-displayfd`, never a fixed
+//! Owns: the owner of every child process a test starts ([`ChildGuard`]), a headless X
+//! server per test ([`Xvfb`], started with `-displayfd`, never a fixed
 //! display number and never touching `DISPLAY`), RAII test windows ([`TestWindow`]),
 //! pixel reads through core `GetImage` ([`get_pixel`], [`get_rect`]), deadline polling
 //! ([`poll_until`]), the explicit `skipped: <reason>` convention ([`skipped`] with one of [`Lacks`]), and the DRI3
 //! test server, a qemu guest running Xorg with glamor ([`vm`]).
 
+mod child;
 mod error;
 mod pixels;
 pub mod recording;
@@ -15,6 +17,7 @@ pub mod vm;
 mod window;
 mod xvfb;
 
+pub use child::ChildGuard;
 pub use error::TestkitError;
 pub use pixels::{get_pixel, get_rect};
 pub use skip::{skipped, Lacks, SKIP_LOG_ENV};

@@ -1,11 +1,13 @@
 //! Shared fixtures for the compositor's integration tests: a compositor child process bound
-//! to one test Xvfb, killed (SIGTERM) and reaped on drop, real X clients (killed on drop)
-//! and finding their windows, test-window creation, and sync-then-check pixel helpers (single
+//! to one test Xvfb, real X clients and finding their windows (both owned by zcx-testkit's
+//! `ChildGuard`: stopped and reaped on drop), test-window creation, and sync-then-check pixel helpers (single
 //! pixels, edges, and a whole window against its own contents and bounding shape).
 
 #![allow(dead_code)]
 
 use std::process::{Child, Command, ExitStatus, Stdio};
+
+use nix::sys::signal::Signal;
 use std::time::Duration;
 
 use x11rb::connection::Connection;
@@ -17,7 +19,7 @@ use x11rb::rust_connection::RustConnection;
 use x11rb::wrapper::ConnectionExt as _;
 use x11rb::{COPY_DEPTH_FROM_PARENT, COPY_FROM_PARENT};
 use zcx_compositor::sync_hook;
-use zcx_testkit::{get_pixel, get_rect, poll_until, Xvfb};
+use zcx_testkit::{get_pixel, get_rect, poll_until, ChildGuard, Xvfb};
 
 pub const BACKGROUND: u32 = 0x0030_3030;
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -97,21 +99,21 @@ pub fn set_opacity<C: Connection>(conn: &C, window: u32, opacity: u32) {
     .expect("set _NET_WM_WINDOW_OPACITY");
 }
 
-/// A running `zcx-compositor`; SIGTERM and reap on drop.
+/// A running `zcx-compositor`; stopped and reaped on drop.
 pub struct CompositorProcess {
-    pub child: Child,
+    pub child: ChildGuard,
 }
 
 impl CompositorProcess {
-    pub fn spawn(xvfb: &Xvfb, args: &[&str]) -> Child {
-        Command::new(env!("CARGO_BIN_EXE_zcx-compositor"))
-            .arg("--display")
-            .arg(xvfb.display())
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawning zcx-compositor")
+    pub fn spawn(xvfb: &Xvfb, args: &[&str]) -> ChildGuard {
+        ChildGuard::spawn(
+            Command::new(env!("CARGO_BIN_EXE_zcx-compositor"))
+                .arg("--display")
+                .arg(xvfb.display())
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped()),
+        )
     }
 
     /// Starts the compositor and waits until it has painted (answers the sync hook).
@@ -129,17 +131,8 @@ impl CompositorProcess {
     }
 
     pub fn terminate(&mut self) -> ExitStatus {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+        self.child.signal(Signal::SIGTERM);
         wait_exit(&mut self.child)
-    }
-}
-
-impl Drop for CompositorProcess {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            self.terminate();
-        }
     }
 }
 
@@ -246,10 +239,10 @@ pub fn set_stats<C: Connection>(conn: &C, window: u32, bytes: &[u8]) {
         .expect("set _ZCX_STATS");
 }
 
-/// A real X client (xterm, xeyes, glxgears) run for one test on one Xvfb; killed and reaped
+/// A real X client (xterm, xeyes, glxgears) run for one test on one Xvfb; stopped and reaped
 /// on drop.
 pub struct ClientProcess {
-    pub child: Child,
+    pub child: ChildGuard,
     pub program: String,
 }
 
@@ -257,14 +250,14 @@ impl ClientProcess {
     /// Runs `program` with `DISPLAY` set to the test server (this process's own `DISPLAY` is
     /// never touched).
     pub fn spawn(xvfb: &Xvfb, program: &str, args: &[&str]) -> Self {
-        let child = Command::new(program)
-            .env("DISPLAY", xvfb.display())
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("spawning {program}: {e}"));
+        let child = ChildGuard::spawn(
+            Command::new(program)
+                .env("DISPLAY", xvfb.display())
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
         Self {
             child,
             program: program.to_owned(),
@@ -285,13 +278,6 @@ impl ClientProcess {
                 .into_iter()
                 .find(|&w| is_viewable(conn, w) && window_is_called(conn, w, name))
         })
-    }
-}
-
-impl Drop for ClientProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -1,55 +1,42 @@
-//! Running the `zcx-producer` binary in tests: a child process that is always reaped, and
-//! finding its window on the server.
+//! Running the `zcx-producer` binary in tests (a child owned by zcx-testkit's `ChildGuard`,
+//! always reaped), and finding its window on the server.
 
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, Window};
-use zcx_testkit::poll_until;
+use zcx_testkit::{poll_until, ChildGuard};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_zcx-producer");
 
-/// A running producer, killed and reaped on drop.
+/// A running producer, stopped and reaped on drop.
 pub struct Producer {
-    pub child: Option<Child>,
+    pub child: ChildGuard,
 }
 
 impl Producer {
     pub fn spawn(args: &[&str]) -> Producer {
-        let child = Command::new(BIN)
-            .args(args)
-            .env_remove("DISPLAY")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn zcx-producer");
-        Producer { child: Some(child) }
+        let child = ChildGuard::spawn(
+            Command::new(BIN)
+                .args(args)
+                .env_remove("DISPLAY")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        );
+        Producer { child }
     }
 
     pub fn pid(&self) -> i32 {
-        self.child.as_ref().map_or(0, |c| c.id() as i32)
+        self.child.id() as i32
     }
 
     /// Waits for exit (with a deadline) and returns the output.
-    pub fn finish(mut self, timeout: Duration) -> Output {
-        let mut child = self.child.take().expect("child");
-        poll_until(timeout, "zcx-producer to exit", || {
-            child.try_wait().ok().flatten()
-        });
-        child.wait_with_output().expect("collect output")
-    }
-}
-
-impl Drop for Producer {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+    pub fn finish(self, timeout: Duration) -> Output {
+        self.child.output(timeout)
     }
 }
 
