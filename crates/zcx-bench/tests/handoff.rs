@@ -162,11 +162,14 @@ fn torn_reads(x: &Xvfb, ignore_releases: bool, stop_at_first_tear: bool) -> (usi
     let done = AtomicBool::new(false);
     let torn = std::sync::atomic::AtomicUsize::new(0);
     let whole = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    // The observer stops at `done`, or at this deadline should the sender fail first (the
+    // scope would otherwise wait for it forever): the sender's own deadline plus a last acquire.
+    let observer_deadline = Instant::now() + 2 * TIMEOUT;
     std::thread::scope(|scope| {
         scope.spawn(|| {
             let (observer, _) = x.connect();
             let r = root(&observer);
-            while !done.load(Ordering::Relaxed) {
+            while !done.load(Ordering::Relaxed) && Instant::now() < observer_deadline {
                 let reply = observer
                     .get_image(ImageFormat::Z_PIXMAP, r, 0, 0, 8, height as u16, !0)
                     .ok()

@@ -166,8 +166,10 @@ fn sigterm_exits_0_promptly_while_the_screen_keeps_changing() {
                 width: 1280,
                 height: 720,
             };
+            // Until stopped, or at the deadline should the test never get that far.
+            let deadline = Instant::now() + 2 * TIMEOUT;
             for colour in (0u32..).step_by(0x010203) {
-                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) || Instant::now() > deadline {
                     break;
                 }
                 let aux =
