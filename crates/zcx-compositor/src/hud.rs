@@ -195,6 +195,15 @@ pub fn scale_for(screen: Rect) -> u32 {
     (screen.height / ROWS_PER_SCALE).max(1)
 }
 
+/// The scale of one window's panel: [`scale_for`] the screen, but no larger than lets the
+/// widest possible panel fit the window's width (side by side at 4K, three columns would
+/// otherwise be overflowed by 32-pixel glyphs and their counters hidden).
+pub fn scale_within(screen: Rect, window_dst: Rect) -> u32 {
+    let widest_unscaled = MAX_COLS as u32 * CELL.0 + 2 * PAD;
+    let room = window_dst.width.saturating_sub(2 * MARGIN.unsigned_abs());
+    scale_for(screen).min((room / widest_unscaled).max(1))
+}
+
 /// Where a panel of `size` goes for a window drawn at `window_dst`: near its top-left corner.
 pub fn panel_at(window_dst: Rect, size: (u32, u32)) -> Rect {
     Rect::new(window_dst.x + MARGIN, window_dst.y + MARGIN, size.0, size.1)
@@ -273,6 +282,19 @@ mod tests {
         assert_eq!(g.cells[2], [b' ', 0]);
         assert_eq!(g.cells[5], [b'z', 0]);
         assert_eq!(g.panel_size(1), (3 * 8 + 6, 2 * 10 + 6));
+    }
+
+    #[test]
+    fn panels_fit_their_window() {
+        let screen = Rect::new(0, 0, 3840, 2160);
+        assert_eq!(scale_within(screen, screen), 4);
+        // Three side-by-side columns at 4K: the widest panel still fits.
+        let column = Rect::new(60, 700, 1160, 653);
+        let scale = scale_within(screen, column);
+        assert_eq!(scale, 3);
+        let widest = TextGrid::new(&[(Ink::Text, "x".repeat(MAX_COLS))]);
+        assert!(widest.panel_size(scale).0 + 2 * MARGIN.unsigned_abs() <= column.width);
+        assert_eq!(scale_within(screen, Rect::new(0, 0, 100, 100)), 1);
     }
 
     #[test]

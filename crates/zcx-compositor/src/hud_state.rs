@@ -73,7 +73,6 @@ impl Compositor<'_> {
         let nothing_else = self.model.screen_damage().is_empty();
         self.stats.recent.roll(now);
         let screen = self.model.screen();
-        let scale = hud::scale_for(screen);
         let compositor = self.stats.recent.last;
         let producers: Vec<(WindowId, Rect)> = self
             .model
@@ -87,6 +86,7 @@ impl Compositor<'_> {
         for (id, dst) in producers {
             let stats = self.hud.stats.get(&id).cloned().unwrap_or_default();
             let grid = TextGrid::new(&hud::lines(&stats, compositor, shared_server));
+            let scale = hud::scale_within(screen, dst);
             let size = grid.panel_size(scale);
             let Some(visible) = hud::panel_rect(dst, size, screen) else {
                 continue;

@@ -269,7 +269,8 @@ fn hud_glyphs_scale_with_a_4k_output_in_both_renderers() {
         let (conn, screen) = x.connect();
         let root = conn.setup().roots[screen].root;
         let _c = CompositorProcess::start(&x, &conn, screen, &["--composite", composite]);
-        let producer = TestWindow::new(&conn, screen, 10, 10, 1200, 600, RED);
+        // Wide enough for the widest panel at scale 4 (narrower windows get a smaller scale).
+        let producer = TestWindow::new(&conn, screen, 10, 10, 1600, 600, RED);
         set_stats(&conn, producer.id(), STATS.as_bytes());
         sync(&conn, screen);
         let dark = |p: u32| p >> 16 < 0x80 && p & 0xffff == 0;
