@@ -150,9 +150,9 @@ impl Compositor<'_> {
             .model
             .stacking()
             .filter(|w| w.needs_pixmap && w.is_visible() && Some(w.id()) != self.unredirected)
-            .map(|w| (w.id(), w.info.geometry.outer_size()))
+            .map(|w| w.id())
             .collect();
-        for (id, (w, h)) in stale {
+        for id in stale {
             if let Some(win) = self.model.get_mut(id) {
                 win.needs_pixmap = false;
             }
@@ -163,14 +163,11 @@ impl Compositor<'_> {
             let Some(res) = self.resources.get_mut(&id) else {
                 continue;
             };
-            if res.rename_pixmap(self.conn, id)? {
-                if let Err(e) = self.renderer.ensure_window(id, w, h) {
-                    log::warn!("no texture for window {id:#x} ({w}x{h}): {e}; it is not drawn");
-                    self.renderer.remove_window(id);
-                }
-            } else {
-                self.renderer.remove_window(id);
-            }
+            // The old texture is stale (all of the contents are damaged again): drop it. A new
+            // one is made when GL first reads the window (`import_source`); with server-copy
+            // that may be never.
+            res.rename_pixmap(self.conn, id)?;
+            self.renderer.remove_window(id);
         }
         Ok(())
     }
@@ -278,11 +275,19 @@ impl Compositor<'_> {
         self.import_source(&src, &take)
     }
 
-    /// Imports `rects` of `src` into its texture, if it has one; a vanished pixmap is a race.
+    /// Imports `rects` of `src` into its texture, made here when GL first reads the window (an
+    /// aliasing importer makes the texture itself); a vanished pixmap is a race.
     fn import_source(&mut self, src: &ImportSource, rects: &[Rect]) -> Result<(), CompositorError> {
         let id = src.window;
-        if !self.renderer.has_window(id) {
-            return Ok(());
+        if !self.importer.aliases_pixmaps() && !self.renderer.has_window(id) {
+            let (w, h) = (src.width, src.height);
+            if let Err(e) = self.renderer.ensure_window(id, w, h) {
+                log::warn!("no texture for window {id:#x} ({w}x{h}): {e}; it is not drawn");
+                return Ok(());
+            }
+            if !self.renderer.has_window(id) {
+                return Ok(()); // over the maximum texture size: not drawn (warned once)
+            }
         }
         match self.importer.import(&mut self.renderer, src, rects) {
             Ok(bytes) => self.counters.imported_bytes += bytes,
