@@ -169,7 +169,12 @@ impl Handoffs {
             serial: message.serial,
             shown: false,
         };
-        if let Some(old) = self.held.insert(message.window, new) {
+        // The same pixmap handed again is still held: it is not released.
+        if let Some(old) = self
+            .held
+            .insert(message.window, new)
+            .filter(|old| old.pixmap != message.pixmap)
+        {
             self.answer(
                 conn,
                 message.window,
