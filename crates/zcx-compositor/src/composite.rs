@@ -569,3 +569,7 @@ mod tests {
         assert_eq!(snapshot_damage(&scene, &untouched, |_| false), untouched);
     }
 }
+
+#[cfg(test)]
+#[path = "composite_props.rs"]
+mod props;

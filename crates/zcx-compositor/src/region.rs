@@ -301,3 +301,7 @@ mod tests {
         assert!(!a.union_bounds(&b).is_empty());
     }
 }
+
+#[cfg(test)]
+#[path = "region_props.rs"]
+pub(crate) mod props;
