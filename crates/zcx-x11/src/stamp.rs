@@ -145,8 +145,10 @@ pub fn read_frame(
         return (Err(e.clone()), Err(e));
     }
     let row = |y: usize| -> Result<Stamp, StampError> {
-        let start = y * width;
-        match pixels.get(start..start + STAMP_PIXELS) {
+        // A size whose rows lie past any buffer has no rows here (no overflow, no panic).
+        let start = y.checked_mul(width).ok_or(StampError::NoRows)?;
+        let end = start.checked_add(STAMP_PIXELS).ok_or(StampError::NoRows)?;
+        match pixels.get(start..end) {
             Some(px) => Stamp::from_pixels(px),
             None => Err(StampError::NoRows),
         }
