@@ -9,7 +9,7 @@ use std::time::Duration;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use crate::util::poll_until;
+use crate::util::{poll_until, poll_until_or_none};
 
 /// How long a child gets to exit after SIGTERM before it is SIGKILLed.
 const GRACE: Duration = Duration::from_secs(5);
@@ -80,20 +80,6 @@ impl ChildGuard {
         child
             .wait_with_output()
             .unwrap_or_else(|e| panic!("collecting the output of {program}: {e}"))
-    }
-}
-
-/// Like [`poll_until`], but `None` instead of a panic when `timeout` passes.
-fn poll_until_or_none<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = std::time::Instant::now() + timeout;
-    loop {
-        if let Some(v) = f() {
-            return Some(v);
-        }
-        if std::time::Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

@@ -9,16 +9,22 @@ use std::time::{Duration, Instant};
 ///
 /// Panics naming `what` when `timeout` passes first. Use this instead of fixed sleeps
 /// whenever a test waits for the X server or another process.
-pub fn poll_until<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+pub fn poll_until<T>(timeout: Duration, what: &str, f: impl FnMut() -> Option<T>) -> T {
+    poll_until_or_none(timeout, f)
+        .unwrap_or_else(|| panic!("timed out after {timeout:?} waiting for {what}"))
+}
+
+/// Like [`poll_until`], but `None` instead of a panic when `timeout` passes.
+pub fn poll_until_or_none<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + timeout;
     let mut backoff = Duration::from_millis(1);
     loop {
         if let Some(v) = f() {
-            return v;
+            return Some(v);
         }
         let now = Instant::now();
         if now >= deadline {
-            panic!("timed out after {timeout:?} waiting for {what}");
+            return None;
         }
         std::thread::sleep(backoff.min(deadline - now));
         backoff = (backoff * 2).min(Duration::from_millis(50));

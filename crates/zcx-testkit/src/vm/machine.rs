@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::error::VmError;
 use super::image::GuestImage;
-use crate::util::{file_tail, find_on_path};
+use crate::util::{file_tail, find_on_path, poll_until_or_none};
 
 /// What a boot may take on top of the command's own time: kernel, virtio-gpu, Xorg start and
 /// power-off under TCG on a loaded 2-core host (about 15 s when the host is idle).
@@ -207,15 +207,12 @@ impl Qemu {
 
     /// Waits for qemu to exit (the guest powers off); `None` when `limit` passes first.
     fn wait(&mut self, limit: Duration) -> Option<String> {
-        let deadline = Instant::now() + limit;
-        while Instant::now() < deadline {
-            match self.child.try_wait() {
-                Ok(Some(status)) => return Some(status.to_string()),
-                Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-                Err(e) => return Some(format!("waiting failed: {e}")),
-            }
-        }
-        None
+        let child = &mut self.child;
+        poll_until_or_none(limit, || match child.try_wait() {
+            Ok(Some(status)) => Some(status.to_string()),
+            Ok(None) => None,
+            Err(e) => Some(format!("waiting failed: {e}")),
+        })
     }
 }
 
