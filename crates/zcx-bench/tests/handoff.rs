@@ -170,20 +170,7 @@ fn torn_reads(x: &Xvfb, ignore_releases: bool, stop_at_first_tear: bool) -> (usi
             let (observer, _) = x.connect();
             let r = root(&observer);
             while !done.load(Ordering::Relaxed) && Instant::now() < observer_deadline {
-                let reply = observer
-                    .get_image(ImageFormat::Z_PIXMAP, r, 0, 0, 8, height as u16, !0)
-                    .ok()
-                    .and_then(|c| c.reply().ok());
-                let Some(reply) = reply else { continue };
-                let px: Vec<u32> = reply
-                    .data
-                    .chunks_exact(4)
-                    .map(|p| u32::from_le_bytes([p[0], p[1], p[2], p[3]]))
-                    .collect();
-                if let (Ok(t), Ok(b)) = (
-                    Stamp::from_pixels(&px[..8]),
-                    Stamp::from_pixels(&px[px.len() - 8..]),
-                ) {
+                if let Some((t, b)) = stamps(&observer, r, (0, 0), height as u16) {
                     if t.frame != b.frame {
                         torn.fetch_add(1, Ordering::Relaxed);
                     } else if let Ok(mut w) = whole.lock() {
