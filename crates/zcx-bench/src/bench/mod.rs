@@ -176,8 +176,8 @@ pub struct Variant<'a> {
     pub producer_args: &'static [&'static str],
     /// Goes into file names, so that two variants of a mode do not share them.
     tag: &'static str,
-    /// Frames are handed to the compositor.
-    handoff: bool,
+    /// The copies a frame takes by design (`None` where the server decides: dri3).
+    copies: Option<&'static [&'static str]>,
 }
 
 impl<'a> Variant<'a> {
@@ -188,7 +188,7 @@ impl<'a> Variant<'a> {
                 mode,
                 producer_args: &[],
                 tag: "",
-                handoff: false,
+                copies: interval::copies_of(mode),
             }];
         }
         let present = Variant {
@@ -196,7 +196,7 @@ impl<'a> Variant<'a> {
             mode,
             producer_args: &["--handoff", "off"],
             tag: "present-",
-            handoff: false,
+            copies: Some(interval::SHM_PIXMAP_PRESENT_COPIES),
         };
         match comp {
             CompositorChoice::Zcx { .. } => vec![
@@ -206,7 +206,7 @@ impl<'a> Variant<'a> {
                     mode,
                     producer_args: &["--handoff", "auto"],
                     tag: "handoff-",
-                    handoff: true,
+                    copies: Some(interval::SHM_PIXMAP_HANDOFF_COPIES),
                 },
             ],
             _ => vec![present],
@@ -214,13 +214,8 @@ impl<'a> Variant<'a> {
     }
 
     fn copies(&self, composited: bool) -> Option<crate::report::DesignCopies> {
-        if self.handoff {
-            return Some(interval::without_compositor_copy(
-                interval::SHM_PIXMAP_HANDOFF_COPIES,
-                composited,
-            ));
-        }
-        interval::design_copies(self.mode, composited)
+        self.copies
+            .map(|c| interval::without_compositor_copy(c, composited))
     }
 }
 

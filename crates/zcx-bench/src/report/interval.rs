@@ -88,16 +88,20 @@ pub const SHM_PIXMAP_PRESENT_COPIES: &[&str] = &["Present copy into the window",
 /// straight to the screen.
 pub const SHM_PIXMAP_HANDOFF_COPIES: &[&str] = &[COMPOSITOR_COPY];
 
-/// The design copies of `mode` as `zcx bench` runs it (producer defaults), with or without a
-/// compositor; `None` where the count depends on the server (dri3).
+/// The copies a frame of `mode` takes by design under a compositor, presented into its window
+/// (producer defaults, `--handoff off`); `None` where the count depends on the server (dri3).
+pub fn copies_of(mode: &str) -> Option<&'static [&'static str]> {
+    match mode {
+        "put-image" => Some(PUT_IMAGE_COPIES),
+        "shm-put" => Some(SHM_PUT_COPIES),
+        "shm-pixmap" => Some(SHM_PIXMAP_PRESENT_COPIES),
+        _ => None,
+    }
+}
+
+/// [`copies_of`] `mode`, with or without a compositor.
 pub fn design_copies(mode: &str, composited: bool) -> Option<DesignCopies> {
-    let all = match mode {
-        "put-image" => PUT_IMAGE_COPIES,
-        "shm-put" => SHM_PUT_COPIES,
-        "shm-pixmap" => SHM_PIXMAP_PRESENT_COPIES,
-        _ => return None,
-    };
-    Some(without_compositor_copy(all, composited))
+    copies_of(mode).map(|all| without_compositor_copy(all, composited))
 }
 
 /// `copies`, leaving out [`COMPOSITOR_COPY`] when nothing composites.
