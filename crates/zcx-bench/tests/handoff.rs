@@ -350,7 +350,10 @@ fn forged_frame_messages_change_nothing_on_the_screen() {
     let (conn, _) = x.connect();
     let (hostile, _) = x.connect();
     let (sync_conn, _) = x.connect();
-    let _compositor = compositor(&x, &conn, &["--no-hud"]);
+    let dir = common::TempDir::new("handoff-forged");
+    let stats = dir.join("stats.json");
+    let stats_arg = stats.to_str().expect("utf-8 path");
+    let mut comp = compositor(&x, &conn, &["--no-hud", "--stats-json", stats_arg]);
     let owner = wait_for_handoff_owner(&conn, 0, TIMEOUT);
     let mut victim = HandoffClient::new(&conn, 0, owner, (10, 10), (100, 100), 2);
     let slot = victim.acquire(1, TIMEOUT);
@@ -408,6 +411,15 @@ fn forged_frame_messages_change_nothing_on_the_screen() {
     );
     let (top, bottom) = stamps(&conn, r, (10, 10), 100).expect("victim stamps");
     assert_eq!((top.frame, bottom.frame), (1, 1));
+    // The compositor's own count agrees: three refused (foreign pixmap, wrong size, freed
+    // pixmap; the rest name no window it manages, or are not messages of this version), one
+    // taken (the victim's).
+    let status = comp.stop();
+    assert!(status.success(), "compositor: {status:?}");
+    let text = std::fs::read_to_string(&stats).expect("compositor stats");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("stats JSON");
+    assert_eq!(v["handoff_refused"], 3, "{v}");
+    assert_eq!(v["handoff_frames"], 1, "{v}");
 }
 
 #[test]
