@@ -45,7 +45,15 @@ impl Scene {
                 let extents = placement.dst;
                 let shape = match &w.bounding_shape {
                     None => vec![extents],
-                    Some(rs) => rs.iter().filter_map(|r| placement.to_screen(*r)).collect(),
+                    // Disjoint, whatever the server or the scaling gave: a pixel painted
+                    // twice would blend twice.
+                    Some(rs) => {
+                        let mut region = Region::new();
+                        rs.iter()
+                            .filter_map(|r| placement.to_screen(*r))
+                            .for_each(|r| region.add(r));
+                        region.rects().to_vec()
+                    }
                 };
                 SceneItem {
                     window: w.id(),
@@ -348,6 +356,19 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn overlapping_shape_rectangles_paint_each_pixel_once() {
+        let mut m = model(vec![win(1, 0, 0, 20, 20)]);
+        m.handle_shape(
+            1,
+            Some(vec![Rect::new(5, 5, 10, 10), Rect::new(0, 0, 20, 20)]),
+        );
+        let scene = Scene::from_model(&m);
+        let shape = &scene.items[0].shape;
+        let area: u64 = shape.iter().map(Rect::area).sum();
+        assert_eq!(area, 400, "shape {shape:?} counts a pixel twice");
     }
 
     #[test]
