@@ -20,10 +20,10 @@ use x11rb::xcb_ffi::XCBConnection;
 
 use crate::composite::CompositeMode;
 use crate::decor::Decorations;
-use crate::gl::egl_image::EglImageApi;
 use crate::gl::{GlContext, GlError, GlRenderer, NativeWindow};
 use crate::handoff::Handoffs;
-use crate::import::{self, ImportError, ImportMode, PixmapImporter};
+use crate::import::{ImportError, ImportMode, PixmapImporter};
+use crate::import_select::{make_importer, ServerFacts};
 use crate::layout::Layout;
 use crate::manager::{ManagerError, ManagerSession};
 use crate::model::{WindowId, WindowModel};
@@ -218,7 +218,11 @@ impl<'c> Compositor<'c> {
             gl = Rc::new(unsafe { GlContext::new(raw, options.screen_num, Some(overlay)) }?);
         }
         let renderer = GlRenderer::new(&gl.gl, width, height)?;
-        let importer = make_importer(conn, options.import, shm_usable, &gl)?;
+        let server = ServerFacts {
+            shm_usable,
+            dri3: probe.as_ref().is_ok_and(|p| p.dri3.is_some()),
+        };
+        let importer = make_importer(conn, options.import, server, &gl)?;
         let presenter: Box<dyn Presenter + 'c> = match present_mode {
             PresentMode::EglSurface => Box::new(EglSurfacePresenter::new(gl.clone(), height)),
             PresentMode::ShmPut => Box::new(ShmPutPresenter::new(
@@ -510,40 +514,4 @@ fn socket_kind(conn: &XCBConnection) -> zcx_x11::connection::SocketKind {
         Ok(Some(AddressFamily::Unix)) => zcx_x11::connection::SocketKind::Local,
         _ => zcx_x11::connection::SocketKind::Tcp,
     }
-}
-
-fn make_importer<'c>(
-    conn: &'c XCBConnection,
-    mode: ImportMode,
-    shm_usable: bool,
-    gl: &GlContext,
-) -> Result<Box<dyn PixmapImporter + 'c>, CompositorError> {
-    let egl = EglImageApi::load(gl);
-    let mode = match mode {
-        ImportMode::Auto => {
-            let (m, why) = import::choose_auto(egl.is_ok(), shm_usable);
-            log::info!("--import auto chose {m:?}: {why}");
-            m
-        }
-        m => m,
-    };
-    Ok(match mode {
-        ImportMode::GetImage | ImportMode::Auto => Box::new(import::GetImageImporter::new(conn)),
-        ImportMode::ShmGetImage if !shm_usable => {
-            return Err(ImportError::Unsupported {
-                mode: "shm-get-image",
-                why:
-                    "MIT-SHM is unusable on this connection (remote, or attaching a segment failed)"
-                        .into(),
-            }
-            .into())
-        }
-        // One page at first: the segment grows to what an import needs, and with
-        // `server-copy` nothing may ever be imported.
-        ImportMode::ShmGetImage => Box::new(import::ShmGetImageImporter::new(conn, 4096)?),
-        ImportMode::EglPixmap => match egl {
-            Ok(api) => Box::new(import::EglPixmapImporter::new(api)),
-            Err(missing) => return Err(import::egl_pixmap_unsupported(missing).into()),
-        },
-    })
 }

@@ -16,6 +16,8 @@ pub mod handoff;
 pub mod hud;
 mod hud_state;
 pub mod import;
+pub mod import_dri3;
+pub mod import_select;
 pub mod layout;
 pub mod manager;
 pub mod model;

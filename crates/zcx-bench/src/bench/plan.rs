@@ -1,7 +1,8 @@
 //! What a bench runs: the producer modes and compositors asked for (or all of them), minus
 //! what cannot run here, each skip with its reason and how to fix it (a peer that is not
 //! installed, a mode or an importer the display lacks). zcx-compositor runs once per importer
-//! it implements (`get-image`, `shm-get-image`, `egl-pixmap`) that the probe says works.
+//! it implements (`get-image`, `shm-get-image`, `egl-pixmap`, `dri3`) that the probe says
+//! works.
 
 use crate::probe::{Availability, DisplayReport};
 use crate::refusal::Refusal;
@@ -10,7 +11,7 @@ use crate::session::CompositorChoice;
 use super::BenchOptions;
 
 /// The importers zcx-compositor's `--import` offers.
-pub const ZCX_IMPORTERS: [&str; 3] = ["get-image", "shm-get-image", "egl-pixmap"];
+pub const ZCX_IMPORTERS: [&str; 4] = ["get-image", "shm-get-image", "egl-pixmap", "dri3"];
 
 /// The matrix to run and what was left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,6 +149,7 @@ mod tests {
                 "zcx:auto",
                 "zcx:get-image",
                 "zcx:egl-pixmap",
+                "zcx:dri3",
                 "picom-glx",
                 "picom-xrender",
                 "xcompmgr"

@@ -3,6 +3,7 @@
 //! composition target and reads damaged rectangles back for presenting.
 
 pub mod context;
+pub mod dma_buf;
 pub mod egl_image;
 pub mod hud;
 pub mod objects;

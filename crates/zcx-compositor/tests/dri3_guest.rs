@@ -1,0 +1,338 @@
+//! The compositor's GPU-side paths on the DRI3 test server (zcx-testkit's qemu guest: Xorg
+//! with glamor, Mesa's EGL through DRI3), which Xvfb cannot test: `--import egl-pixmap`,
+//! `--import dri3` and `--present egl-surface` show windows with exact edges, stacking,
+//! repaints and blending like the read-back paths; `auto` picks ShmGetImage there (software
+//! GL); and a `--mode dri3` producer's frames reach the screen through each importer.
+//!
+//! One boot runs every check: the host test (`gpu_paths_in_the_dri3_guest`) runs this test
+//! binary inside the guest (the cargo profile folder is shared as `/mnt/bin`) with the
+//! `guest_*` tests selected, and asserts each one's result separately. Those tests are
+//! `#[ignore]`d on the host, where they have no DRI3 server, and refuse to run outside the
+//! guest. Timeouts are long: under TCG a GL frame of the software renderer takes seconds.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _};
+use zcx_compositor::sync_hook;
+use zcx_testkit::vm::dri3_vm_or_skip;
+use zcx_testkit::{poll_until, ChildGuard};
+
+/// Set in the guest by the host test; the `guest_*` tests refuse to run without it.
+const IN_GUEST: &str = "ZCX_IN_DRI3_GUEST";
+
+/// Generous: the guest's first GL frame (shader compiles on llvmpipe under TCG) takes ~5 s.
+const GUEST_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The checks that run inside the guest, in order.
+const GUEST_TESTS: &[&str] = &[
+    "guest_auto_picks_shm_get_image_and_shm_put_on_software_gl",
+    "guest_pixels_through_egl_pixmap",
+    "guest_pixels_through_dri3",
+    "guest_pixels_through_egl_surface",
+    "guest_pixels_through_dri3_and_egl_surface",
+    "guest_dri3_producer_through_dri3",
+    "guest_dri3_producer_through_egl_pixmap",
+    "guest_dri3_producer_through_shm_get_image",
+];
+
+#[test]
+fn gpu_paths_in_the_dri3_guest() {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    // target/<profile>/deps/<this test>: the profile folder is what the guest shares.
+    let bin_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test binary lies in <profile>/deps")
+        .to_path_buf();
+    build_siblings();
+    let Some(vm) = dri3_vm_or_skip(&bin_dir) else {
+        return;
+    };
+    let rel = exe
+        .strip_prefix(&bin_dir)
+        .expect("under the profile folder");
+    let guest_exe = Path::new("/mnt/bin").join(rel);
+    let script = format!(
+        "export {IN_GUEST}=1\n{} --ignored --exact --test-threads 1 {} >tests.log 2>&1\n",
+        guest_exe.display(),
+        GUEST_TESTS.join(" ")
+    );
+    let run = vm
+        .run(&["sh", "-c", &script], Duration::from_secs(900))
+        .unwrap_or_else(|e| panic!("running in the DRI3 guest: {e}"));
+    eprintln!("guest cycle: {:.1} s", run.wall.as_secs_f64());
+    let log = std::fs::read_to_string(run.work_dir().join("tests.log"))
+        .unwrap_or_else(|e| panic!("no tests.log from the guest ({e}):\n{}", run.output));
+    for figures in ["dri3", "egl_pixmap", "shm_get_image"] {
+        let path = run.work_dir().join(format!("figures-{figures}.json"));
+        if let Ok(text) = std::fs::read_to_string(path) {
+            eprintln!("producer through {figures}: {text}");
+        }
+    }
+    let failures: Vec<String> = GUEST_TESTS
+        .iter()
+        .filter(|name| !log.contains(&format!("test {name} ... ok")))
+        .map(|name| format!("{name}:\n{}", failure_section(&log, name)))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} guest checks failed:\n\n{}\n\nXorg log tail:\n{}",
+        failures.len(),
+        GUEST_TESTS.len(),
+        failures.join("\n\n"),
+        tail(&run.xorg_log(), 30)
+    );
+}
+
+/// libtest's report of one failed test (its captured output and panic), or the whole log
+/// when the test did not run.
+fn failure_section(log: &str, name: &str) -> String {
+    let start = format!("---- {name} stdout ----");
+    match log.find(&start) {
+        Some(i) => {
+            let rest = &log[i..];
+            let end = rest[start.len()..]
+                .find("\n---- ")
+                .or_else(|| rest.find("\nfailures:\n"))
+                .map_or(rest.len(), |e| e + start.len());
+            rest[..end].to_owned()
+        }
+        None => format!("(no result; the guest's test log:)\n{}", tail(log, 40)),
+    }
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// The producer and `zcx` (the observer) the guest runs lie beside this crate's binaries;
+/// build them when missing.
+fn build_siblings() {
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_zcx-compositor"));
+    for (package, bin) in [("zcx-producer", "zcx-producer"), ("zcx-bench", "zcx")] {
+        if exe.with_file_name(bin).is_file() {
+            continue;
+        }
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", package, "--bin", bin])
+            .status()
+            .expect("running cargo build");
+        assert!(status.success(), "cargo build -p {package} failed");
+    }
+}
+
+// ---- the guest half -------------------------------------------------------------------
+
+/// Panics outside the guest: these tests need its DRI3 server as `DISPLAY`.
+fn guest_only() {
+    assert!(
+        std::env::var_os(IN_GUEST).is_some(),
+        "runs only inside the DRI3 guest (started by gpu_paths_in_the_dri3_guest)"
+    );
+}
+
+/// A compositor in the guest with `args`, painted once; its `--stats-json` file.
+struct GuestCompositor {
+    child: ChildGuard,
+    stats: PathBuf,
+}
+
+impl GuestCompositor {
+    fn start<C: Connection>(conn: &C, screen: usize, tag: &str, args: &[&str]) -> Self {
+        let stats = std::env::current_dir()
+            .expect("work folder")
+            .join(format!("stats-{tag}.json"));
+        let mut child = ChildGuard::spawn(
+            Command::new("zcx-compositor")
+                .args(args)
+                .arg("--stats-json")
+                .arg(&stats)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit()),
+        );
+        poll_until(GUEST_TIMEOUT, "the compositor to paint", || {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("zcx-compositor {args:?} exited early: {status}");
+            }
+            conn.flush().ok()?;
+            sync_hook::wait_for_compositor(conn, screen, Duration::from_secs(2))
+                .ok()
+                .map(|_| ())
+        });
+        Self { child, stats }
+    }
+
+    /// Stops it (SIGTERM), checks a clean exit and returns its statistics.
+    fn finish(mut self) -> serde_json::Value {
+        self.child.signal(nix::sys::signal::Signal::SIGTERM);
+        let status = self.child.wait_exit(GUEST_TIMEOUT);
+        assert!(status.success(), "zcx-compositor exited with {status}");
+        let text = std::fs::read_to_string(&self.stats).expect("--stats-json written");
+        serde_json::from_str(&text).expect("--stats-json is JSON")
+    }
+}
+
+fn guest_connection() -> (x11rb::rust_connection::RustConnection, usize) {
+    x11rb::connect(None).expect("connecting to the guest's Xorg")
+}
+
+#[test]
+#[ignore = "runs inside the DRI3 guest, started by gpu_paths_in_the_dri3_guest"]
+fn guest_auto_picks_shm_get_image_and_shm_put_on_software_gl() {
+    guest_only();
+    let (conn, screen) = guest_connection();
+    let c = GuestCompositor::start(&conn, screen, "auto", &[]);
+    let stats = c.finish();
+    assert_eq!(stats["import"], "shm-get-image", "{stats}");
+    assert_eq!(stats["present"], "shm-put", "{stats}");
+    assert_eq!(stats["composite"], "server-copy", "{stats}");
+}
+
+/// Two overlapping windows: exact edges and stacking, a repaint of the lower one and a move
+/// of the upper one, and the upper one at 50% over the background, all composited by GL with
+/// `args`; the statistics name `import` and `present`.
+fn pixel_checks(tag: &str, args: &[&str], import: &str, present: &str) {
+    guest_only();
+    let (conn, screen) = guest_connection();
+    let c = GuestCompositor::start(&conn, screen, tag, args);
+    common::two_window_checks(&conn, screen);
+    let stats = c.finish();
+    assert_eq!(stats["import"], import, "{stats}");
+    assert_eq!(stats["present"], present, "{stats}");
+    assert!(stats["frames"].as_u64().unwrap_or(0) >= 3, "{stats}");
+}
+
+#[test]
+#[ignore = "runs inside the DRI3 guest, started by gpu_paths_in_the_dri3_guest"]
+fn guest_pixels_through_egl_pixmap() {
+    let args = ["--composite", "gl", "--import", "egl-pixmap"];
+    pixel_checks("egl-pixmap", &args, "egl-pixmap", "shm-put");
+}
+
+#[test]
+#[ignore = "runs inside the DRI3 guest, started by gpu_paths_in_the_dri3_guest"]
+fn guest_pixels_through_dri3() {
+    let args = ["--composite", "gl", "--import", "dri3"];
+    pixel_checks("dri3", &args, "dri3", "shm-put");
+}
+
+#[test]
+#[ignore = "runs inside the DRI3 guest, started by gpu_paths_in_the_dri3_guest"]
+fn guest_pixels_through_egl_surface() {
+    let args = ["--composite", "gl", "--present", "egl-surface"];
+    pixel_checks("egl-surface", &args, "shm-get-image", "egl-surface");
+}
+
+#[test]
+#[ignore = "runs inside the DRI3 guest, started by gpu_paths_in_the_dri3_guest"]
+fn guest_pixels_through_dri3_and_egl_surface() {
+    let args = [
+        "--composite",
+        "gl",
+        "--import",
+        "dri3",
+        "--present",
+        "egl-surface",
+    ];
+    pixel_checks("dri3-egl-surface", &args, "dri3", "egl-surface");
+}
+
+/// A `--mode dri3` producer under a GL-compositing compositor importing with `import`, watched
+/// by `zcx observe` for 4 s. Frames must reach the screen with valid stamps. Torn frames are
+/// counted, and must be 0 only where the X server makes the copy (`shm-get-image`): through
+/// the zero-copy importers llvmpipe samples the window's buffer while glamor (llvmpipe too,
+/// in the server) may be writing it, and software renderers have no implicit dma-buf sync.
+fn producer_checks(import: &str) {
+    guest_only();
+    let (conn, screen) = guest_connection();
+    let mut producer = ChildGuard::spawn(
+        Command::new("zcx-producer")
+            .args(["--mode", "dri3", "--size", "320x240", "--fps", "30"])
+            .args(["--frames", "1000000"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    wait_for_producer_stats(&conn, screen, &mut producer);
+    let args = ["--composite", "gl", "--import", import];
+    let c = GuestCompositor::start(&conn, screen, &format!("producer-{import}"), &args);
+    let json = std::env::current_dir()
+        .expect("work folder")
+        .join(format!("observe-{import}.json"));
+    let out = ChildGuard::spawn(
+        Command::new("zcx")
+            .args(["observe", "--duration", "4", "--json"])
+            .arg(&json)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+    .output(GUEST_TIMEOUT);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "zcx observe: {said}");
+    let stats = c.finish();
+    producer.stop();
+    let observed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("observe json"))
+            .expect("observe json is JSON");
+    let seen = &observed["windows"][0]["summary"];
+    let figures = serde_json::json!({ "seen": seen, "compositor_fps": stats["fps"],
+        "compositor_cpu_ms_per_frame": stats["cpu_ms_per_frame"] });
+    let tag = import.replace('-', "_");
+    std::fs::write(format!("figures-{tag}.json"), figures.to_string()).expect("figures");
+    assert_eq!(stats["import"], import, "{stats}");
+    let distinct = seen["distinct_frames"].as_u64().unwrap_or(0);
+    assert!(distinct >= 3, "only {distinct} frames seen: {said}");
+    if import == "shm-get-image" {
+        assert_eq!(seen["torn_frames"], 0, "{said}");
+    }
+}
+
+/// Waits until the producer has published `_ZCX_STATS` (frames are flowing).
+fn wait_for_producer_stats<C: Connection>(conn: &C, screen: usize, producer: &mut ChildGuard) {
+    let root = conn.setup().roots[screen].root;
+    let stats_atom = common::atom(conn, "_ZCX_STATS");
+    poll_until(
+        GUEST_TIMEOUT,
+        "the dri3 producer's first statistics",
+        || {
+            if let Ok(Some(status)) = producer.try_wait() {
+                panic!("zcx-producer --mode dri3 exited early: {status}");
+            }
+            let tree = conn.query_tree(root).ok()?.reply().ok()?;
+            let published = tree.children.iter().any(|w| {
+                conn.get_property(false, *w, stats_atom, AtomEnum::ANY, 0, 1)
+                    .ok()
+                    .and_then(|c| c.reply().ok())
+                    .is_some_and(|p| !p.value.is_empty())
+            });
+            if !published {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            published.then_some(())
+        },
+    );
+}
+
+#[test]
+#[ignore = "runs inside the DRI3 guest, started by gpu_paths_in_the_dri3_guest"]
+fn guest_dri3_producer_through_dri3() {
+    producer_checks("dri3");
+}
+
+#[test]
+#[ignore = "runs inside the DRI3 guest, started by gpu_paths_in_the_dri3_guest"]
+fn guest_dri3_producer_through_egl_pixmap() {
+    producer_checks("egl-pixmap");
+}
+
+#[test]
+#[ignore = "runs inside the DRI3 guest, started by gpu_paths_in_the_dri3_guest"]
+fn guest_dri3_producer_through_shm_get_image() {
+    producer_checks("shm-get-image");
+}
