@@ -251,25 +251,58 @@ impl WindowImages {
     }
 }
 
+/// Whether a zero-copy importer waits for the X server's renderer before GL reads a window's
+/// buffer. On a software server nothing orders glamor's writes (llvmpipe in the X server) and
+/// our reads (llvmpipe here) of the same dma-buf, as a GPU's implicit fences do: without the
+/// wait, a window mapped in the DRI3 guest stayed black, its texture read before the server
+/// had painted it, with no later damage to repaint it. The wait is a 1×1 GetImage of the
+/// pixmap: glamor answers it with glReadPixels, which returns only once everything drawn into
+/// the pixmap before it is finished. It does not stop the server from drawing the next frame
+/// while GL reads this one (the DRI3 guest still counts torn frames), but the last frame of a
+/// burst is always shown whole.
+pub struct ServerFinish<'c, C: Connection> {
+    conn: &'c C,
+    enabled: bool,
+}
+
+impl<'c, C: Connection> ServerFinish<'c, C> {
+    /// `enabled`: the renderer is software (a GPU's implicit sync makes the wait useless).
+    pub fn new(conn: &'c C, enabled: bool) -> Self {
+        Self { conn, enabled }
+    }
+
+    /// Returns once the server has finished drawing into `pixmap` what it was asked to before.
+    pub fn wait(&self, pixmap: Pixmap) -> Result<(), ImportError> {
+        if self.enabled {
+            self.conn
+                .get_image(ImageFormat::Z_PIXMAP, pixmap, 0, 0, 1, 1, !0)?
+                .reply()?;
+        }
+        Ok(())
+    }
+}
+
 /// EGL_KHR_image_pixmap: each window pixmap becomes an EGL image that is its texture's
 /// storage. Its rows start at the pixmap's top, like every texture here (EGL pixmap images are
 /// "y-inverted" only by GL's bottom-up convention). On a DRI3 X server that is the pixmap's
 /// own GPU buffer, so an import moves no bytes.
-pub struct EglPixmapImporter {
+pub struct EglPixmapImporter<'c, C: Connection> {
     api: Rc<EglImageApi>,
     images: WindowImages,
+    finish: ServerFinish<'c, C>,
 }
 
-impl EglPixmapImporter {
-    pub fn new(api: Rc<EglImageApi>) -> Self {
+impl<'c, C: Connection> EglPixmapImporter<'c, C> {
+    pub fn new(api: Rc<EglImageApi>, finish: ServerFinish<'c, C>) -> Self {
         Self {
             api,
             images: WindowImages::default(),
+            finish,
         }
     }
 }
 
-impl PixmapImporter for EglPixmapImporter {
+impl<C: Connection> PixmapImporter for EglPixmapImporter<'_, C> {
     fn name(&self) -> &'static str {
         "egl-pixmap"
     }
@@ -280,6 +313,7 @@ impl PixmapImporter for EglPixmapImporter {
         src: &ImportSource,
         _rects: &[Rect],
     ) -> Result<u64, ImportError> {
+        self.finish.wait(src.pixmap)?;
         self.images.import(renderer, src, || {
             self.api.image_of_pixmap(src.pixmap).ok_or_else(|| {
                 ImportError::Vanished(format!(
@@ -328,8 +362,8 @@ pub struct AutoFacts {
 /// images from EGL's X11 platform), then `egl-pixmap`. With a software renderer, never them:
 /// llvmpipe reads the pixmap's buffer while the server's own renderer may still be writing it
 /// (no implicit dma-buf sync between two software renderers: the DRI3 guest's observer
-/// counted torn frames through `egl-pixmap`, none through `shm-get-image`), and sampling the
-/// linear dma-buf cost the compositor about four times the CPU per frame of ShmGetImage there.
+/// counted torn frames through both zero-copy importers in every run, none through
+/// `shm-get-image`), and the zero-copy importers cost the compositor more CPU per frame there.
 /// Then ShmGetImage, else GetImage.
 pub fn choose_auto(f: AutoFacts) -> (ImportMode, &'static str) {
     let zero_copy_offered = f.dri3_usable || f.egl_pixmap_usable;

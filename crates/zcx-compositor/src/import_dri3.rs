@@ -18,7 +18,7 @@ use x11rb::protocol::xproto::Pixmap;
 use crate::gl::dma_buf::{DmaBuf, FOURCC_ARGB8888, FOURCC_XRGB8888, MOD_INVALID};
 use crate::gl::egl_image::EglImageApi;
 use crate::gl::GlRenderer;
-use crate::import::{ImportError, ImportSource, PixmapImporter, WindowImages};
+use crate::import::{ImportError, ImportSource, PixmapImporter, ServerFinish, WindowImages};
 use crate::model::WindowId;
 use crate::region::Rect;
 
@@ -77,12 +77,17 @@ pub struct Dri3Importer<'c, C: Connection> {
     /// DRI3 ≥ 1.2: BuffersFromPixmap (planes and modifier); else BufferFromPixmap.
     buffers: bool,
     images: WindowImages,
+    finish: ServerFinish<'c, C>,
 }
 
 impl<'c, C: Connection> Dri3Importer<'c, C> {
     /// Checks the server's DRI3 version and the EGL display's dma-buf import; refuses with
     /// what is missing.
-    pub fn new(conn: &'c C, api: Rc<EglImageApi>) -> Result<Self, ImportError> {
+    pub fn new(
+        conn: &'c C,
+        api: Rc<EglImageApi>,
+        finish: ServerFinish<'c, C>,
+    ) -> Result<Self, ImportError> {
         api.dma_buf_images().map_err(dri3_unsupported)?;
         if conn
             .extension_information(dri3::X11_EXTENSION_NAME)?
@@ -109,6 +114,7 @@ impl<'c, C: Connection> Dri3Importer<'c, C> {
             api,
             buffers,
             images: WindowImages::default(),
+            finish,
         })
     }
 }
@@ -158,7 +164,9 @@ impl<C: Connection> PixmapImporter for Dri3Importer<'_, C> {
             api,
             buffers,
             images,
+            finish,
         } = self;
+        finish.wait(src.pixmap)?;
         images.import(renderer, src, || {
             let refused = |why: String| {
                 ImportError::Vanished(format!(

@@ -26,13 +26,15 @@ pub fn make_importer<'c>(
     gl: &GlContext,
 ) -> Result<Box<dyn PixmapImporter + 'c>, ImportError> {
     let egl = EglImageApi::load(gl);
+    let software_gl = is_software_renderer(&gl.renderer());
+    let finish = || import::ServerFinish::new(conn, software_gl);
     let mode = match mode {
         ImportMode::Auto => {
             let offered = |f: fn(&EglImageApi) -> Result<(), String>| {
                 egl.as_ref().is_ok_and(|api| f(api).is_ok())
             };
             let facts = AutoFacts {
-                hardware_gl: !is_software_renderer(&gl.renderer()),
+                hardware_gl: !software_gl,
                 dri3_usable: server.dri3 && offered(EglImageApi::dma_buf_images),
                 egl_pixmap_usable: offered(EglImageApi::pixmap_images),
                 shm_usable: server.shm_usable,
@@ -57,9 +59,12 @@ pub fn make_importer<'c>(
         // `server-copy` nothing may ever be imported.
         ImportMode::ShmGetImage => Box::new(import::ShmGetImageImporter::new(conn, 4096)?),
         ImportMode::EglPixmap => match egl.and_then(|api| api.pixmap_images().map(|()| api)) {
-            Ok(api) => Box::new(import::EglPixmapImporter::new(api)),
+            Ok(api) => Box::new(import::EglPixmapImporter::new(api, finish())),
             Err(missing) => return Err(import::egl_pixmap_unsupported(missing)),
         },
-        ImportMode::Dri3 => Box::new(Dri3Importer::new(conn, egl.map_err(dri3_unsupported)?)?),
+        ImportMode::Dri3 => {
+            let api = egl.map_err(dri3_unsupported)?;
+            Box::new(Dri3Importer::new(conn, api, finish())?)
+        }
     })
 }

@@ -38,6 +38,7 @@ const GUEST_TESTS: &[&str] = &[
     "guest_dri3_producer_through_dri3",
     "guest_dri3_producer_through_egl_pixmap",
     "guest_dri3_producer_through_shm_get_image",
+    "guest_randr_mode_change_while_a_dri3_producer_streams",
 ];
 
 #[test]
@@ -335,4 +336,108 @@ fn guest_dri3_producer_through_egl_pixmap() {
 #[ignore = "runs inside the DRI3 guest, started by gpu_paths_in_the_dri3_guest"]
 fn guest_dri3_producer_through_shm_get_image() {
     producer_checks("shm-get-image");
+}
+
+/// The root's and the compositor's overlay's size once both are `want`.
+fn wait_for_screen_size<C: Connection>(conn: &C, screen: usize, want: (u16, u16)) {
+    use x11rb::protocol::composite::ConnectionExt as _;
+    let root = conn.setup().roots[screen].root;
+    let overlay = conn
+        .composite_get_overlay_window(root)
+        .expect("request")
+        .reply()
+        .expect("the overlay window")
+        .overlay_win;
+    let size = |w| {
+        conn.get_geometry(w)
+            .ok()
+            .and_then(|c| c.reply().ok())
+            .map(|g| (g.width, g.height))
+    };
+    poll_until(
+        GUEST_TIMEOUT,
+        "the root and the overlay to take the new size",
+        || {
+            let (r, o) = (size(root), size(overlay));
+            if r != Some(want) || o != Some(want) {
+                std::thread::sleep(Duration::from_millis(100));
+                return None;
+            }
+            Some(())
+        },
+    );
+    conn.composite_release_overlay_window(root)
+        .expect("release the overlay");
+}
+
+/// `xrandr --output Virtual-1 --mode <mode>`; panics with xrandr's own listing on failure.
+fn xrandr_mode(mode: &str) {
+    let out = ChildGuard::spawn(
+        Command::new("xrandr")
+            .args(["--output", "Virtual-1", "--mode", mode])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    )
+    .output(GUEST_TIMEOUT);
+    let listing = Command::new("xrandr").output().map(|o| o.stdout);
+    assert!(
+        out.status.success(),
+        "xrandr --mode {mode}: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&listing.unwrap_or_default())
+    );
+}
+
+/// A real mode change on the guest's KMS server while the compositor runs (the default
+/// server-copy strategy, HUD on) and a dri3 producer streams: the overlay follows the root,
+/// a window near the new screen's corner shows with exact edges and the background up to the
+/// corner, and when the screen grows back the area it gains shows the background (nothing
+/// stale, nothing left undrawn).
+#[test]
+#[ignore = "runs inside the DRI3 guest, started by gpu_paths_in_the_dri3_guest"]
+fn guest_randr_mode_change_while_a_dri3_producer_streams() {
+    guest_only();
+    let (conn, screen) = guest_connection();
+    let root = conn.setup().roots[screen].root;
+    let g = conn
+        .get_geometry(root)
+        .expect("request")
+        .reply()
+        .expect("root");
+    let (w0, h0) = (g.width, g.height);
+    assert!(w0 > 800 && h0 > 600, "the guest's screen is {w0}x{h0}");
+    let mut producer = ChildGuard::spawn(
+        Command::new("zcx-producer")
+            .args(["--mode", "dri3", "--size", "320x240", "--fps", "30"])
+            .args(["--frames", "1000000"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    wait_for_producer_stats(&conn, screen, &mut producer);
+    let c = GuestCompositor::start(&conn, screen, "randr", &[]);
+    xrandr_mode("800x600");
+    wait_for_screen_size(&conn, screen, (800, 600));
+    let red = zcx_testkit::TestWindow::new(&conn, screen, 680, 480, 100, 100, common::RED);
+    common::expect_window(
+        &conn,
+        screen,
+        (680, 480, 100, 100),
+        common::RED,
+        common::BACKGROUND,
+    );
+    for (x, y) in [(500, 400), (799, 599)] {
+        common::expect_pixel_near(&conn, screen, x, y, common::BACKGROUND, 0);
+    }
+    let mode0 = format!("{w0}x{h0}");
+    xrandr_mode(&mode0);
+    wait_for_screen_size(&conn, screen, (w0, h0));
+    let (right, bottom) = (w0 as i16 - 1, h0 as i16 - 1);
+    for (x, y) in [(right, bottom), (810, 300), (300, 610)] {
+        common::expect_pixel_near(&conn, screen, x, y, common::BACKGROUND, 0);
+    }
+    common::expect_pixel_near(&conn, screen, 779, 579, common::RED, 0);
+    drop(red);
+    let stats = c.finish();
+    producer.stop();
+    assert!(stats["frames"].as_u64().unwrap_or(0) >= 3, "{stats}");
 }
