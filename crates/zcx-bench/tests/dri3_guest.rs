@@ -3,7 +3,9 @@
 //! the guest must see DRI3 ≥ 1.2 and Present, and Mesa's EGL on the X11 platform must offer
 //! pixmap images and dma-buf import there; xdpyinfo must list DRI3; and `zcx-producer --mode
 //! dri3` must stream frames through dma-buf pixmaps (under 1 KiB through the socket per
-//! frame) that `zcx observe` reads back from the screen with valid, untorn stamps. Prints
+//! frame) that `zcx observe` reads back from the screen with valid, untorn stamps; and `zcx
+//! demo --emulated-cpu` there must measure a dri3 row beside put-image and shm-pixmap and say
+//! that its timings are an emulated CPU's. Prints
 //! `skipped:` where the guest cannot run (no qemu, no image and not root), and fails instead
 //! under `CI=true`.
 
@@ -29,6 +31,8 @@ zcx observe --duration 4 --json observe.json >observe.log 2>&1
 echo $? >observe.status
 wait $producer
 echo $? >producer.status
+zcx demo --display :0 --size 640x360 --duration 2 --showcase 1 --emulated-cpu --out demo     >demo.log 2>&1
+echo $? >demo.status
 ";
 
 #[test]
@@ -89,6 +93,36 @@ fn guest_xorg_offers_dri3_and_the_producer_streams_through_it() {
         "xdpyinfo lists no DRI3:\n{xdpyinfo}"
     );
     check_dri3_producer(&read);
+    check_demo(&read);
+}
+
+/// The demo's report: a dri3 row with no pixels through the socket, beside the others, and
+/// the emulated-CPU note.
+fn check_demo(read: &dyn Fn(&str) -> String) {
+    let log = read("demo.log");
+    assert_eq!(read("demo.status").trim(), "0", "zcx demo:\n{log}");
+    let report: serde_json::Value = serde_json::from_str(&read("demo/report.json"))
+        .unwrap_or_else(|e| panic!("demo/report.json: {e}; zcx demo:\n{log}"));
+    let runs = report["runs"].as_array().cloned().unwrap_or_default();
+    let modes: Vec<&str> = runs.iter().filter_map(|r| r["mode"].as_str()).collect();
+    for mode in ["put-image", "shm-pixmap", "dri3"] {
+        assert!(modes.contains(&mode), "no {mode} row in {modes:?}:\n{log}");
+    }
+    let dri3 = runs
+        .iter()
+        .find(|r| r["mode"] == "dri3")
+        .expect("a dri3 row");
+    let socket = dri3["producer"]["socket_bytes_per_frame"]
+        .as_f64()
+        .unwrap_or(f64::MAX);
+    assert!(
+        socket <= 1024.0,
+        "{socket} socket bytes per dri3 frame:\n{log}"
+    );
+    assert!(
+        log.contains("emulated CPU"),
+        "the report says its timings are not speed:\n{log}"
+    );
 }
 
 /// The producer's summary and what the observer saw of its window.
