@@ -2,7 +2,10 @@
 //! with glamor, Mesa's EGL through DRI3), which Xvfb cannot test: `--import egl-pixmap`,
 //! `--import dri3` and `--present egl-surface` show windows with exact edges, stacking,
 //! repaints and blending like the read-back paths; `auto` picks ShmGetImage there (software
-//! GL); and a `--mode dri3` producer's frames reach the screen through each importer.
+//! GL); a `--mode dri3` producer's frames reach the screen through each importer; a real RandR
+//! mode change while it streams; and its `m` key cycling from dri3 through every mode back to
+//! dri3 (the producer's own check, here because it needs the same server and one boot serves
+//! both).
 //!
 //! One boot runs every check: the host test (`gpu_paths_in_the_dri3_guest`) runs this test
 //! binary inside the guest (the cargo profile folder is shared as `/mnt/bin`) with the
@@ -39,6 +42,7 @@ const GUEST_TESTS: &[&str] = &[
     "guest_dri3_producer_through_egl_pixmap",
     "guest_dri3_producer_through_shm_get_image",
     "guest_randr_mode_change_while_a_dri3_producer_streams",
+    "guest_m_switches_the_producer_to_and_from_dri3",
 ];
 
 #[test]
@@ -294,10 +298,24 @@ fn producer_checks(import: &str) {
     }
 }
 
-/// Waits until the producer has published `_ZCX_STATS` (frames are flowing).
-fn wait_for_producer_stats<C: Connection>(conn: &C, screen: usize, producer: &mut ChildGuard) {
+/// The producer's `_ZCX_STATS` on `window`, parsed (`None` until it has published one).
+fn producer_stats<C: Connection>(conn: &C, window: u32) -> Option<serde_json::Value> {
+    let atom = common::atom(conn, "_ZCX_STATS");
+    let reply = conn
+        .get_property(false, window, atom, AtomEnum::ANY, 0, 1 << 16)
+        .ok()?
+        .reply()
+        .ok()?;
+    serde_json::from_slice(&reply.value).ok()
+}
+
+/// Waits until the producer has published `_ZCX_STATS` (frames are flowing); its window.
+fn wait_for_producer_stats<C: Connection>(
+    conn: &C,
+    screen: usize,
+    producer: &mut ChildGuard,
+) -> u32 {
     let root = conn.setup().roots[screen].root;
-    let stats_atom = common::atom(conn, "_ZCX_STATS");
     poll_until(
         GUEST_TIMEOUT,
         "the dri3 producer's first statistics",
@@ -306,18 +324,17 @@ fn wait_for_producer_stats<C: Connection>(conn: &C, screen: usize, producer: &mu
                 panic!("zcx-producer --mode dri3 exited early: {status}");
             }
             let tree = conn.query_tree(root).ok()?.reply().ok()?;
-            let published = tree.children.iter().any(|w| {
-                conn.get_property(false, *w, stats_atom, AtomEnum::ANY, 0, 1)
-                    .ok()
-                    .and_then(|c| c.reply().ok())
-                    .is_some_and(|p| !p.value.is_empty())
-            });
-            if !published {
+            let window = tree
+                .children
+                .iter()
+                .find(|w| producer_stats(conn, **w).is_some())
+                .copied();
+            if window.is_none() {
                 std::thread::sleep(Duration::from_millis(100));
             }
-            published.then_some(())
+            window
         },
-    );
+    )
 }
 
 #[test]
@@ -440,4 +457,87 @@ fn guest_randr_mode_change_while_a_dri3_producer_streams() {
     let stats = c.finish();
     producer.stop();
     assert!(stats["frames"].as_u64().unwrap_or(0) >= 3, "{stats}");
+}
+
+/// Presses `m` in `window` (a KeyPress sent to it, as xdotool does for a given window).
+fn press_m<C: Connection>(conn: &C, screen: usize, window: u32) {
+    use x11rb::protocol::xproto::{EventMask, KeyButMask, KeyPressEvent, KEY_PRESS_EVENT};
+    let setup = conn.setup();
+    let (min, count) = (setup.min_keycode, setup.max_keycode - setup.min_keycode + 1);
+    let map = conn
+        .get_keyboard_mapping(min, count)
+        .expect("request")
+        .reply()
+        .expect("keyboard mapping");
+    let per = usize::from(map.keysyms_per_keycode.max(1));
+    let index = map
+        .keysyms
+        .chunks(per)
+        .position(|syms| syms.contains(&u32::from(b'm')))
+        .expect("a keycode for m");
+    let event = KeyPressEvent {
+        response_type: KEY_PRESS_EVENT,
+        detail: min + index as u8,
+        sequence: 0,
+        time: x11rb::CURRENT_TIME,
+        root: setup.roots[screen].root,
+        event: window,
+        child: x11rb::NONE,
+        root_x: 0,
+        root_y: 0,
+        event_x: 0,
+        event_y: 0,
+        state: KeyButMask::default(),
+        same_screen: true,
+    };
+    conn.send_event(true, window, EventMask::KEY_PRESS, event)
+        .expect("send the key press");
+    conn.flush().expect("flush");
+}
+
+/// `m` cycles the producer through every mode the guest offers, from dri3 back to dri3, each
+/// switch drained, and its summary has one entry per mode in that order.
+#[test]
+#[ignore = "runs inside the DRI3 guest, started by gpu_paths_in_the_dri3_guest"]
+fn guest_m_switches_the_producer_to_and_from_dri3() {
+    guest_only();
+    let (conn, screen) = guest_connection();
+    let json = std::env::current_dir()
+        .expect("work folder")
+        .join("m-summary.json");
+    let mut producer = ChildGuard::spawn(
+        Command::new("zcx-producer")
+            .args(["--mode", "dri3", "--size", "320x240", "--fps", "30"])
+            .args(["--frames", "1000000", "--summary-json"])
+            .arg(&json)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit()),
+    );
+    let window = wait_for_producer_stats(&conn, screen, &mut producer);
+    let cycle = ["shm-pixmap", "shm-put", "put-image", "dri3"];
+    for want in cycle {
+        press_m(&conn, screen, window);
+        poll_until(GUEST_TIMEOUT, &format!("the switch to {want}"), || {
+            let mode = producer_stats(&conn, window).map(|s| s["mode"].clone());
+            if mode.as_ref().is_some_and(|m| m == want) {
+                return Some(());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            None
+        });
+    }
+    producer.signal(nix::sys::signal::Signal::SIGTERM);
+    let status = producer.wait_exit(GUEST_TIMEOUT);
+    assert!(status.success(), "zcx-producer exited with {status}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("summary written"))
+            .expect("summary is JSON");
+    let modes: Vec<&str> = summary
+        .as_array()
+        .map(|a| a.iter().filter_map(|s| s["mode"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        modes,
+        ["dri3", "shm-pixmap", "shm-put", "put-image", "dri3"]
+    );
 }
