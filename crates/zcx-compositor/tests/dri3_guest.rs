@@ -19,17 +19,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::guest::{
+    guest_connection, guest_only, press_m, producer_stats, spawn_dri3_producer,
+    wait_for_producer_stats, wait_for_screen_size, xrandr_mode, GuestCompositor, GUEST_TIMEOUT,
+    IN_GUEST,
+};
 use x11rb::connection::Connection;
-use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _};
-use zcx_compositor::sync_hook;
+use x11rb::protocol::xproto::ConnectionExt as _;
 use zcx_testkit::vm::dri3_vm_or_skip;
 use zcx_testkit::{poll_until, ChildGuard};
-
-/// Set in the guest by the host test; the `guest_*` tests refuse to run without it.
-const IN_GUEST: &str = "ZCX_IN_DRI3_GUEST";
-
-/// Generous: the guest's first GL frame (shader compiles on llvmpipe under TCG) takes ~5 s.
-const GUEST_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// The checks that run inside the guest, in order.
 const GUEST_TESTS: &[&str] = &[
@@ -135,59 +133,6 @@ fn build_siblings() {
 
 // ---- the guest half -------------------------------------------------------------------
 
-/// Panics outside the guest: these tests need its DRI3 server as `DISPLAY`.
-fn guest_only() {
-    assert!(
-        std::env::var_os(IN_GUEST).is_some(),
-        "runs only inside the DRI3 guest (started by gpu_paths_in_the_dri3_guest)"
-    );
-}
-
-/// A compositor in the guest with `args`, painted once; its `--stats-json` file.
-struct GuestCompositor {
-    child: ChildGuard,
-    stats: PathBuf,
-}
-
-impl GuestCompositor {
-    fn start<C: Connection>(conn: &C, screen: usize, tag: &str, args: &[&str]) -> Self {
-        let stats = std::env::current_dir()
-            .expect("work folder")
-            .join(format!("stats-{tag}.json"));
-        let mut child = ChildGuard::spawn(
-            Command::new("zcx-compositor")
-                .args(args)
-                .arg("--stats-json")
-                .arg(&stats)
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit()),
-        );
-        poll_until(GUEST_TIMEOUT, "the compositor to paint", || {
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("zcx-compositor {args:?} exited early: {status}");
-            }
-            conn.flush().ok()?;
-            sync_hook::wait_for_compositor(conn, screen, Duration::from_secs(2))
-                .ok()
-                .map(|_| ())
-        });
-        Self { child, stats }
-    }
-
-    /// Stops it (SIGTERM), checks a clean exit and returns its statistics.
-    fn finish(mut self) -> serde_json::Value {
-        self.child.signal(nix::sys::signal::Signal::SIGTERM);
-        let status = self.child.wait_exit(GUEST_TIMEOUT);
-        assert!(status.success(), "zcx-compositor exited with {status}");
-        let text = std::fs::read_to_string(&self.stats).expect("--stats-json written");
-        serde_json::from_str(&text).expect("--stats-json is JSON")
-    }
-}
-
-fn guest_connection() -> (x11rb::rust_connection::RustConnection, usize) {
-    x11rb::connect(None).expect("connecting to the guest's Xorg")
-}
-
 #[test]
 #[ignore = "runs inside the DRI3 guest, started by gpu_paths_in_the_dri3_guest"]
 fn guest_auto_picks_shm_get_image_and_shm_put_on_software_gl() {
@@ -257,13 +202,7 @@ fn guest_pixels_through_dri3_and_egl_surface() {
 fn producer_checks(import: &str) {
     guest_only();
     let (conn, screen) = guest_connection();
-    let mut producer = ChildGuard::spawn(
-        Command::new("zcx-producer")
-            .args(["--mode", "dri3", "--size", "320x240", "--fps", "30"])
-            .args(["--frames", "1000000"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
+    let mut producer = spawn_dri3_producer(&[]);
     wait_for_producer_stats(&conn, screen, &mut producer);
     let args = ["--composite", "gl", "--import", import];
     let c = GuestCompositor::start(&conn, screen, &format!("producer-{import}"), &args);
@@ -298,45 +237,6 @@ fn producer_checks(import: &str) {
     }
 }
 
-/// The producer's `_ZCX_STATS` on `window`, parsed (`None` until it has published one).
-fn producer_stats<C: Connection>(conn: &C, window: u32) -> Option<serde_json::Value> {
-    let atom = common::atom(conn, "_ZCX_STATS");
-    let reply = conn
-        .get_property(false, window, atom, AtomEnum::ANY, 0, 1 << 16)
-        .ok()?
-        .reply()
-        .ok()?;
-    serde_json::from_slice(&reply.value).ok()
-}
-
-/// Waits until the producer has published `_ZCX_STATS` (frames are flowing); its window.
-fn wait_for_producer_stats<C: Connection>(
-    conn: &C,
-    screen: usize,
-    producer: &mut ChildGuard,
-) -> u32 {
-    let root = conn.setup().roots[screen].root;
-    poll_until(
-        GUEST_TIMEOUT,
-        "the dri3 producer's first statistics",
-        || {
-            if let Ok(Some(status)) = producer.try_wait() {
-                panic!("zcx-producer --mode dri3 exited early: {status}");
-            }
-            let tree = conn.query_tree(root).ok()?.reply().ok()?;
-            let window = tree
-                .children
-                .iter()
-                .find(|w| producer_stats(conn, **w).is_some())
-                .copied();
-            if window.is_none() {
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            window
-        },
-    )
-}
-
 #[test]
 #[ignore = "runs inside the DRI3 guest, started by gpu_paths_in_the_dri3_guest"]
 fn guest_dri3_producer_through_dri3() {
@@ -353,56 +253,6 @@ fn guest_dri3_producer_through_egl_pixmap() {
 #[ignore = "runs inside the DRI3 guest, started by gpu_paths_in_the_dri3_guest"]
 fn guest_dri3_producer_through_shm_get_image() {
     producer_checks("shm-get-image");
-}
-
-/// The root's and the compositor's overlay's size once both are `want`.
-fn wait_for_screen_size<C: Connection>(conn: &C, screen: usize, want: (u16, u16)) {
-    use x11rb::protocol::composite::ConnectionExt as _;
-    let root = conn.setup().roots[screen].root;
-    let overlay = conn
-        .composite_get_overlay_window(root)
-        .expect("request")
-        .reply()
-        .expect("the overlay window")
-        .overlay_win;
-    let size = |w| {
-        conn.get_geometry(w)
-            .ok()
-            .and_then(|c| c.reply().ok())
-            .map(|g| (g.width, g.height))
-    };
-    poll_until(
-        GUEST_TIMEOUT,
-        "the root and the overlay to take the new size",
-        || {
-            let (r, o) = (size(root), size(overlay));
-            if r != Some(want) || o != Some(want) {
-                std::thread::sleep(Duration::from_millis(100));
-                return None;
-            }
-            Some(())
-        },
-    );
-    conn.composite_release_overlay_window(root)
-        .expect("release the overlay");
-}
-
-/// `xrandr --output Virtual-1 --mode <mode>`; panics with xrandr's own listing on failure.
-fn xrandr_mode(mode: &str) {
-    let out = ChildGuard::spawn(
-        Command::new("xrandr")
-            .args(["--output", "Virtual-1", "--mode", mode])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped()),
-    )
-    .output(GUEST_TIMEOUT);
-    let listing = Command::new("xrandr").output().map(|o| o.stdout);
-    assert!(
-        out.status.success(),
-        "xrandr --mode {mode}: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&listing.unwrap_or_default())
-    );
 }
 
 /// A real mode change on the guest's KMS server while the compositor runs (the default
@@ -423,13 +273,7 @@ fn guest_randr_mode_change_while_a_dri3_producer_streams() {
         .expect("root");
     let (w0, h0) = (g.width, g.height);
     assert!(w0 > 800 && h0 > 600, "the guest's screen is {w0}x{h0}");
-    let mut producer = ChildGuard::spawn(
-        Command::new("zcx-producer")
-            .args(["--mode", "dri3", "--size", "320x240", "--fps", "30"])
-            .args(["--frames", "1000000"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null()),
-    );
+    let mut producer = spawn_dri3_producer(&[]);
     wait_for_producer_stats(&conn, screen, &mut producer);
     let c = GuestCompositor::start(&conn, screen, "randr", &[]);
     xrandr_mode("800x600");
@@ -459,42 +303,6 @@ fn guest_randr_mode_change_while_a_dri3_producer_streams() {
     assert!(stats["frames"].as_u64().unwrap_or(0) >= 3, "{stats}");
 }
 
-/// Presses `m` in `window` (a KeyPress sent to it, as xdotool does for a given window).
-fn press_m<C: Connection>(conn: &C, screen: usize, window: u32) {
-    use x11rb::protocol::xproto::{EventMask, KeyButMask, KeyPressEvent, KEY_PRESS_EVENT};
-    let setup = conn.setup();
-    let (min, count) = (setup.min_keycode, setup.max_keycode - setup.min_keycode + 1);
-    let map = conn
-        .get_keyboard_mapping(min, count)
-        .expect("request")
-        .reply()
-        .expect("keyboard mapping");
-    let per = usize::from(map.keysyms_per_keycode.max(1));
-    let index = map
-        .keysyms
-        .chunks(per)
-        .position(|syms| syms.contains(&u32::from(b'm')))
-        .expect("a keycode for m");
-    let event = KeyPressEvent {
-        response_type: KEY_PRESS_EVENT,
-        detail: min + index as u8,
-        sequence: 0,
-        time: x11rb::CURRENT_TIME,
-        root: setup.roots[screen].root,
-        event: window,
-        child: x11rb::NONE,
-        root_x: 0,
-        root_y: 0,
-        event_x: 0,
-        event_y: 0,
-        state: KeyButMask::default(),
-        same_screen: true,
-    };
-    conn.send_event(true, window, EventMask::KEY_PRESS, event)
-        .expect("send the key press");
-    conn.flush().expect("flush");
-}
-
 /// `m` cycles the producer through every mode the guest offers, from dri3 back to dri3, each
 /// switch drained, and its summary has one entry per mode in that order.
 #[test]
@@ -505,14 +313,7 @@ fn guest_m_switches_the_producer_to_and_from_dri3() {
     let json = std::env::current_dir()
         .expect("work folder")
         .join("m-summary.json");
-    let mut producer = ChildGuard::spawn(
-        Command::new("zcx-producer")
-            .args(["--mode", "dri3", "--size", "320x240", "--fps", "30"])
-            .args(["--frames", "1000000", "--summary-json"])
-            .arg(&json)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit()),
-    );
+    let mut producer = spawn_dri3_producer(&["--summary-json".as_ref(), json.as_os_str()]);
     let window = wait_for_producer_stats(&conn, screen, &mut producer);
     let cycle = ["shm-pixmap", "shm-put", "put-image", "dri3"];
     for want in cycle {

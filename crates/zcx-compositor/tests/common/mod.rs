@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod guest;
+
 use std::process::{Child, Command, ExitStatus, Stdio};
 
 use nix::sys::signal::Signal;
