@@ -15,6 +15,7 @@ use x11rb::protocol::xproto::{
 
 use crate::model::{Geometry, WindowInfo};
 use crate::region::Rect;
+use zcx_x11::identity::is_producer_class;
 
 /// Interned atoms the compositor uses.
 #[derive(Clone, Copy, Debug)]
@@ -46,15 +47,8 @@ impl Atoms {
 
 /// The property a producer publishes its statistics in (UTF-8 JSON).
 pub const STATS_ATOM_NAME: &str = "_ZCX_STATS";
-/// The WM_CLASS (instance or class) that marks a producer window.
-pub const PRODUCER_CLASS: &[u8] = b"zcx-producer";
 /// The most of `_ZCX_STATS` read, in 32-bit units (64 KiB); longer values are truncated.
 const STATS_MAX_WORDS: u32 = 16 * 1024;
-
-/// Whether a WM_CLASS value (NUL-separated instance and class) names a producer.
-pub fn is_producer_class(value: &[u8]) -> bool {
-    value.split(|&b| b == 0).any(|part| part == PRODUCER_CLASS)
-}
 
 /// Cookies for what decides whether a window is a producer.
 struct ProducerCookies<'a, C: Connection> {

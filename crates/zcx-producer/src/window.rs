@@ -113,7 +113,7 @@ impl<'c, C: Connection> ProducerWindow<'c, C> {
             id,
             AtomEnum::WM_CLASS,
             AtomEnum::STRING,
-            b"zcx-producer\0zcx-producer\0",
+            zcx_x11::identity::PRODUCER_WM_CLASS,
         )?;
         let (key_m, key_quit) = keycodes(conn)?;
         conn.map_window(id)?;

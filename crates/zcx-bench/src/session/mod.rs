@@ -19,8 +19,8 @@ use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConfigureWindowAux, ConnectionExt as _};
 
 use crate::children::{sibling_binary, ChildGuard};
-use crate::observer::screen::{find_windows, FoundWindow};
-use crate::observer::{Observation, PRODUCER_CLASS};
+use crate::observer::screen::{find_producer_windows, FoundWindow};
+use crate::observer::Observation;
 use crate::report::{ProducerFigures, Run};
 use crate::xserver::PrivateXvfb;
 
@@ -147,7 +147,7 @@ pub fn start_producer(
     } = *spec;
     let exe = sibling_binary("zcx-producer", "zcx-producer")?;
     let root = conn.setup().roots[screen_num].root;
-    let known: Vec<u32> = find_windows(conn, root, PRODUCER_CLASS)
+    let known: Vec<u32> = find_producer_windows(conn, root)
         .iter()
         .map(|w| w.id)
         .collect();
@@ -162,7 +162,7 @@ pub fn start_producer(
     let mut child = ChildGuard::spawn(&format!("zcx-producer {mode}"), cmd)?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Some(w) = find_windows(conn, root, PRODUCER_CLASS)
+        if let Some(w) = find_producer_windows(conn, root)
             .into_iter()
             .find(|w| !known.contains(&w.id))
         {
