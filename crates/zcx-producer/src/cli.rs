@@ -29,7 +29,9 @@ pub struct Cli {
     #[arg(long, default_value = "3840x2160", value_parser = parse_size)]
     pub size: (u32, u32),
 
-    /// Frames per second to aim for; 0 = as fast as the path allows.
+    /// Frames per second to aim for; 0 = as fast as the path allows. Paced, the Present paths
+    /// wait for the next vblank, except shm-pixmap while a compositing manager owns the screen
+    /// (its repaint is what reaches the screen; a vblank wait first would only add a frame).
     #[arg(long, default_value_t = 60)]
     pub fps: u32,
 

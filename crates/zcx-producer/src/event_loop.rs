@@ -100,8 +100,8 @@ impl<'c> Producer<'c> {
                 buffers: usize::from(cli.buffers),
                 vsync: cli.fps != 0,
                 present: !cli.no_present,
-                handoff_screen: (cli.handoff == crate::cli::Handoff::Auto)
-                    .then_some(connected.screen_num),
+                screen: connected.screen_num,
+                handoff: cli.handoff == crate::cli::Handoff::Auto,
             },
             cli_frames: cli.frames,
             warmup: cli.warmup,

@@ -2,7 +2,8 @@
 //! handoff"): [`HandoffLink`] follows the owner of the screen's `_NET_WM_CM_S<n>` selection
 //! (XFixes selection events, and property changes on the owner's window), knows whether that
 //! owner takes frames, sends frame messages to it and decodes its answers. The `shm-pixmap`
-//! transport decides what to hand off and what to present.
+//! transport decides what to hand off and what to present, and presents without waiting for a
+//! vblank while any compositing manager owns the screen ([`HandoffLink::compositing`]).
 
 use std::time::{Duration, Instant};
 
@@ -58,15 +59,19 @@ pub struct HandoffLink<'c, C: Connection> {
     /// BadWindow, an expected race.
     sent_to: Option<Window>,
     refused_until: Option<Instant>,
+    /// Whether frames may be offered at all (`--handoff auto`); false only follows the owner.
+    offers: bool,
 }
 
 impl<'c, C: Connection> HandoffLink<'c, C> {
-    /// Starts following `_NET_WM_CM_S<screen_num>` for `window`; `None` when the server has no
-    /// XFixes (selection events), in which case frames are always presented.
+    /// Starts following `_NET_WM_CM_S<screen_num>` for `window`, offering frames when
+    /// `offers`; `None` when the server has no XFixes (selection events), in which case frames
+    /// are always presented and nothing is known about a compositing manager.
     pub fn new(
         conn: &'c C,
         window: Window,
         screen_num: usize,
+        offers: bool,
     ) -> Result<Option<Self>, TransportError> {
         if conn
             .extension_information(xfixes::X11_EXTENSION_NAME)?
@@ -107,6 +112,7 @@ impl<'c, C: Connection> HandoffLink<'c, C> {
             owner: None,
             sent_to: None,
             refused_until: None,
+            offers,
         };
         link.refresh_owner()?;
         Ok(Some(link))
@@ -114,7 +120,14 @@ impl<'c, C: Connection> HandoffLink<'c, C> {
 
     /// Whether frames go to the manager now.
     pub fn taking(&self, now: Instant) -> bool {
-        self.owner.is_some_and(|(_, speaks)| speaks) && self.refused_until.is_none_or(|t| now >= t)
+        self.offers
+            && self.owner.is_some_and(|(_, speaks)| speaks)
+            && self.refused_until.is_none_or(|t| now >= t)
+    }
+
+    /// Whether a compositing manager (ours or not) owns the screen.
+    pub fn compositing(&self) -> bool {
+        self.owner.is_some()
     }
 
     /// The manager refused a frame: present for [`REFUSED_BACKOFF`] before offering again.

@@ -229,13 +229,17 @@ pub enum Transport<'c, C: Connection> {
 pub struct Options {
     /// Buffers in the ring (at least 2 for the shared-memory paths).
     pub buffers: usize,
-    /// Present at the next vblank rather than at once (Present paths only).
+    /// Present at the next vblank rather than at once (Present paths only). The shm-pixmap
+    /// path presents at once anyway while a compositing manager owns the screen (its own
+    /// repaint is what reaches the screen; waiting for a vblank first only adds a frame).
     pub vsync: bool,
     /// Use Present where the server has it; `false` shows shared pixmaps with CopyArea.
     pub present: bool,
-    /// Hand shm-pixmap frames to a compositing manager of this screen that takes them
-    /// (`--handoff auto`); `None` never does (`--handoff off`).
-    pub handoff_screen: Option<usize>,
+    /// The screen whose compositing manager (`_NET_WM_CM_S<n>`) the shm-pixmap path follows.
+    pub screen: usize,
+    /// Hand shm-pixmap frames to that manager when it takes them (`--handoff auto`); false
+    /// never does (`--handoff off`).
+    pub handoff: bool,
 }
 
 impl<'c, C: Connection> Transport<'c, C> {
