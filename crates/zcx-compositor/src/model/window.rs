@@ -3,8 +3,8 @@
 //! for it (pending NameWindowPixmap, contents damage not yet imported, bounding shape in
 //! pixmap coordinates, layout placement, the transfer mode that colours its border).
 
-use crate::decor::DecorFacts;
-use crate::layout::Placement;
+use super::decor::DecorFacts;
+use super::placement::Placement;
 use crate::region::{Rect, Region};
 
 pub type WindowId = u32;
