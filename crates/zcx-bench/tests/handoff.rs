@@ -50,7 +50,7 @@ fn compositor(xvfb: &Xvfb, conn: &RustConnection, args: &[&str]) -> ChildGuard {
 /// Waits until the compositor has painted everything sent before (its sync hook).
 fn sync(conn: &RustConnection) {
     conn.flush().expect("flush");
-    zcx_compositor::sync_hook::wait_for_compositor(conn, 0, TIMEOUT).expect("compositor sync");
+    zcx_compositor::x::sync_hook::wait_for_compositor(conn, 0, TIMEOUT).expect("compositor sync");
 }
 
 /// The top and bottom stamps of the `width`x`height` area at (x, y) of `drawable`, read in

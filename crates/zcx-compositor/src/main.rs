@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use zcx_compositor::composite::CompositeMode;
+use zcx_compositor::backend::gl::import::ImportMode;
+use zcx_compositor::backend::gl::present::PresentMode;
 use zcx_compositor::compositor::{Compositor, CompositorError, Exit, Options};
-use zcx_compositor::decor::Decorations;
-use zcx_compositor::import::ImportMode;
-use zcx_compositor::layout::Layout;
-use zcx_compositor::present::PresentMode;
+use zcx_compositor::model::decor::Decorations;
+use zcx_compositor::model::layout::Layout;
+use zcx_compositor::scene::split::CompositeMode;
 
 /// A Composite/Damage compositing manager that composites with OpenGL.
 #[derive(Debug, Parser)]

@@ -1,13 +1,14 @@
 //! Property tests of the compositor's parsers of X properties other clients write:
 //! `_ZCX_STATS` (the HUD's `ProducerStats::parse`, and the HUD text made of it), WM_CLASS
-//! (`zcx_x11::identity::is_producer_class`) and the root background pixmap id (`background::pixmap_id`). Any
+//! (`zcx_x11::identity::is_producer_class`) and the root background pixmap id
+//! (`x::background::pixmap_id`). Any
 //! value parses to something sane or is refused; none panics.
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use x11rb::protocol::xproto::{AtomEnum, GetPropertyReply};
-use zcx_compositor::background::pixmap_id;
-use zcx_compositor::hud::{lines, ProducerStats, TextGrid};
+use zcx_compositor::scene::hud::{lines, ProducerStats, TextGrid};
+use zcx_compositor::x::background::pixmap_id;
 use zcx_x11::identity::{is_producer_class, PRODUCER_CLASS};
 
 /// Any JSON value, a few levels deep.

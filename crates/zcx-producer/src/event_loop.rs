@@ -20,8 +20,8 @@ use zcx_x11::probe::ServerProbe;
 use zcx_x11::stamp::{monotonic_now_ns, Stamp};
 use zcx_x11::{Connected, SocketKind, ZcxConnection};
 
-use crate::app::{Ending, Outcome};
 use crate::cli::Cli;
+use crate::outcome::{Ending, Outcome};
 use crate::source::{FrameMut, FrameSource};
 use crate::stats::{stats_line, FrameRecord, Meters, ModeStats};
 use crate::transport::{Completion, FrameTransport, Mode, Options, Target, Transport};

@@ -1,4 +1,4 @@
-//! RENDER plumbing shared by the server-side paths (`server_hud`, `server_scale`): the error
+//! RENDER plumbing shared by the server-side paths (`backend::server::hud`, `backend::server::scale`): the error
 //! type of their set-up and requests, and the picture of the overlay window (the destination
 //! of every server-side composite) in the format of the overlay's visual.
 

@@ -1,28 +1,28 @@
 //! One composited frame: fetch damage, update the HUD, let a full-screen window bypass the
-//! compositor or composite it again (`xunredirect`), rename stale pixmaps, build the draw
+//! compositor or composite it again (`unredirect`), rename stale pixmaps, build the draw
 //! list for the screen damage (grown so that live windows are repainted whole), divide it by
-//! the composite strategy (`composite::split`), import only what the GL part reads, queue the
+//! the composite strategy (`scene::split`), import only what the GL part reads, queue the
 //! X server's fills, tiles, copies and scaled draws (the server works while GL draws), draw,
-//! present the GL part, composite the HUD in the server (`server_hud`), record the stage times
-//! and answer pending sync requests. Nothing happens (and no X traffic) when nothing changed.
+//! present the GL part, composite the HUD in the server (`backend::server::hud`), record the
+//! stage times and answer pending sync requests. Nothing happens (and no X traffic) when nothing changed.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use x11rb::connection::Connection;
 
-use crate::background::BACKGROUND_TEXTURE;
-use crate::composite::{self, CompositeMode, Split};
+use crate::backend::gl::import::{ImportError, ImportSource};
 use crate::compositor::{Compositor, CompositorError};
-use crate::import::{ImportError, ImportSource};
+use crate::model::background::BACKGROUND_TEXTURE;
 use crate::model::WindowId;
 use crate::region::{Rect, Region};
+use crate::scene::split::{self, CompositeMode, Split};
 use crate::scene::{DrawList, Scene};
 use crate::stats::FrameTimes;
-use crate::xwindows;
+use crate::x::windows;
 
 /// A window whose contents changed this recently is live: with `server-copy`, damage that
-/// touches it repaints it whole (`composite::snapshot_damage`).
+/// touches it repaints it whole (`split::snapshot_damage`).
 const LIVE_FOR: Duration = Duration::from_secs(1);
 
 impl Compositor<'_> {
@@ -40,7 +40,7 @@ impl Compositor<'_> {
             self.composite(started, &damage)?;
         }
         for (window, token) in std::mem::take(&mut self.pending_sync) {
-            crate::sync_hook::answer(
+            crate::x::sync_hook::answer(
                 self.conn,
                 self.atoms.zcx_sync,
                 window,
@@ -57,7 +57,7 @@ impl Compositor<'_> {
         let scene = Scene::from_model(&self.model);
         let damage = if self.copier.is_some() {
             let live_since = started.checked_sub(LIVE_FOR);
-            composite::snapshot_damage(&scene, damage, |id| {
+            split::snapshot_damage(&scene, damage, |id| {
                 self.live
                     .get(&id)
                     .is_some_and(|&t| live_since.is_none_or(|since| t >= since))
@@ -66,7 +66,7 @@ impl Compositor<'_> {
             damage.clone()
         };
         let mut list = DrawList::build(&scene, &damage, self.background.background());
-        self.add_hud_ops(&mut list);
+        self.hud.add_ops(&mut list);
         let split = self.split(list);
         // Import first: its replies then wait only for what was queued before, and the
         // server's copies run while GL draws.
@@ -127,13 +127,13 @@ impl Compositor<'_> {
                 ..Split::default()
             };
         }
-        let does = composite::ServerDoes {
+        let does = split::ServerDoes {
             hud: self.server_hud.is_some(),
             fills: self.fills_by_server,
             scale: self.scaler.is_some(),
             tiles: self.copier.as_ref().is_some_and(|c| c.tiles()),
         };
-        composite::split(
+        split::split(
             list,
             |id| {
                 self.model
@@ -191,7 +191,7 @@ impl Compositor<'_> {
             })
             .collect();
         let now = Instant::now();
-        for (id, rects) in xwindows::fetch_damage(self.conn, self.scratch.region(), &list)? {
+        for (id, rects) in windows::fetch_damage(self.conn, self.scratch.region(), &list)? {
             if self.background.damage_for(id).is_some() {
                 let screen = self.background.handle_damage(&rects, self.model.screen());
                 for r in screen.rects() {
@@ -216,7 +216,7 @@ impl Compositor<'_> {
                 .get(id)
                 .map_or((0, 0), |w| w.info.geometry.outer_size())
         };
-        for (id, r) in composite::needed_sources(list, sizes) {
+        for (id, r) in split::needed_sources(list, sizes) {
             needs.entry(id).or_default().push(r);
         }
         if let Some(rects) = needs.remove(&BACKGROUND_TEXTURE) {

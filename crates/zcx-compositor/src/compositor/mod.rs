@@ -18,26 +18,32 @@ use x11rb::protocol::xfixes::RegionWrapper;
 use x11rb::protocol::xproto::{ConnectionExt as _, Window};
 use x11rb::xcb_ffi::XCBConnection;
 
-use crate::composite::CompositeMode;
-use crate::decor::Decorations;
-use crate::gl::egl_image::EglImageApi;
-use crate::gl::{GlContext, GlError, GlRenderer, NativeWindow};
-use crate::handoff::Handoffs;
-use crate::import::{self, ImportError, ImportMode, PixmapImporter};
-use crate::layout::Layout;
-use crate::manager::{ManagerError, ManagerSession};
-use crate::model::{WindowId, WindowModel};
-use crate::present::{
+mod events;
+mod frame;
+mod hud;
+mod hud_state;
+mod unredirect;
+
+use crate::backend::gl::egl_image::EglImageApi;
+use crate::backend::gl::import::{self, ImportError, ImportMode, PixmapImporter};
+use crate::backend::gl::present::{
     self, EglSurfacePresenter, PresentError, PresentFacts, PresentMode, Presenter,
     PutImagePresenter, ShmPutPresenter,
 };
-use crate::server_copy::{self, ServerCopier, ServerCopyError};
-use crate::server_hud::ServerHud;
-use crate::server_scale::ServerScaler;
+use crate::backend::gl::{GlContext, GlError, GlRenderer, NativeWindow};
+use crate::backend::server::copy::{self, ServerCopier, ServerCopyError};
+use crate::backend::server::hud::ServerHud;
+use crate::backend::server::scale::ServerScaler;
+use crate::model::decor::Decorations;
+use crate::model::layout::Layout;
+use crate::model::{WindowId, WindowModel};
+use crate::scene::split::CompositeMode;
 use crate::stats::CompositorStats;
-use crate::xbackground::RootBackground;
-use crate::xrender::RenderError;
-use crate::xwindows::{self, Atoms, WindowResources};
+use crate::x::background::RootBackground;
+use crate::x::handoff::Handoffs;
+use crate::x::manager::{ManagerError, ManagerSession};
+use crate::x::render::RenderError;
+use crate::x::windows::{self, Atoms, WindowResources};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompositorError {
@@ -104,7 +110,7 @@ pub struct Options {
     pub screen_num: usize,
     pub replace: bool,
     pub import: ImportMode,
-    /// The background where no root pixmap is published (`xbackground`).
+    /// The background where no root pixmap is published (`x::background`).
     pub background_rgb: u32,
     /// Stop after this many composited frames.
     pub frames: Option<u64>,
@@ -113,7 +119,7 @@ pub struct Options {
     pub layout: Layout,
     /// Draw the HUD over producer windows.
     pub hud: bool,
-    /// Who produces the repainted pixels (`composite`).
+    /// Who produces the repainted pixels (`scene::split`).
     pub composite: CompositeMode,
     /// Drop shadows and mode-coloured producer borders (`decor`).
     pub decorations: Decorations,
@@ -165,16 +171,16 @@ pub struct Compositor<'c> {
     /// When each window's contents last changed (`frame::LIVE_FOR`).
     pub(crate) live: HashMap<WindowId, Instant>,
     pub(crate) pending_sync: Vec<(Window, u32)>,
-    /// The window whose frames go straight to the screen (`xunredirect`), if any.
+    /// The window whose frames go straight to the screen (`compositor::unredirect`), if any.
     pub(crate) unredirected: Option<WindowId>,
-    /// The candidate whose unredirection the server refused (`xunredirect`).
+    /// The candidate whose unredirection the server refused (`compositor::unredirect`).
     pub(crate) unredirect_refused: Option<WindowId>,
     /// Frames handed over by producers, when this compositor takes them.
     pub(crate) handoffs: Option<Handoffs>,
     pub(crate) options: Options,
     pub counters: Counters,
     pub stats: CompositorStats,
-    pub(crate) hud: crate::hud_state::HudState,
+    pub(crate) hud: hud_state::HudState,
 }
 
 impl<'c> Compositor<'c> {
@@ -306,7 +312,7 @@ impl<'c> Compositor<'c> {
             background: RootBackground::new(options.background_rgb),
             scratch,
             root_depth: depth,
-            fills_by_server: server_copy::rgb_is_pixel(screen),
+            fills_by_server: copy::rgb_is_pixel(screen),
             _gl: gl,
             session,
             conn,
@@ -333,9 +339,9 @@ impl<'c> Compositor<'c> {
     fn adopt_existing(&mut self, root: Window) -> Result<(), CompositorError> {
         let tree = self.conn.query_tree(root)?.reply()?;
         for &window in &tree.children {
-            xwindows::select_window_events(self.conn, window)?;
+            windows::select_window_events(self.conn, window)?;
         }
-        let infos = xwindows::query_infos(self.conn, &self.atoms, &tree.children)?;
+        let infos = windows::query_infos(self.conn, &self.atoms, &tree.children)?;
         for info in &infos {
             self.track(info)?;
         }

@@ -9,11 +9,11 @@
 use x11rb::connection::Connection;
 use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
 use x11rb::protocol::damage::{Damage, DamageWrapper, ReportLevel};
-use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, Window};
+use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, GetPropertyReply, Window};
 
-use crate::background::{self, Background, RootPixmap};
+use crate::model::background::{self, Background, RootPixmap};
 use crate::region::{Rect, Region};
-use crate::xwindows::Atoms;
+use crate::x::windows::Atoms;
 
 /// The root background in use. Field order is drop order (only the Damage object is an X
 /// resource; the pixmap belongs to whoever published it).
@@ -160,7 +160,7 @@ fn read_pixmap<C: Connection>(
         Ok(r) => r,
         Err(e) => return x_failure(e, "GetProperty"),
     };
-    let pixmap = match background::pixmap_id(&reply) {
+    let pixmap = match pixmap_id(&reply) {
         Ok(Some(p)) => p,
         Ok(None) => return Ok(Found::Unset),
         Err(why) => return Ok(Found::Unusable(why)),
@@ -188,10 +188,76 @@ fn read_pixmap<C: Connection>(
     })
 }
 
+/// The pixmap id in a `_XROOTPMAP_ID`/`_XSETROOT_ID` value read with a length of one item:
+/// type PIXMAP, format 32, exactly one non-zero item; `None` when the property is not set.
+/// Anything else is why not.
+pub fn pixmap_id(reply: &GetPropertyReply) -> Result<Option<u32>, String> {
+    if reply.type_ == u32::from(AtomEnum::NONE) {
+        return Ok(None);
+    }
+    if reply.type_ != u32::from(AtomEnum::PIXMAP) || reply.format != 32 {
+        return Err(format!(
+            "type atom {} format {} instead of PIXMAP/32",
+            reply.type_, reply.format
+        ));
+    }
+    if reply.value_len != 1 || reply.bytes_after != 0 {
+        return Err(format!(
+            "{} items (and {} bytes more) instead of one",
+            reply.value_len, reply.bytes_after
+        ));
+    }
+    match reply.value32().and_then(|mut v| v.next()) {
+        Some(0) | None => Err("pixmap id 0".into()),
+        Some(id) => Ok(Some(id)),
+    }
+}
+
 /// An X error is a reason (the resource is gone or never was); a broken connection is an error.
 fn x_failure(e: ReplyError, what: &str) -> Result<Found, ConnectionError> {
     match e {
         ReplyError::ConnectionError(c) => Err(c),
         ReplyError::X11Error(x) => Ok(Found::Unusable(format!("{what}: {:?}", x.error_kind))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prop(
+        type_: impl Into<u32>,
+        format: u8,
+        items: &[u32],
+        bytes_after: u32,
+    ) -> GetPropertyReply {
+        GetPropertyReply {
+            format,
+            sequence: 0,
+            length: 0,
+            type_: type_.into(),
+            bytes_after,
+            value_len: items.len() as u32,
+            value: items.iter().flat_map(|i| i.to_ne_bytes()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_single_pixmap_item_is_accepted_and_garbage_refused() {
+        assert_eq!(
+            pixmap_id(&prop(AtomEnum::PIXMAP, 32, &[0x40_0001], 0)),
+            Ok(Some(0x40_0001))
+        );
+        assert_eq!(pixmap_id(&prop(AtomEnum::NONE, 0, &[], 0)), Ok(None));
+        for bad in [
+            prop(AtomEnum::CARDINAL, 32, &[0x40_0001], 0),
+            prop(AtomEnum::PIXMAP, 16, &[0x40_0001], 0),
+            prop(AtomEnum::PIXMAP, 32, &[], 0),
+            prop(AtomEnum::PIXMAP, 32, &[0x40_0001], 4),
+            prop(AtomEnum::PIXMAP, 32, &[0x40_0001, 0x40_0002], 0),
+            prop(AtomEnum::PIXMAP, 32, &[0], 0),
+        ] {
+            assert!(pixmap_id(&bad).is_err(), "{bad:?}");
+        }
     }
 }

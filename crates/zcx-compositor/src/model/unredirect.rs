@@ -6,7 +6,7 @@
 //! 1), its bounding shape (if any) still covers the screen, no HUD panel would be drawn and its
 //! frames are not handed to the compositor. Everything else that could be drawn over it
 //! (another window, override-redirect or not, a translucent one, a shadow or border of a window
-//! above) is a window above it that shows on the screen. The X side is `xunredirect`.
+//! above) is a window above it that shows on the screen. The X side is `compositor::unredirect`.
 
 use crate::model::{Window, WindowId, WindowModel};
 use crate::region::{Rect, Region};
@@ -115,7 +115,7 @@ fn shape_covers(w: &Window, screen: Rect) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decor::Decorations;
+    use crate::model::decor::Decorations;
     use crate::model::{Geometry, WindowInfo};
 
     const FULL: (i32, i32, u32, u32) = (0, 0, 100, 80);
@@ -276,7 +276,7 @@ mod tests {
             ..win(2, (0, 0, 10, 10))
         };
         let mut m = model(vec![other, producer]);
-        m.set_layout(crate::layout::Layout::SideBySide);
+        m.set_layout(crate::model::layout::Layout::SideBySide);
         assert_eq!(verdict(&m), Err(Blocker::Placed(1)));
         assert_eq!(verdict(&model(vec![])), Err(Blocker::NoWindow));
     }

@@ -2,7 +2,7 @@
 //! (`font8x8`, ASCII 32..127), one small character-grid texture per producer window, and the
 //! `hud` shader, which turns grid + font into text over a translucent background in one quad
 //! per panel, scissored to the damaged part. The panel rectangle comes from the pure
-//! [`crate::hud`] module; the GL side keeps the grids and their on-screen rectangles.
+//! [`crate::scene::hud`] module; the GL side keeps the grids and their on-screen rectangles.
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -12,9 +12,9 @@ use glow::HasContext;
 use super::context::GlError;
 use super::objects::{Program, Texture, VertexArray};
 use super::shaders;
-use crate::hud::{TextGrid, CELL, PAD};
 use crate::model::WindowId;
 use crate::region::Rect;
+use crate::scene::hud::{TextGrid, CELL, PAD};
 
 const FIRST_GLYPH: usize = 32;
 const GLYPHS: usize = 96;

@@ -31,7 +31,7 @@ pub struct Atoms {
 impl Atoms {
     pub fn intern<C: Connection>(conn: &C) -> Result<Self, ReplyError> {
         let o = conn.intern_atom(false, b"_NET_WM_WINDOW_OPACITY")?;
-        let s = conn.intern_atom(false, crate::sync_hook::ATOM_NAME.as_bytes())?;
+        let s = conn.intern_atom(false, crate::x::sync_hook::ATOM_NAME.as_bytes())?;
         let z = conn.intern_atom(false, STATS_ATOM_NAME.as_bytes())?;
         let r = conn.intern_atom(false, b"_XROOTPMAP_ID")?;
         let x = conn.intern_atom(false, b"_XSETROOT_ID")?;

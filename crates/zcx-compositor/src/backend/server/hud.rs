@@ -15,10 +15,10 @@ use x11rb::protocol::xproto::{
     ConnectionExt as _, CreateGCAux, GcontextWrapper, ImageFormat, PixmapWrapper, Window,
 };
 
-use crate::gl::GlRenderer;
+use crate::backend::gl::GlRenderer;
 use crate::model::WindowId;
 use crate::region::Rect;
-use crate::xrender::{OverlayPicture, RenderError};
+use crate::x::render::{OverlayPicture, RenderError};
 
 /// One panel's pixels in the X server. Field order is drop order: picture, GC, pixmap.
 struct ServerPanel<'c, C: Connection> {

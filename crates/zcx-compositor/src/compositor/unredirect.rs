@@ -8,16 +8,16 @@
 use x11rb::protocol::damage::ConnectionExt as _;
 
 use crate::compositor::{Compositor, CompositorError};
+use crate::model::unredirect::{self, Blocker, Inputs};
 use crate::model::WindowId;
 use crate::region::Rect;
-use crate::unredirect::{self, Blocker, Inputs};
 
 impl Compositor<'_> {
     /// Unredirects the window that may bypass the compositor, or redirects the one that did
     /// the moment anything must be drawn over it.
     pub(crate) fn update_unredirect(&mut self) -> Result<(), CompositorError> {
         let wanted = if self.options.unredirect {
-            let panels: Vec<Rect> = self.hud_panel_rects();
+            let panels: Vec<Rect> = self.hud.panel_rects();
             let handed_off: Vec<WindowId> = self.handoffs.as_ref().map_or_else(Vec::new, |h| {
                 self.model
                     .stacking()

@@ -6,9 +6,9 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::background::{Background, RootPixmap};
-use crate::decor::Decorations;
-use crate::layout::Layout;
+use crate::model::background::{Background, RootPixmap};
+use crate::model::decor::Decorations;
+use crate::model::layout::Layout;
 use crate::model::{WindowInfo, WindowModel};
 use crate::region::props::{pixels, Pixels};
 use crate::scene::HudPanel;

@@ -14,8 +14,8 @@ use zcx_x11::shm::{ShmAccess, ShmError, ShmSegment};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use crate::gl::egl_image::{EglImageApi, PixmapImage};
-use crate::gl::GlRenderer;
+use crate::backend::gl::egl_image::{EglImageApi, PixmapImage};
+use crate::backend::gl::GlRenderer;
 use crate::model::WindowId;
 use crate::region::Rect;
 

@@ -2,16 +2,16 @@
 //! `server-copy` (the default) the parts of a draw list that are plain copies of an opaque,
 //! unscaled window with nothing drawn over them are copied by the X server itself (CopyArea
 //! from the window's named pixmap to the overlay: no import, no GL, no read-back, no present of
-//! those pixels); opaque scaled windows are scaled by it (`server_scale`); uncovered
+//! those pixels); opaque scaled windows are scaled by it (`backend::server::scale`); uncovered
 //! background is filled by it (a colour, or tiled with the root background pixmap); HUD panels
-//! are composited by it on top (`server_hud`). GL composites only what needs it (translucency,
+//! are composited by it on top (`backend::server::hud`). GL composites only what needs it (translucency,
 //! ARGB, shadows and what lies under those). `gl` sends everything through GL. [`split`] is
 //! the pure decision and [`snapshot_damage`] keeps live windows whole on the screen;
-//! `server_copy` owns the X side. On a software renderer a 4K frame through GL costs
+//! `backend::server` owns the X side. On a software renderer a 4K frame through GL costs
 //! import + upload + blit + read-back + ShmPutImage (~33 ms of work and several round trips);
 //! the server's CopyArea costs one ~5 ms blit in the X server (what xcompmgr does).
 
-use crate::background::{self, BACKGROUND_TEXTURE};
+use crate::model::background::{self, BACKGROUND_TEXTURE};
 use crate::model::WindowId;
 use crate::region::{Rect, Region};
 use crate::scene::{DrawList, DrawOp, Scene, ShadowPart};
@@ -50,12 +50,12 @@ pub struct Split {
     pub server: Vec<ServerCopy>,
     pub gl: DrawList,
     /// HUD panel parts (window, clip) the X server composites over everything else
-    /// (`server_hud`), drawn after the copies and the GL present.
+    /// (`backend::server::hud`), drawn after the copies and the GL present.
     pub hud: Vec<(WindowId, Rect)>,
     /// Background rectangles (dst, 0x00RRGGBB) the X server fills.
     pub fills: Vec<(Rect, u32)>,
     /// Screen rectangles of opaque scaled windows the X server scales from their pixmaps
-    /// (RENDER Composite with a scaling transform and a bilinear filter; `server_scale`).
+    /// (RENDER Composite with a scaling transform and a bilinear filter; `backend::server::scale`).
     pub scaled: Vec<(WindowId, Rect)>,
     /// Screen rectangles the X server tiles with the root background pixmap.
     pub tiles: Vec<Rect>,
@@ -65,7 +65,7 @@ pub struct Split {
 /// that the damage touches is repainted whole. Without it, damage from something else (a
 /// window below, a HUD panel) makes the compositor copy only part of a live window, and that
 /// part may already hold a newer frame than the rest of it on the screen: a torn frame. With
-/// it, and with one clipped copy per window ([`ServerCopier`](crate::server_copy)), a live
+/// it, and with one clipped copy per window (`backend::server::copy::ServerCopier`), a live
 /// window on the screen is always one snapshot of its pixmap.
 pub fn snapshot_damage(scene: &Scene, damage: &Region, live: impl Fn(WindowId) -> bool) -> Region {
     let mut out = damage.clone();
@@ -258,7 +258,7 @@ pub fn needed_sources(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::SrcRect;
+    use crate::model::placement::SrcRect;
 
     fn copy(window: WindowId, src: Rect, dst: Rect) -> DrawOp {
         DrawOp::Copy { window, src, dst }
@@ -571,5 +571,5 @@ mod tests {
 }
 
 #[cfg(test)]
-#[path = "composite_props.rs"]
+#[path = "split_props.rs"]
 mod props;

@@ -1,16 +1,14 @@
 //! The root background as pure data: a solid colour (`--background`) or the pixmap a desktop
 //! tool published in `_XROOTPMAP_ID` (feh, nitrogen, hsetroot, Esetroot) or `_XSETROOT_ID`
 //! (xsetroot on colour-mapped visuals), tiled from the screen origin. This module decides what a
-//! property value and a pixmap's geometry are worth (garbage is normal: anything odd means the
-//! solid colour), how a damaged screen rectangle becomes background operations, which pixmap
+//! pixmap's geometry is worth (garbage is normal: anything odd means the
+//! solid colour), which pixmap
 //! rectangles a tiled rectangle reads, and which screen pixels a change inside the pixmap
-//! touches. `xbackground` owns the X side.
-
-use x11rb::protocol::xproto::{AtomEnum, GetPropertyReply};
+//! touches. `x::background` owns the X side (and what a property value is worth); the scene
+//! turns uncovered rectangles into background operations.
 
 use crate::model::WindowId;
 use crate::region::{Rect, Region};
-use crate::scene::DrawOp;
 
 /// The renderer's texture key for the background pixmap. X resource ids have their top three
 /// bits clear (X protocol, "Resource IDs"), so no window id can ever be `u32::MAX`.
@@ -37,45 +35,6 @@ pub enum Background {
 impl From<u32> for Background {
     fn from(rgb: u32) -> Self {
         Self::Solid(rgb)
-    }
-}
-
-impl Background {
-    /// The operation that paints the uncovered screen rectangle `dst`.
-    pub fn draw_op(&self, dst: Rect) -> DrawOp {
-        match *self {
-            Self::Solid(rgb) => DrawOp::Fill { dst, rgb },
-            Self::Pixmap(p) => DrawOp::Tile {
-                dst,
-                width: p.width,
-                height: p.height,
-            },
-        }
-    }
-}
-
-/// The pixmap id in a `_XROOTPMAP_ID`/`_XSETROOT_ID` value read with a length of one item:
-/// type PIXMAP, format 32, exactly one non-zero item; `None` when the property is not set.
-/// Anything else is why not.
-pub fn pixmap_id(reply: &GetPropertyReply) -> Result<Option<u32>, String> {
-    if reply.type_ == u32::from(AtomEnum::NONE) {
-        return Ok(None);
-    }
-    if reply.type_ != u32::from(AtomEnum::PIXMAP) || reply.format != 32 {
-        return Err(format!(
-            "type atom {} format {} instead of PIXMAP/32",
-            reply.type_, reply.format
-        ));
-    }
-    if reply.value_len != 1 || reply.bytes_after != 0 {
-        return Err(format!(
-            "{} items (and {} bytes more) instead of one",
-            reply.value_len, reply.bytes_after
-        ));
-    }
-    match reply.value32().and_then(|mut v| v.next()) {
-        Some(0) | None => Err("pixmap id 0".into()),
-        Some(id) => Ok(Some(id)),
     }
 }
 
@@ -192,42 +151,6 @@ pub fn screen_damage(rects: &[Rect], (width, height): (u32, u32), screen: Rect) 
 mod tests {
     use super::*;
 
-    fn prop(
-        type_: impl Into<u32>,
-        format: u8,
-        items: &[u32],
-        bytes_after: u32,
-    ) -> GetPropertyReply {
-        GetPropertyReply {
-            format,
-            sequence: 0,
-            length: 0,
-            type_: type_.into(),
-            bytes_after,
-            value_len: items.len() as u32,
-            value: items.iter().flat_map(|i| i.to_ne_bytes()).collect(),
-        }
-    }
-
-    #[test]
-    fn a_single_pixmap_item_is_accepted_and_garbage_refused() {
-        assert_eq!(
-            pixmap_id(&prop(AtomEnum::PIXMAP, 32, &[0x40_0001], 0)),
-            Ok(Some(0x40_0001))
-        );
-        assert_eq!(pixmap_id(&prop(AtomEnum::NONE, 0, &[], 0)), Ok(None));
-        for bad in [
-            prop(AtomEnum::CARDINAL, 32, &[0x40_0001], 0),
-            prop(AtomEnum::PIXMAP, 16, &[0x40_0001], 0),
-            prop(AtomEnum::PIXMAP, 32, &[], 0),
-            prop(AtomEnum::PIXMAP, 32, &[0x40_0001], 4),
-            prop(AtomEnum::PIXMAP, 32, &[0x40_0001, 0x40_0002], 0),
-            prop(AtomEnum::PIXMAP, 32, &[0], 0),
-        ] {
-            assert!(pixmap_id(&bad).is_err(), "{bad:?}");
-        }
-    }
-
     #[test]
     fn only_root_depth_pixmaps_on_our_screen_are_backgrounds() {
         assert!(check_geometry((24, 64, 64), 24, true).is_ok());
@@ -235,63 +158,6 @@ mod tests {
         assert!(dummy.contains("depth 1"), "{dummy}");
         assert!(check_geometry((24, 64, 64), 24, false).is_err());
         assert!(check_geometry((24, 0, 64), 24, true).is_err());
-    }
-
-    #[test]
-    fn solid_and_pixmap_backgrounds_make_fills_and_tiles() {
-        let dst = Rect::new(1, 2, 3, 4);
-        assert_eq!(
-            Background::from(7).draw_op(dst),
-            DrawOp::Fill { dst, rgb: 7 }
-        );
-        let p = RootPixmap {
-            pixmap: 9,
-            width: 64,
-            height: 32,
-        };
-        assert_eq!(
-            Background::Pixmap(p).draw_op(dst),
-            DrawOp::Tile {
-                dst,
-                width: 64,
-                height: 32
-            }
-        );
-    }
-
-    #[test]
-    fn uncovered_damage_shows_the_pixmap_and_windows_cover_it() {
-        use crate::model::{Geometry, WindowInfo, WindowModel};
-        use crate::scene::{DrawList, Scene};
-        let mut m = WindowModel::new(100, 100);
-        m.add_existing([WindowInfo {
-            id: 1,
-            geometry: Geometry::new(0, 0, 100, 50, 0),
-            mapped: true,
-            depth: 24,
-            ..Default::default()
-        }]);
-        let bg = Background::Pixmap(RootPixmap {
-            pixmap: 9,
-            width: 64,
-            height: 64,
-        });
-        let list = DrawList::build(
-            &Scene::from_model(&m),
-            &Region::from_rect(Rect::new(0, 0, 100, 100)),
-            bg,
-        );
-        assert_eq!(
-            list.ops,
-            vec![
-                bg.draw_op(Rect::new(0, 50, 100, 50)),
-                DrawOp::Copy {
-                    window: 1,
-                    src: Rect::new(0, 0, 100, 50),
-                    dst: Rect::new(0, 0, 100, 50)
-                },
-            ]
-        );
     }
 
     #[test]

@@ -1,16 +1,22 @@
 //! The window model: every child of the root window the compositor knows about, in stacking
-//! order (each one a [`Window`], defined in `model/window.rs`), the layout's placement, and the
+//! order (each one a [`Window`], defined in `window`), the layout's placement, and the
 //! screen damage; event handling that keeps them in step. Pure data: the X side translates events into `handle_<event>` calls and reads back what
 //! needs doing (`needs_pixmap`, `take_screen_damage`). Events for unknown windows are ignored,
 //! because windows vanish between events.
 
 use std::collections::{HashMap, HashSet};
 
-use crate::decor::Decorations;
-use crate::layout::{self, Layout};
 use crate::region::{Rect, Region};
 
+pub mod background;
+pub mod decor;
+pub mod layout;
+pub mod placement;
+pub mod unredirect;
 mod window;
+
+use decor::Decorations;
+use layout::Layout;
 
 pub use window::{Geometry, Window, WindowId, WindowInfo};
 
@@ -404,5 +410,4 @@ impl WindowModel {
 }
 
 #[cfg(test)]
-#[path = "model_tests.rs"]
 mod tests;

@@ -14,10 +14,10 @@ use x11rb::protocol::render::{
 };
 use x11rb::protocol::xproto::{Pixmap, Window};
 
-use crate::layout::Placement;
+use crate::model::placement::Placement;
 use crate::model::WindowId;
 use crate::region::Rect;
-use crate::xrender::{OverlayPicture, RenderError};
+use crate::x::render::{OverlayPicture, RenderError};
 
 /// A window's scaled source: the picture and what it was made for.
 struct Source<'c, C: Connection> {

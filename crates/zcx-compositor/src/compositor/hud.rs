@@ -1,40 +1,17 @@
-//! The compositor's HUD bookkeeping: the latest parsed `_ZCX_STATS` of each producer, the
-//! panel text and rectangle last given to the GL side, and the damage that keeps the screen in
-//! step (a panel is repainted when its text or place changes, and redrawn over whatever is
-//! repainted below it). The compositor line refreshes once a second while frames are being
-//! composited, plus once after they stop, so idle stays idle.
+//! The compositor's HUD duties: parsing a producer's `_ZCX_STATS` when it changes, bringing
+//! the panels (`hud_state`) in step with the producers and their statistics, and the damage
+//! that keeps the screen in step (a panel is repainted when its text or place changes, and
+//! redrawn over whatever is repainted below it). The compositor line refreshes once a second
+//! while frames are being composited, plus once after they stop, so idle stays idle.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
-use crate::compositor::{Compositor, CompositorError};
-use crate::hud::{self, ProducerStats, TextGrid};
+use super::hud_state::PanelState;
+use super::{Compositor, CompositorError};
 use crate::model::WindowId;
 use crate::region::Rect;
-use crate::scene::{DrawList, HudPanel};
-use crate::xwindows;
-
-#[derive(Clone, Debug, PartialEq)]
-struct PanelState {
-    grid: TextGrid,
-    visible: Rect,
-}
-
-/// HUD state owned by the compositor (GL objects live in the renderer).
-#[derive(Debug, Default)]
-pub(crate) struct HudState {
-    stats: HashMap<WindowId, ProducerStats>,
-    panels: HashMap<WindowId, PanelState>,
-    /// The last composited frame repainted only HUD panels (no deadline follows it).
-    last_frame_hud_only: bool,
-}
-
-impl HudState {
-    /// The visible rectangle of `window`'s panel, if it has one.
-    pub(crate) fn visible(&self, window: WindowId) -> Option<Rect> {
-        self.panels.get(&window).map(|p| p.visible)
-    }
-}
+use crate::scene::hud::{self, ProducerStats, TextGrid};
+use crate::x::windows;
 
 impl Compositor<'_> {
     /// `_ZCX_STATS` of `window` changed: parse it (garbage shows as dashes) for the HUD and
@@ -43,7 +20,7 @@ impl Compositor<'_> {
         if !self.options.hud && !self.options.decorations.borders {
             return Ok(());
         }
-        let stats = xwindows::read_stats(self.conn, &self.atoms, window)?
+        let stats = windows::read_stats(self.conn, &self.atoms, window)?
             .map(|bytes| ProducerStats::parse(&bytes));
         self.model
             .handle_transfer_mode(window, stats.as_ref().and_then(|s| s.mode.as_deref()));
@@ -127,24 +104,5 @@ impl Compositor<'_> {
             self.hud.last_frame_hud_only = nothing_else;
         }
         Ok(())
-    }
-
-    /// The screen rectangles of the panels the HUD draws now.
-    pub(crate) fn hud_panel_rects(&self) -> Vec<Rect> {
-        self.hud.panels.values().map(|p| p.visible).collect()
-    }
-
-    /// Puts the HUD operations on top of `list`.
-    pub(crate) fn add_hud_ops(&self, list: &mut DrawList) {
-        let panels: Vec<HudPanel> = self
-            .hud
-            .panels
-            .iter()
-            .map(|(&window, p)| HudPanel {
-                window,
-                rect: p.visible,
-            })
-            .collect();
-        list.add_hud(&panels);
     }
 }

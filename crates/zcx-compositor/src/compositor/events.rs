@@ -10,13 +10,13 @@ use x11rb::protocol::xproto::{
 use x11rb::protocol::{ErrorKind, Event};
 use x11rb::x11_utils::X11Error;
 
-use crate::background::BACKGROUND_TEXTURE;
+use crate::backend::server::copy::ServerCopyError;
 use crate::compositor::{Compositor, CompositorError, Exit};
-use crate::handoff::WindowFacts;
+use crate::model::background::BACKGROUND_TEXTURE;
 use crate::model::{Configure, Geometry, Place};
 use crate::region::Rect;
-use crate::server_copy::ServerCopyError;
-use crate::xwindows;
+use crate::x::handoff::WindowFacts;
+use crate::x::windows;
 
 impl Compositor<'_> {
     fn root(&self) -> u32 {
@@ -73,8 +73,8 @@ impl Compositor<'_> {
         }
         // The creation event has the geometry but not the class, depth or shape: ask, after
         // selecting property and shape changes so that one made meanwhile is not missed.
-        xwindows::select_window_events(self.conn, e.window)?;
-        for info in xwindows::query_infos(self.conn, &self.atoms, &[e.window])? {
+        windows::select_window_events(self.conn, e.window)?;
+        for info in windows::query_infos(self.conn, &self.atoms, &[e.window])? {
             self.track(&info)?;
             self.model.handle_create(info);
         }
@@ -202,8 +202,8 @@ impl Compositor<'_> {
 
     fn handle_reparent(&mut self, e: ReparentNotifyEvent) -> Result<(), CompositorError> {
         if e.parent == self.root() {
-            xwindows::select_window_events(self.conn, e.window)?;
-            for info in xwindows::query_infos(self.conn, &self.atoms, &[e.window])? {
+            windows::select_window_events(self.conn, e.window)?;
+            for info in windows::query_infos(self.conn, &self.atoms, &[e.window])? {
                 self.track(&info)?;
                 self.model.handle_reparent(e.window, Some(info));
             }
@@ -231,12 +231,12 @@ impl Compositor<'_> {
             return self.reload_background();
         }
         if e.atom == self.atoms.net_wm_window_opacity && self.model.get(e.window).is_some() {
-            let opacity = xwindows::read_opacity(self.conn, &self.atoms, e.window)?;
+            let opacity = windows::read_opacity(self.conn, &self.atoms, e.window)?;
             self.model.handle_opacity(e.window, opacity);
         } else if (e.atom == self.atoms.zcx_stats || e.atom == u32::from(AtomEnum::WM_CLASS))
             && self.model.get(e.window).is_some()
         {
-            let producer = xwindows::read_producer(self.conn, &self.atoms, e.window)?;
+            let producer = windows::read_producer(self.conn, &self.atoms, e.window)?;
             self.model.handle_producer(e.window, producer);
             if e.atom == self.atoms.zcx_stats {
                 self.stats_changed(e.window)?;
@@ -286,7 +286,7 @@ impl Compositor<'_> {
             return Ok(());
         }
         let rects = if e.shaped {
-            xwindows::bounding_shape(self.conn, e.affected_window)?
+            windows::bounding_shape(self.conn, e.affected_window)?
         } else {
             None
         };

@@ -3,11 +3,14 @@
 //! windows occlude what is below them, so each damaged pixel is written by at most one copy
 //! plus the translucent windows above it. The GL backend executes the list.
 
-use crate::background::Background;
-use crate::decor::{WindowDecor, SHADOW};
-use crate::layout::{Placement, SrcRect};
+use crate::model::background::Background;
+use crate::model::decor::{WindowDecor, SHADOW};
+use crate::model::placement::{Placement, SrcRect};
 use crate::model::{WindowId, WindowModel};
 use crate::region::{Rect, Region};
+
+pub mod hud;
+pub mod split;
 
 /// One visible window, as the scene sees it.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,15 +48,7 @@ impl Scene {
                 let extents = placement.dst;
                 let shape = match &w.bounding_shape {
                     None => vec![extents],
-                    // Disjoint, whatever the server or the scaling gave: a pixel painted
-                    // twice would blend twice.
-                    Some(rs) => {
-                        let mut region = Region::new();
-                        rs.iter()
-                            .filter_map(|r| placement.to_screen(*r))
-                            .for_each(|r| region.add(r));
-                        region.rects().to_vec()
-                    }
+                    Some(rs) => rs.iter().filter_map(|r| placement.to_screen(*r)).collect(),
                 };
                 SceneItem {
                     window: w.id(),
@@ -103,6 +98,20 @@ pub enum DrawOp {
     /// Draw the HUD panel of `window` (its text changed or what is below was repainted),
     /// clipped to `clip`.
     Hud { window: WindowId, clip: Rect },
+}
+
+impl DrawOp {
+    /// The operation that paints the uncovered screen rectangle `dst`.
+    pub fn background(background: Background, dst: Rect) -> Self {
+        match background {
+            Background::Solid(rgb) => Self::Fill { dst, rgb },
+            Background::Pixmap(p) => Self::Tile {
+                dst,
+                width: p.width,
+                height: p.height,
+            },
+        }
+    }
 }
 
 /// Darkens `dst` by the drop shadow `caster` casts: `caster` blurred by a Gaussian of
@@ -156,7 +165,7 @@ impl DrawList {
         let mut ops: Vec<DrawOp> = remaining
             .rects()
             .iter()
-            .map(|&dst| background.draw_op(dst))
+            .map(|&dst| DrawOp::background(background, dst))
             .collect();
         ops.extend(top_down.into_iter().rev());
         Self { ops, damage }
@@ -194,7 +203,7 @@ impl SceneItem {
             outer = ring;
         }
         if let Some(caster) = self.decor.shadow {
-            let extents = crate::decor::grow(caster, SHADOW.reach());
+            let extents = crate::model::decor::grow(caster, SHADOW.reach());
             for band in extents.subtract(&outer) {
                 for r in remaining.intersected(&band).rects() {
                     top_down.push(DrawOp::Shadow(ShadowPart {
@@ -405,7 +414,7 @@ mod tests {
 
     fn decorated(infos: Vec<WindowInfo>, shadows: bool, borders: bool) -> WindowModel {
         let mut m = model(infos);
-        m.set_decorations(crate::decor::Decorations { shadows, borders });
+        m.set_decorations(crate::model::decor::Decorations { shadows, borders });
         m
     }
 
@@ -420,7 +429,7 @@ mod tests {
         let mut m = decorated(vec![p], false, true);
         m.handle_transfer_mode(1, Some("put-image"));
         let list = DrawList::build(&Scene::from_model(&m), &full(), BG);
-        let red = crate::decor::mode_rgb(Some("put-image"));
+        let red = crate::model::decor::mode_rgb(Some("put-image"));
         let ring = area_of(&list.ops, |op| match *op {
             DrawOp::Fill { dst, rgb } if rgb == red => Some(dst),
             _ => None,
@@ -518,10 +527,68 @@ mod tests {
         m.take_screen_damage();
         m.handle_unmap(1);
         let damage = m.take_screen_damage().bounds();
-        let reach = crate::decor::SHADOW.reach() as i32;
+        let reach = crate::model::decor::SHADOW.reach() as i32;
         // Border 4 px around, the shadow 6 right and 8 down of that, blurred by `reach`.
         assert_eq!((damage.x, damage.y), (26 + 6 - reach, 26 + 8 - reach));
         assert_eq!(damage.right(), i64::from(26 + 28 + 6 + reach));
         assert_eq!(damage.bottom(), i64::from(26 + 18 + 8 + reach));
+    }
+
+    #[test]
+    fn solid_and_pixmap_backgrounds_make_fills_and_tiles() {
+        use crate::model::background::RootPixmap;
+        let dst = Rect::new(1, 2, 3, 4);
+        assert_eq!(
+            DrawOp::background(Background::from(7), dst),
+            DrawOp::Fill { dst, rgb: 7 }
+        );
+        let p = RootPixmap {
+            pixmap: 9,
+            width: 64,
+            height: 32,
+        };
+        assert_eq!(
+            DrawOp::background(Background::Pixmap(p), dst),
+            DrawOp::Tile {
+                dst,
+                width: 64,
+                height: 32
+            }
+        );
+    }
+
+    #[test]
+    fn uncovered_damage_shows_the_pixmap_and_windows_cover_it() {
+        use crate::model::background::RootPixmap;
+        use crate::model::Geometry;
+        let mut m = WindowModel::new(100, 100);
+        m.add_existing([WindowInfo {
+            id: 1,
+            geometry: Geometry::new(0, 0, 100, 50, 0),
+            mapped: true,
+            depth: 24,
+            ..Default::default()
+        }]);
+        let bg = Background::Pixmap(RootPixmap {
+            pixmap: 9,
+            width: 64,
+            height: 64,
+        });
+        let list = DrawList::build(
+            &Scene::from_model(&m),
+            &Region::from_rect(Rect::new(0, 0, 100, 100)),
+            bg,
+        );
+        assert_eq!(
+            list.ops,
+            vec![
+                DrawOp::background(bg, Rect::new(0, 50, 100, 50)),
+                DrawOp::Copy {
+                    window: 1,
+                    src: Rect::new(0, 0, 100, 50),
+                    dst: Rect::new(0, 0, 100, 50)
+                },
+            ]
+        );
     }
 }

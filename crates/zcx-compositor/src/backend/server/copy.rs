@@ -1,4 +1,4 @@
-//! The X side of the server-copy strategy (`composite`): CopyArea from named window pixmaps
+//! The X side of the server-copy strategy (`scene::split`): CopyArea from named window pixmaps
 //! and PolyFillRectangle of the background onto the overlay, with a GC that generates no
 //! exposures, and a second one whose tile is the root background pixmap (fill style Tiled,
 //! tile origin at the screen's: the server tiles and clips a pixmap of any size itself, and
@@ -16,9 +16,9 @@ use x11rb::protocol::xproto::{
     Rectangle, Screen, VisualClass, Window,
 };
 
-use crate::composite::ServerCopy;
 use crate::model::WindowId;
 use crate::region::Rect;
+use crate::scene::split::ServerCopy;
 
 /// Whether a 0x00RRGGBB colour is also the pixel value on `screen`'s root visual (TrueColor
 /// with 8-bit red, green and blue masks in that order), so the server can fill with it.

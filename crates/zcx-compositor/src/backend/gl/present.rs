@@ -23,9 +23,9 @@ use zcx_x11::shm::{ShmAccess, ShmError, ShmSegment};
 
 use std::rc::Rc;
 
-use crate::composite::CompositeMode;
-use crate::gl::{GlContext, GlError, GlRenderer};
+use crate::backend::gl::{GlContext, GlError, GlRenderer};
 use crate::region::{Rect, Region};
+use crate::scene::split::CompositeMode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PresentError {
