@@ -9,6 +9,7 @@ use x11rb::protocol::xproto::{
 };
 use x11rb::protocol::{ErrorKind, Event};
 use x11rb::x11_utils::X11Error;
+use zcx_x11::XError;
 
 use crate::background::BACKGROUND_TEXTURE;
 use crate::compositor::{Compositor, CompositorError, Exit};
@@ -269,7 +270,7 @@ impl Compositor<'_> {
         if let Some(copier) = &mut self.copier {
             match copier.set_tile(pixmap) {
                 Ok(()) => {}
-                Err(ServerCopyError::Connection(e)) => return Err(e.into()),
+                Err(ServerCopyError::X(e @ XError::Connection(_))) => return Err(e.into()),
                 Err(e) => self
                     .background
                     .fall_back(&format!("cannot tile with it: {e}")),

@@ -14,7 +14,7 @@ use x11rb::connection::Connection;
 use crate::background::BACKGROUND_TEXTURE;
 use crate::composite::{self, CompositeMode, Split};
 use crate::compositor::{Compositor, CompositorError};
-use crate::import::{ImportError, ImportSource};
+use crate::import::ImportSource;
 use crate::model::WindowId;
 use crate::region::{Rect, Region};
 use crate::scene::{DrawList, Scene};
@@ -291,7 +291,7 @@ impl Compositor<'_> {
         }
         match self.importer.import(&mut self.renderer, src, rects) {
             Ok(bytes) => self.counters.imported_bytes += bytes,
-            Err(ImportError::Vanished(why)) => log::debug!("import of {id:#x}: {why}"),
+            Err(e) if e.is_vanished() => log::debug!("import of {id:#x}: {e}"),
             Err(e) => return Err(e.into()),
         }
         Ok(())
