@@ -9,6 +9,7 @@ use x11rb::protocol::xproto::{
 };
 use x11rb::protocol::{ErrorKind, Event};
 use x11rb::x11_utils::X11Error;
+use zcx_x11::error::describe;
 use zcx_x11::XError;
 
 use crate::background::BACKGROUND_TEXTURE;
@@ -299,21 +300,11 @@ impl Compositor<'_> {
 /// Errors about resources that vanished between events are expected; others are logged.
 fn handle_error(e: &X11Error) {
     match e.error_kind {
-        ErrorKind::Window | ErrorKind::Drawable | ErrorKind::Pixmap | ErrorKind::Match => {
-            log::debug!(
-                "expected race: {:?} for resource {:#x} (request {})",
-                e.error_kind,
-                e.bad_value,
-                e.major_opcode
-            )
-        }
-        ErrorKind::DamageBadDamage => log::debug!("expected race: BadDamage {:#x}", e.bad_value),
-        _ => log::warn!(
-            "X error {:?} for {:#x} (request {}.{})",
-            e.error_kind,
-            e.bad_value,
-            e.major_opcode,
-            e.minor_opcode
-        ),
+        ErrorKind::Window
+        | ErrorKind::Drawable
+        | ErrorKind::Pixmap
+        | ErrorKind::Match
+        | ErrorKind::DamageBadDamage => log::debug!("expected race: {}", describe(e)),
+        _ => log::warn!("{}", describe(e)),
     }
 }

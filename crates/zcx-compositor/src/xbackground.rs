@@ -10,6 +10,7 @@ use x11rb::connection::Connection;
 use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
 use x11rb::protocol::damage::{Damage, DamageWrapper, ReportLevel};
 use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, Window};
+use zcx_x11::error::describe;
 
 use crate::background::{self, Background, RootPixmap};
 use crate::region::{Rect, Region};
@@ -192,6 +193,6 @@ fn read_pixmap<C: Connection>(
 fn x_failure(e: ReplyError, what: &str) -> Result<Found, ConnectionError> {
     match e {
         ReplyError::ConnectionError(c) => Err(c),
-        ReplyError::X11Error(x) => Ok(Found::Unusable(format!("{what}: {:?}", x.error_kind))),
+        ReplyError::X11Error(x) => Ok(Found::Unusable(format!("{what}: {}", describe(&x)))),
     }
 }
