@@ -302,7 +302,7 @@ impl<'c> Producer<'c> {
             match self.window.handle_event(&event) {
                 Command::None => {
                     if let x11rb::protocol::Event::Error(e) = &event {
-                        log::warn!("X error: {e:?}");
+                        log::warn!("{}", zcx_x11::error::describe(e));
                     }
                 }
                 Command::NextMode => step = step.or(Some(Step::NextMode)),

@@ -9,6 +9,8 @@ use x11rb::protocol::xproto::{
 };
 use x11rb::protocol::{ErrorKind, Event};
 use x11rb::x11_utils::X11Error;
+use zcx_x11::error::describe;
+use zcx_x11::XError;
 
 use crate::backend::server::copy::ServerCopyError;
 use crate::compositor::{Compositor, CompositorError, Exit};
@@ -269,7 +271,7 @@ impl Compositor<'_> {
         if let Some(copier) = &mut self.copier {
             match copier.set_tile(pixmap) {
                 Ok(()) => {}
-                Err(ServerCopyError::Connection(e)) => return Err(e.into()),
+                Err(ServerCopyError::X(e @ XError::Connection(_))) => return Err(e.into()),
                 Err(e) => self
                     .background
                     .fall_back(&format!("cannot tile with it: {e}")),
@@ -298,21 +300,11 @@ impl Compositor<'_> {
 /// Errors about resources that vanished between events are expected; others are logged.
 fn handle_error(e: &X11Error) {
     match e.error_kind {
-        ErrorKind::Window | ErrorKind::Drawable | ErrorKind::Pixmap | ErrorKind::Match => {
-            log::debug!(
-                "expected race: {:?} for resource {:#x} (request {})",
-                e.error_kind,
-                e.bad_value,
-                e.major_opcode
-            )
-        }
-        ErrorKind::DamageBadDamage => log::debug!("expected race: BadDamage {:#x}", e.bad_value),
-        _ => log::warn!(
-            "X error {:?} for {:#x} (request {}.{})",
-            e.error_kind,
-            e.bad_value,
-            e.major_opcode,
-            e.minor_opcode
-        ),
+        ErrorKind::Window
+        | ErrorKind::Drawable
+        | ErrorKind::Pixmap
+        | ErrorKind::Match
+        | ErrorKind::DamageBadDamage => log::debug!("expected race: {}", describe(e)),
+        _ => log::warn!("{}", describe(e)),
     }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use x11rb::connection::Connection;
 
-use crate::backend::gl::import::{ImportError, ImportSource};
+use crate::backend::gl::import::ImportSource;
 use crate::compositor::{Compositor, CompositorError};
 use crate::model::background::BACKGROUND_TEXTURE;
 use crate::model::WindowId;
@@ -291,7 +291,7 @@ impl Compositor<'_> {
         }
         match self.importer.import(&mut self.renderer, src, rects) {
             Ok(bytes) => self.counters.imported_bytes += bytes,
-            Err(ImportError::Vanished(why)) => log::debug!("import of {id:#x}: {why}"),
+            Err(e) if e.is_vanished() => log::debug!("import of {id:#x}: {e}"),
             Err(e) => return Err(e.into()),
         }
         Ok(())

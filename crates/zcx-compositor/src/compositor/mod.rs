@@ -13,10 +13,10 @@ use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use x11rb::connection::Connection;
-use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
 use x11rb::protocol::xfixes::RegionWrapper;
 use x11rb::protocol::xproto::{ConnectionExt as _, Window};
 use x11rb::xcb_ffi::XCBConnection;
+use zcx_x11::XError;
 
 mod events;
 mod frame;
@@ -61,10 +61,10 @@ pub enum CompositorError {
     Render(#[from] RenderError),
     #[error("{0}")]
     Usage(String),
-    #[error("X connection failed: {0}")]
-    Connection(#[from] ConnectionError),
-    #[error("X request failed: {0}")]
-    Request(String),
+    #[error(transparent)]
+    X(#[from] XError),
+    #[error("the X connection has no xcb connection behind it, which EGL needs")]
+    NoXcbConnection,
     #[error("waiting for events: {0}")]
     Poll(#[from] nix::Error),
 }
@@ -86,23 +86,7 @@ impl CompositorError {
     }
 }
 
-impl From<ReplyError> for CompositorError {
-    fn from(e: ReplyError) -> Self {
-        match e {
-            ReplyError::ConnectionError(c) => Self::Connection(c),
-            ReplyError::X11Error(x) => Self::Request(format!("{:?}", x.error_kind)),
-        }
-    }
-}
-
-impl From<ReplyOrIdError> for CompositorError {
-    fn from(e: ReplyOrIdError) -> Self {
-        match e {
-            ReplyOrIdError::ConnectionError(c) => Self::Connection(c),
-            other => Self::Request(other.to_string()),
-        }
-    }
-}
+zcx_x11::impl_from_x11rb!(CompositorError);
 
 /// Start-up choices.
 #[derive(Clone, Debug)]
@@ -194,8 +178,8 @@ impl<'c> Compositor<'c> {
         );
         let root = screen.root;
         let atoms = Atoms::intern(conn)?;
-        let raw = NonNull::new(conn.get_raw_xcb_connection())
-            .ok_or_else(|| CompositorError::Request("null xcb connection".into()))?;
+        let raw =
+            NonNull::new(conn.get_raw_xcb_connection()).ok_or(CompositorError::NoXcbConnection)?;
         // SAFETY: `raw` is the live xcb connection behind `conn`, which outlives `self`.
         let mut gl = Rc::new(unsafe { GlContext::new(raw, options.screen_num, None) }?);
         let probe = zcx_x11::probe::ServerProbe::probe(conn, options.screen_num, socket_kind(conn));

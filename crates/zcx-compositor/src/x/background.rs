@@ -10,6 +10,7 @@ use x11rb::connection::Connection;
 use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
 use x11rb::protocol::damage::{Damage, DamageWrapper, ReportLevel};
 use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, GetPropertyReply, Window};
+use zcx_x11::error::describe;
 
 use crate::model::background::{self, Background, RootPixmap};
 use crate::region::{Rect, Region};
@@ -217,7 +218,7 @@ pub fn pixmap_id(reply: &GetPropertyReply) -> Result<Option<u32>, String> {
 fn x_failure(e: ReplyError, what: &str) -> Result<Found, ConnectionError> {
     match e {
         ReplyError::ConnectionError(c) => Err(c),
-        ReplyError::X11Error(x) => Ok(Found::Unusable(format!("{what}: {:?}", x.error_kind))),
+        ReplyError::X11Error(x) => Ok(Found::Unusable(format!("{what}: {}", describe(&x)))),
     }
 }
 

@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use x11rb::connection::Connection;
-use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
+use x11rb::errors::ReplyError;
 use x11rb::protocol::composite::{self, ConnectionExt as _, Redirect};
 use x11rb::protocol::damage::ConnectionExt as _;
 use x11rb::protocol::shape::SK;
@@ -18,6 +18,7 @@ use x11rb::protocol::xproto::{
 use x11rb::protocol::ErrorKind;
 use x11rb::wrapper::ConnectionExt as _;
 use x11rb::{CURRENT_TIME, NONE};
+use zcx_x11::XError;
 
 /// How long `--replace` waits for the old manager to let go.
 pub const REPLACE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -35,32 +36,11 @@ pub enum ManagerError {
     },
     #[error("the X server lacks the {0} extension, which a compositing manager needs")]
     MissingExtension(&'static str),
-    #[error("X connection failed: {0}")]
-    Connection(#[from] ConnectionError),
-    #[error("X request failed: {0}")]
-    Request(String),
+    #[error(transparent)]
+    X(#[from] XError),
 }
 
-impl From<ReplyError> for ManagerError {
-    fn from(e: ReplyError) -> Self {
-        match e {
-            ReplyError::ConnectionError(c) => Self::Connection(c),
-            ReplyError::X11Error(x) => {
-                Self::Request(format!("{:?} (request {})", x.error_kind, x.major_opcode))
-            }
-        }
-    }
-}
-
-impl From<ReplyOrIdError> for ManagerError {
-    fn from(e: ReplyOrIdError) -> Self {
-        match e {
-            ReplyOrIdError::ConnectionError(c) => Self::Connection(c),
-            ReplyOrIdError::X11Error(x) => Self::Request(format!("{:?}", x.error_kind)),
-            ReplyOrIdError::IdsExhausted => Self::Request("X resource ids exhausted".into()),
-        }
-    }
-}
+zcx_x11::impl_from_x11rb!(ManagerError);
 
 /// Checks the extensions a compositing manager needs and announces the versions we speak
 /// (Damage and XFixes refuse requests until QueryVersion has been sent).

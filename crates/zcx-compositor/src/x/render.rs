@@ -3,41 +3,23 @@
 //! of every server-side composite) in the format of the overlay's visual.
 
 use x11rb::connection::Connection;
-use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
 use x11rb::protocol::render::{
     CreatePictureAux, Pictformat, PictureWrapper, QueryPictFormatsReply,
 };
 use x11rb::protocol::xproto::{ConnectionExt as _, Window};
+use zcx_x11::XError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
-    #[error("X connection failed: {0}")]
-    Connection(#[from] ConnectionError),
-    #[error("X request failed: {0}")]
-    Request(String),
+    #[error(transparent)]
+    X(#[from] XError),
     #[error("RENDER offers no {0} picture format")]
     NoFormat(&'static str),
     #[error("RENDER {0}.{1} lacks transforms, filters or padded edges (0.10 needed)")]
     OldRender(u32, u32),
 }
 
-impl From<ReplyError> for RenderError {
-    fn from(e: ReplyError) -> Self {
-        match e {
-            ReplyError::ConnectionError(c) => Self::Connection(c),
-            ReplyError::X11Error(x) => Self::Request(format!("{:?}", x.error_kind)),
-        }
-    }
-}
-
-impl From<ReplyOrIdError> for RenderError {
-    fn from(e: ReplyOrIdError) -> Self {
-        match e {
-            ReplyOrIdError::ConnectionError(c) => Self::Connection(c),
-            other => Self::Request(other.to_string()),
-        }
-    }
-}
+zcx_x11::impl_from_x11rb!(RenderError);
 
 /// The overlay's picture format and a picture of the overlay in it.
 pub struct OverlayPicture<'c, C: Connection> {

@@ -7,11 +7,12 @@
 use std::time::{Duration, Instant};
 
 use x11rb::connection::Connection;
-use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
+use x11rb::errors::ConnectionError;
 use x11rb::protocol::xproto::{
     ClientMessageEvent, ConnectionExt as _, CreateWindowAux, EventMask, Window, WindowClass,
 };
 use x11rb::protocol::Event;
+use zcx_x11::XError;
 
 pub const ATOM_NAME: &str = "_ZCX_SYNC";
 
@@ -32,31 +33,13 @@ pub fn answer<C: Connection>(
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    #[error("X connection failed: {0}")]
-    Connection(#[from] ConnectionError),
-    #[error("X request failed: {0}")]
-    Request(String),
+    #[error(transparent)]
+    X(#[from] XError),
     #[error("no answer from the compositor within {0:?}")]
     Timeout(Duration),
 }
 
-impl From<ReplyError> for SyncError {
-    fn from(e: ReplyError) -> Self {
-        match e {
-            ReplyError::ConnectionError(c) => Self::Connection(c),
-            ReplyError::X11Error(x) => Self::Request(format!("{:?}", x.error_kind)),
-        }
-    }
-}
-
-impl From<ReplyOrIdError> for SyncError {
-    fn from(e: ReplyOrIdError) -> Self {
-        match e {
-            ReplyOrIdError::ConnectionError(c) => Self::Connection(c),
-            other => Self::Request(other.to_string()),
-        }
-    }
-}
+zcx_x11::impl_from_x11rb!(SyncError);
 
 /// Client side: asks the compositor on `screen_num` to paint everything up to now and waits
 /// for the answer. Returns the frames composited so far and the other events read meanwhile

@@ -8,7 +8,6 @@
 use std::time::{Duration, Instant};
 
 use x11rb::connection::Connection;
-use x11rb::errors::ReplyError;
 use x11rb::protocol::xfixes::{self, ConnectionExt as _, SelectionEventMask};
 use x11rb::protocol::xproto::{
     Atom, AtomEnum, ChangeWindowAttributesAux, ClientMessageEvent, ConnectionExt as _, EventMask,
@@ -17,7 +16,7 @@ use x11rb::protocol::xproto::{
 use x11rb::protocol::Event;
 use zcx_x11::handoff::{self, DoneMessage, FrameMessage};
 
-use super::TransportError;
+use super::{refused, TransportError};
 
 /// The core protocol's SendEvent request.
 const SEND_EVENT_OPCODE: u8 = 25;
@@ -80,7 +79,9 @@ impl<'c, C: Connection> HandoffLink<'c, C> {
             log::info!("handoff: the server has no XFIXES; frames are presented");
             return Ok(None);
         }
-        conn.xfixes_query_version(5, 0)?.reply().map_err(refused)?;
+        conn.xfixes_query_version(5, 0)?
+            .reply()
+            .map_err(|e| refused("a handoff request", e))?;
         let names = [
             format!("_NET_WM_CM_S{screen_num}"),
             handoff::ADVERTISE_ATOM.to_owned(),
@@ -93,7 +94,7 @@ impl<'c, C: Connection> HandoffLink<'c, C> {
             .collect::<Result<Vec<_>, _>>()?;
         let mut ids = Vec::with_capacity(cookies.len());
         for c in cookies {
-            ids.push(c.reply().map_err(refused)?.atom);
+            ids.push(c.reply().map_err(|e| refused("a handoff request", e))?.atom);
         }
         let atoms = Atoms {
             selection: ids[0],
@@ -222,7 +223,7 @@ impl<'c, C: Connection> HandoffLink<'c, C> {
             .conn
             .get_selection_owner(self.atoms.selection)?
             .reply()
-            .map_err(refused)?
+            .map_err(|e| refused("a handoff request", e))?
             .owner;
         self.owner = None;
         if owner == x11rb::NONE {
@@ -266,15 +267,5 @@ impl<C: Connection> Drop for HandoffLink<'_, C> {
         let _ = self
             .conn
             .xfixes_select_selection_input(self.window, self.atoms.selection, none);
-    }
-}
-
-fn refused(e: ReplyError) -> TransportError {
-    match e {
-        ReplyError::ConnectionError(c) => TransportError::Connection(c),
-        ReplyError::X11Error(x) => TransportError::Refused {
-            what: "a handoff request",
-            error: format!("{:?}", x.error_kind),
-        },
     }
 }

@@ -16,8 +16,10 @@ use std::time::Instant;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{Gcontext, Window};
 use x11rb::protocol::Event;
+use zcx_x11::error::{describe, ReplyError, X11Error};
 use zcx_x11::format::FrameFormat;
 use zcx_x11::probe::ServerProbe;
+use zcx_x11::XError;
 
 pub use dri3::Dri3Transport;
 pub use put_image::{row_chunks, PutImageTransport, RowChunk};
@@ -138,24 +140,23 @@ pub struct Completion {
 /// Errors a transport reports; the producer turns them into one clear message.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
-    #[error("the X connection failed: {0}")]
-    Connection(#[from] x11rb::errors::ConnectionError),
+    #[error(transparent)]
+    X(#[from] XError),
     #[error(transparent)]
     Shm(#[from] zcx_x11::shm::ShmError),
-    #[error("the X server refused {what}: {error}")]
-    Refused { what: &'static str, error: String },
+    #[error("the X server refused {what}: {}", describe(error))]
+    Refused { what: &'static str, error: X11Error },
     #[error("{0}")]
     Unsupported(String),
-    #[error("cannot allocate an X resource id: {0}")]
-    Id(String),
 }
 
-impl From<x11rb::errors::ReplyOrIdError> for TransportError {
-    fn from(e: x11rb::errors::ReplyOrIdError) -> Self {
-        match e {
-            x11rb::errors::ReplyOrIdError::ConnectionError(c) => TransportError::Connection(c),
-            other => TransportError::Id(other.to_string()),
-        }
+zcx_x11::impl_from_x11rb!(TransportError);
+
+/// `e` as the server's refusal of `what` (a connection failure stays one).
+pub(crate) fn refused(what: &'static str, e: ReplyError) -> TransportError {
+    match XError::from(e) {
+        XError::X11(error) => TransportError::Refused { what, error },
+        other => TransportError::X(other),
     }
 }
 
@@ -164,13 +165,7 @@ pub(crate) fn check<C: Connection>(
     cookie: x11rb::cookie::VoidCookie<'_, C>,
     what: &'static str,
 ) -> Result<(), TransportError> {
-    cookie.check().map_err(|e| match e {
-        x11rb::errors::ReplyError::ConnectionError(c) => TransportError::Connection(c),
-        x11rb::errors::ReplyError::X11Error(x) => TransportError::Refused {
-            what,
-            error: format!("{:?}", x.error_kind),
-        },
-    })
+    cookie.check().map_err(|e| refused(what, e))
 }
 
 /// A path that moves rendered frames into the window.

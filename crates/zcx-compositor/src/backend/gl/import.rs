@@ -6,10 +6,10 @@
 //! the EGL display lacks it (Xvfb and other software servers).
 
 use x11rb::connection::Connection;
-use x11rb::errors::{ConnectionError, ReplyError};
 use x11rb::protocol::shm::ConnectionExt as _;
 use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat, Pixmap};
 use zcx_x11::shm::{ShmAccess, ShmError, ShmSegment};
+use zcx_x11::XError;
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -30,9 +30,9 @@ pub enum ImportMode {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("X connection failed: {0}")]
-    Connection(#[from] ConnectionError),
-    /// The window vanished or its pixmap is gone: an expected race.
+    #[error(transparent)]
+    X(#[from] XError),
+    /// EGL refused the window's pixmap: it vanished under the import, an expected race.
     #[error("pixmap vanished: {0}")]
     Vanished(String),
     #[error("--import {mode} is not available here: {why}")]
@@ -41,12 +41,13 @@ pub enum ImportError {
     Shm(#[from] ShmError),
 }
 
-impl From<ReplyError> for ImportError {
-    fn from(e: ReplyError) -> Self {
-        match e {
-            ReplyError::ConnectionError(c) => Self::Connection(c),
-            ReplyError::X11Error(x) => Self::Vanished(format!("{:?}", x.error_kind)),
-        }
+zcx_x11::impl_from_x11rb!(ImportError);
+
+impl ImportError {
+    /// Whether the window or its pixmap went away under the import (the server's error about
+    /// it, or EGL's refusal of it): an expected race, not a failure.
+    pub fn is_vanished(&self) -> bool {
+        matches!(self, Self::Vanished(_) | Self::X(XError::X11(_)))
     }
 }
 

@@ -13,13 +13,13 @@
 
 use x11rb::connection::Connection;
 use x11rb::cookie::Cookie;
-use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
 use x11rb::protocol::shm::ConnectionExt as _;
 use x11rb::protocol::xproto::{
     ConnectionExt as _, CreateGCAux, GcontextWrapper, GetInputFocusReply, ImageFormat, Window,
 };
 use x11rb::wrapper::ConnectionExt as _;
 use zcx_x11::shm::{ShmAccess, ShmError, ShmSegment};
+use zcx_x11::XError;
 
 use std::rc::Rc;
 
@@ -29,10 +29,8 @@ use crate::scene::split::CompositeMode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PresentError {
-    #[error("X connection failed: {0}")]
-    Connection(#[from] ConnectionError),
-    #[error("X request failed: {0}")]
-    Request(String),
+    #[error(transparent)]
+    X(#[from] XError),
     #[error("MIT-SHM segment for presenting: {0}")]
     Shm(#[from] ShmError),
     #[error(transparent)]
@@ -91,23 +89,7 @@ pub fn is_software_renderer(renderer: &str) -> bool {
         .any(|s| r.contains(s))
 }
 
-impl From<ReplyError> for PresentError {
-    fn from(e: ReplyError) -> Self {
-        match e {
-            ReplyError::ConnectionError(c) => Self::Connection(c),
-            ReplyError::X11Error(x) => Self::Request(format!("{:?}", x.error_kind)),
-        }
-    }
-}
-
-impl From<ReplyOrIdError> for PresentError {
-    fn from(e: ReplyOrIdError) -> Self {
-        match e {
-            ReplyOrIdError::ConnectionError(c) => Self::Connection(c),
-            other => Self::Request(other.to_string()),
-        }
-    }
-}
+zcx_x11::impl_from_x11rb!(PresentError);
 
 /// Puts the damaged parts of the renderer's composition target on the screen.
 pub trait Presenter {

@@ -10,11 +10,11 @@
 use std::collections::BTreeMap;
 
 use x11rb::connection::Connection;
-use x11rb::errors::{ConnectionError, ReplyError, ReplyOrIdError};
 use x11rb::protocol::xproto::{
     ChangeGCAux, ClipOrdering, ConnectionExt as _, CreateGCAux, FillStyle, GcontextWrapper, Pixmap,
     Rectangle, Screen, VisualClass, Window,
 };
+use zcx_x11::XError;
 
 use crate::model::WindowId;
 use crate::region::Rect;
@@ -36,29 +36,11 @@ pub fn rgb_is_pixel(screen: &Screen) -> bool {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerCopyError {
-    #[error("X connection failed: {0}")]
-    Connection(#[from] ConnectionError),
-    #[error("X request failed: {0}")]
-    Request(String),
+    #[error(transparent)]
+    X(#[from] XError),
 }
 
-impl From<ReplyOrIdError> for ServerCopyError {
-    fn from(e: ReplyOrIdError) -> Self {
-        match e {
-            ReplyOrIdError::ConnectionError(c) => Self::Connection(c),
-            other => Self::Request(other.to_string()),
-        }
-    }
-}
-
-impl From<ReplyError> for ServerCopyError {
-    fn from(e: ReplyError) -> Self {
-        match e {
-            ReplyError::ConnectionError(c) => Self::Connection(c),
-            ReplyError::X11Error(x) => Self::Request(format!("{:?}", x.error_kind)),
-        }
-    }
-}
+zcx_x11::impl_from_x11rb!(ServerCopyError);
 
 fn to_rectangle(r: &Rect) -> Rectangle {
     Rectangle {
