@@ -154,8 +154,8 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
     };
     let mut compositor = Compositor::new(&conn, options)?;
     let exit = compositor.run(&reader).context("compositor event loop")?;
-    let (import, present, composite) = compositor.path_names();
-    let mut report = compositor.stats.report(import, present, composite);
+    let (import, present, _) = compositor.path_names();
+    let mut report = compositor.stats.report(import, present, cli.composite);
     (report.handoff_frames, report.handoff_refused) = compositor.handoff_counts();
     log::info!(
         "{} frames composited ({:.1} fps), {:.1} MB imported, {:.2} CPU ms per frame",

@@ -16,24 +16,8 @@ use crate::model::WindowId;
 use crate::region::{Rect, Region};
 use crate::scene::{DrawList, DrawOp, Scene, ShadowPart};
 
-/// The `--composite` choices.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum CompositeMode {
-    /// The X server copies opaque unscaled uncovered window areas; GL does the rest.
-    #[default]
-    ServerCopy,
-    /// Everything through GL (import, draw, read back, present).
-    Gl,
-}
-
-impl CompositeMode {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::ServerCopy => "server-copy",
-            Self::Gl => "gl",
-        }
-    }
-}
+/// The `--composite` choices (shared with zcx-bench through `zcx-contracts`).
+pub use zcx_contracts::CompositeMode;
 
 /// One rectangle the X server copies from a window's pixmap (`src`, pixmap coordinates) to the
 /// overlay (`dst`, screen coordinates; same size).

@@ -19,14 +19,8 @@ use crate::backend::gl::GlRenderer;
 use crate::model::WindowId;
 use crate::region::Rect;
 
-/// The `--import` choices.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ImportMode {
-    GetImage,
-    ShmGetImage,
-    EglPixmap,
-    Auto,
-}
+/// The `--import` choices (shared with zcx-bench through `zcx-contracts`).
+pub use zcx_contracts::ImportMode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
