@@ -26,8 +26,9 @@ pub use put_image::{row_chunks, PutImageTransport, RowChunk};
 pub use shm_pixmap::ShmPixmapTransport;
 pub use shm_put::ShmPutTransport;
 
-/// The transfer modes; the CLI value of each is [`Mode::name`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The transfer modes; the CLI value of each is [`Mode::name`], and so is its JSON form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Mode {
     PutImage,
     ShmPut,
@@ -97,7 +98,7 @@ fn dri3_problem(probe: &ServerProbe) -> Option<String> {
 
 impl std::fmt::Display for Mode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 
