@@ -10,8 +10,7 @@ use common::{expect_pixel, set_stats, sync, wait_exit, xvfb, CompositorProcess, 
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, PropMode, Window};
 use x11rb::wrapper::ConnectionExt as _;
-use zcx_compositor::composite::CompositeMode;
-use zcx_compositor::stats::StatsReport;
+use zcx_contracts::{CompositeMode, StatsReport};
 use zcx_testkit::{get_pixel, get_rect, TestWindow};
 
 const RED: u32 = 0x00ff_0000;
