@@ -1,4 +1,4 @@
-//! The figures of the producer's `--summary-json` that `xtask bench` and `demo` tabulate, read
+//! The figures of the producer's `--summary-json` that `xtask bench` tabulates, read
 //! with zcx-producer's own strict reader (`read_summaries`: its type, its schema), and medians
 //! across repeated runs.
 

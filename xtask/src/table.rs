@@ -1,4 +1,4 @@
-//! The comparison table printed by `demo` and `bench`: one row per mode, with the
+//! The comparison table printed by `bench`: one row per mode, with the
 //! transport cost of each mode as a ratio against `put-image`.
 
 use crate::summary::{Percentiles, Summary};
