@@ -18,8 +18,8 @@ pub const MAX_EDGE_PX: u32 = 32767;
     about = "Streams animated video-like frames into an X window through a chosen transfer path \
              and measures what each path costs on both sides of the X socket.",
     after_help = "Keys in the window: m cycles the mode, q or Escape quits.\n\
-                  Exit status: 0 done, 1 error, 2 mode unavailable on this server, \
-                  3 the window was destroyed by another client."
+                  Exit status: 0 done, 1 error, 2 mode unavailable on this server or a bad \
+                  option, 3 the window was destroyed by another client."
 )]
 pub struct Cli {
     /// Transfer path: put-image, shm-put, shm-pixmap, dri3, or auto (the best this server offers).
