@@ -2,8 +2,8 @@
 //! zcx-compositor writes with `--stats-json` ([`StatsReport`]), the values of its `--import` and
 //! `--composite` options ([`ImportMode`], [`CompositeMode`]) that zcx-bench passes to it, the
 //! [`Percentiles`] both reports use, and [`read_json`]/[`read_json_list`], the strict readers
-//! of versioned JSON documents. Serde, clap's `ValueEnum` and thiserror only: no X, no GL, so
-//! zcx-bench reads the compositor's figures without linking the compositor.
+//! of versioned JSON documents. Serde (serde_json), clap's `ValueEnum` and thiserror only: no
+//! X, no GL, so zcx-bench reads the compositor's figures without linking the compositor.
 //!
 //! A versioned document names its format in a `schema` field (`"<format>/<version>"`). Readers
 //! refuse unknown fields and another schema, so a renamed, missing or added field fails where
