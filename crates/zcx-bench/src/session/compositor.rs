@@ -1,10 +1,12 @@
 //! Which compositor runs during a measurement, and running it: zcx-compositor (per importer,
-//! `--layout normal|side-by-side`, `--hud`/`--no-hud`, `--no-unredirect`, `--stats-json` for
-//! its own figures), the peers picom (glx, xrender, each with `--config /dev/null`) and
-//! xcompmgr when installed, or none. Every compositor's CPU is also sampled from /proc through
-//! its pid, the only source for peers. zcx-compositor is given `--duration` and left to exit by
-//! itself, so its `--stats-json` covers the measured time and no more. Measurements start only
-//! once the compositor has redirected the producer windows (`wait_redirected`).
+//! with `--composite gl` for an importer asked for by name; `--layout normal|side-by-side`,
+//! `--hud`/`--no-hud`, `--shadows --borders` for the showcase, `--no-unredirect`,
+//! `--stats-json` for its own figures), the peers picom (glx, xrender, each with `--config
+//! /dev/null`) and xcompmgr when installed, or none. Every compositor's CPU is also sampled
+//! from /proc through its pid, the only source for peers. zcx-compositor is given `--duration`
+//! and left to exit by itself, so its `--stats-json` covers the measured time and no more.
+//! Measurements start only once the compositor has redirected the producer windows
+//! (`wait_redirected`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
