@@ -20,7 +20,7 @@ use zcx_compositor::backend::gl::{GlContext, GlRenderer};
 use zcx_compositor::backend::server::copy::ServerCopier;
 use zcx_compositor::region::{Rect, Region};
 use zcx_compositor::scene::split::ServerCopy;
-use zcx_compositor::scene::{DrawList, DrawOp};
+use zcx_compositor::scene::{DrawList, DrawOp, TextureKey};
 
 const RUNS: usize = 30;
 
@@ -100,9 +100,9 @@ fn main() -> anyhow::Result<()> {
     let pixmap = PixmapWrapper::create_pixmap(&conn, screen.root_depth, win, w as u16, h as u16)?;
     conn.sync()?;
     let mut renderer = renderer;
-    renderer.ensure_window(1, w, h)?;
+    renderer.ensure_window(TextureKey::Window(1), w, h)?;
     let src = ImportSource {
-        window: 1,
+        texture: TextureKey::Window(1),
         pixmap: pixmap.pixmap(),
         width: w,
         height: h,

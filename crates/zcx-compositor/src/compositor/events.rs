@@ -12,11 +12,12 @@ use x11rb::x11_utils::X11Error;
 use zcx_x11::error::describe;
 use zcx_x11::XError;
 
+use super::strategy::Strategy;
+use super::{Compositor, CompositorError, Exit};
 use crate::backend::server::copy::ServerCopyError;
-use crate::compositor::{Compositor, CompositorError, Exit};
-use crate::model::background::BACKGROUND_TEXTURE;
 use crate::model::{Configure, Geometry, Place};
 use crate::region::Rect;
+use crate::scene::TextureKey;
 use crate::x::handoff::WindowFacts;
 use crate::x::windows;
 
@@ -151,7 +152,7 @@ impl Compositor<'_> {
         if let Some(res) = self.resources.get_mut(&window) {
             res.pixmap = None;
         }
-        self.renderer.remove_window(window);
+        self.strategy.drop_texture(TextureKey::Window(window));
         Ok(())
     }
 
@@ -192,12 +193,15 @@ impl Compositor<'_> {
     /// The root changed size (RandR): the composition target and the present segment follow,
     /// and everything is repainted.
     fn resize_screen(&mut self, width: u32, height: u32) -> Result<(), CompositorError> {
-        if self.renderer.size() == (width, height) {
+        let screen = self.model.screen();
+        if (screen.width, screen.height) == (width, height) {
             return Ok(());
         }
         log::info!("screen resized to {width}x{height}");
-        self.renderer.resize(width, height)?;
-        self.presenter.resize(width, height)?;
+        if let Some(gl) = self.strategy.gl_mut() {
+            gl.renderer.resize(width, height)?;
+            gl.presenter.resize(width, height)?;
+        }
         self.model.handle_root_resize(width, height);
         Ok(())
     }
@@ -255,21 +259,10 @@ impl Compositor<'_> {
         self.background
             .reload(self.conn, &self.atoms, root, self.root_depth)?;
         self.model.damage_all();
-        if let Some(p) = self.background.pixmap() {
-            if let Err(e) = self
-                .renderer
-                .ensure_window(BACKGROUND_TEXTURE, p.width, p.height)
-            {
-                self.background
-                    .fall_back(&format!("no texture for it: {e}"));
-            } else if !self.renderer.has_window(BACKGROUND_TEXTURE) {
-                self.background
-                    .fall_back("it is over the maximum texture size");
-            }
-        }
+        self.make_background_texture();
         let pixmap = self.background.pixmap().map(|p| p.pixmap);
-        if let Some(copier) = &mut self.copier {
-            match copier.set_tile(pixmap) {
+        if let Strategy::ServerCopy(server) = &mut self.strategy {
+            match server.copier.set_tile(pixmap) {
                 Ok(()) => {}
                 Err(ServerCopyError::X(e @ XError::Connection(_))) => return Err(e.into()),
                 Err(e) => self
@@ -278,9 +271,25 @@ impl Compositor<'_> {
             }
         }
         if self.background.pixmap().is_none() {
-            self.renderer.remove_window(BACKGROUND_TEXTURE);
+            self.strategy.drop_texture(TextureKey::Background);
         }
         Ok(())
+    }
+
+    /// Makes the GL texture of the root background pixmap where there is a GL side; what GL
+    /// cannot hold means the solid colour.
+    pub(crate) fn make_background_texture(&mut self) {
+        let (Some(p), Some(gl)) = (self.background.pixmap(), self.strategy.gl_mut()) else {
+            return;
+        };
+        let key = TextureKey::Background;
+        if let Err(e) = gl.renderer.ensure_window(key, p.width, p.height) {
+            self.background
+                .fall_back(&format!("no texture for it: {e}"));
+        } else if !gl.renderer.has_window(key) {
+            self.background
+                .fall_back("it is over the maximum texture size");
+        }
     }
 
     fn handle_shape(&mut self, e: shape::NotifyEvent) -> Result<(), CompositorError> {

@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 
 use x11rb::connection::Connection;
 
+use super::strategy::{ServerSide, Strategy};
+use super::{Compositor, CompositorError};
 use crate::backend::gl::import::ImportSource;
-use crate::compositor::{Compositor, CompositorError};
-use crate::model::background::BACKGROUND_TEXTURE;
 use crate::model::WindowId;
 use crate::region::{Rect, Region};
-use crate::scene::split::{self, CompositeMode, Split};
-use crate::scene::{DrawList, Scene};
+use crate::scene::split::{self, Split};
+use crate::scene::{DrawList, Scene, TextureKey};
 use crate::stats::FrameTimes;
 use crate::x::windows;
 
@@ -55,7 +55,7 @@ impl Compositor<'_> {
     /// and present of the rest, then the server-composited HUD on top.
     fn composite(&mut self, started: Instant, damage: &Region) -> Result<(), CompositorError> {
         let scene = Scene::from_model(&self.model);
-        let damage = if self.copier.is_some() {
+        let damage = if let Strategy::ServerCopy(_) = self.strategy {
             let live_since = started.checked_sub(LIVE_FOR);
             split::snapshot_damage(&scene, damage, |id| {
                 self.live
@@ -72,31 +72,42 @@ impl Compositor<'_> {
         // server's copies run while GL draws.
         self.import_needed(&split.gl)?;
         let (resources, handoffs) = (&self.resources, self.handoffs.as_ref());
-        let pixmap = |id| crate::compositor::contents_pixmap(resources, handoffs, id);
-        if let Some(copier) = &self.copier {
-            copier.fill(&split.fills)?;
-            copier.tile(&split.tiles)?;
-            copier.copy(&split.server, pixmap)?;
-        }
-        if let Some(scaler) = &mut self.scaler {
-            let model = &self.model;
-            scaler.scale(&split.scaled, |id| {
-                Some((pixmap(id)?, model.get(id)?.placement()))
-            })?;
+        let pixmap = |id| super::contents_pixmap(resources, handoffs, id);
+        if let Strategy::ServerCopy(server) = &mut self.strategy {
+            server.copier.fill(&split.fills)?;
+            server.copier.tile(&split.tiles)?;
+            server.copier.copy(&split.server, pixmap)?;
+            if let Some(scaler) = &mut server.scaler {
+                let model = &self.model;
+                scaler.scale(&split.scaled, |id| {
+                    Some((pixmap(id)?, model.get(id)?.placement()))
+                })?;
+            }
         }
         self.conn.flush()?;
         let draw_started = Instant::now();
-        if !split.gl.ops.is_empty() {
-            self.renderer.execute(&split.gl);
-            self.renderer.finish();
+        let gl = self.strategy.gl_mut();
+        if let Some(gl) = gl.filter(|_| !split.gl.ops.is_empty()) {
+            gl.renderer.execute(&split.gl);
+            gl.renderer.finish();
         }
         let present_started = Instant::now();
-        if !split.gl.damage.is_empty() {
-            self.presenter.present(&self.renderer, &split.gl.damage)?;
+        if let Some(gl) = self
+            .strategy
+            .gl_mut()
+            .filter(|_| !split.gl.damage.is_empty())
+        {
+            gl.presenter.present(&gl.renderer, &split.gl.damage)?;
         }
-        if let Some(hud) = &mut self.server_hud {
+        let server = self.strategy.server_mut();
+        if let Some(ServerSide {
+            hud: Some(hud),
+            gl: Some(gl),
+            ..
+        }) = server
+        {
             let panels = &self.hud;
-            hud.draw(&self.renderer, &split.hud, |id| panels.visible(id))?;
+            hud.draw(&gl.renderer, &split.hud, |id| panels.visible(id))?;
         }
         if let Some(h) = &mut self.handoffs {
             h.repainted(self.conn)?;
@@ -121,17 +132,17 @@ impl Compositor<'_> {
     /// Divides `list` by the composite strategy. A window's area may go to the server only when
     /// its named pixmap has the overlay's depth (CopyArea needs equal depths).
     fn split(&self, list: DrawList) -> Split {
-        if self.options.composite != CompositeMode::ServerCopy || self.copier.is_none() {
+        let Strategy::ServerCopy(server) = &self.strategy else {
             return Split {
                 gl: list,
                 ..Split::default()
             };
-        }
+        };
         let does = split::ServerDoes {
-            hud: self.server_hud.is_some(),
-            fills: self.fills_by_server,
-            scale: self.scaler.is_some(),
-            tiles: self.copier.as_ref().is_some_and(|c| c.tiles()),
+            hud: server.hud.is_some(),
+            fills: server.fills,
+            scale: server.scaler.is_some(),
+            tiles: server.copier.tiles(),
         };
         split::split(
             list,
@@ -167,7 +178,7 @@ impl Compositor<'_> {
             // one is made when GL first reads the window (`import_source`); with server-copy
             // that may be never.
             res.rename_pixmap(self.conn, id)?;
-            self.renderer.remove_window(id);
+            self.strategy.drop_texture(TextureKey::Window(id));
         }
         Ok(())
     }
@@ -210,7 +221,7 @@ impl Compositor<'_> {
     /// Imports the damaged contents that `list` reads; the rest of each window's contents
     /// damage stays pending until GL needs it (the server copies those areas itself).
     fn import_needed(&mut self, list: &DrawList) -> Result<(), CompositorError> {
-        let mut needs: BTreeMap<WindowId, Vec<Rect>> = BTreeMap::new();
+        let mut needs: BTreeMap<TextureKey, Vec<Rect>> = BTreeMap::new();
         let sizes = |id| {
             self.model
                 .get(id)
@@ -219,10 +230,13 @@ impl Compositor<'_> {
         for (id, r) in split::needed_sources(list, sizes) {
             needs.entry(id).or_default().push(r);
         }
-        if let Some(rects) = needs.remove(&BACKGROUND_TEXTURE) {
+        if let Some(rects) = needs.remove(&TextureKey::Background) {
             self.import_background(&rects)?;
         }
-        for (id, rects) in needs {
+        for (key, rects) in needs {
+            let TextureKey::Window(id) = key else {
+                continue;
+            };
             let Some(win) = self.model.get_mut(id) else {
                 continue;
             };
@@ -249,7 +263,7 @@ impl Compositor<'_> {
             return Ok(());
         };
         let src = ImportSource {
-            window: id,
+            texture: TextureKey::Window(id),
             pixmap,
             width,
             height,
@@ -267,7 +281,7 @@ impl Compositor<'_> {
             return Ok(());
         }
         let src = ImportSource {
-            window: BACKGROUND_TEXTURE,
+            texture: TextureKey::Background,
             pixmap: p.pixmap,
             width: p.width,
             height: p.height,
@@ -278,20 +292,23 @@ impl Compositor<'_> {
     /// Imports `rects` of `src` into its texture, made here when GL first reads the window (an
     /// aliasing importer makes the texture itself); a vanished pixmap is a race.
     fn import_source(&mut self, src: &ImportSource, rects: &[Rect]) -> Result<(), CompositorError> {
-        let id = src.window;
-        if !self.importer.aliases_pixmaps() && !self.renderer.has_window(id) {
+        let Some(gl) = self.strategy.gl_mut() else {
+            return Ok(());
+        };
+        let key = src.texture;
+        if !gl.importer.aliases_pixmaps() && !gl.renderer.has_window(key) {
             let (w, h) = (src.width, src.height);
-            if let Err(e) = self.renderer.ensure_window(id, w, h) {
-                log::warn!("no texture for window {id:#x} ({w}x{h}): {e}; it is not drawn");
+            if let Err(e) = gl.renderer.ensure_window(key, w, h) {
+                log::warn!("no texture for {key} ({w}x{h}): {e}; it is not drawn");
                 return Ok(());
             }
-            if !self.renderer.has_window(id) {
+            if !gl.renderer.has_window(key) {
                 return Ok(()); // over the maximum texture size: not drawn (warned once)
             }
         }
-        match self.importer.import(&mut self.renderer, src, rects) {
+        match gl.importer.import(&mut gl.renderer, src, rects) {
             Ok(bytes) => self.counters.imported_bytes += bytes,
-            Err(e) if e.is_vanished() => log::debug!("import of {id:#x}: {e}"),
+            Err(e) if e.is_vanished() => log::debug!("import of {key}: {e}"),
             Err(e) => return Err(e.into()),
         }
         Ok(())

@@ -69,14 +69,21 @@ impl Compositor<'_> {
                 continue;
             };
             seen.push(id);
-            let state = PanelState { grid, visible };
+            let state = PanelState {
+                grid,
+                visible,
+                at: hud::panel_at(dst, size),
+                scale,
+            };
             if self.hud.panels.get(&id) == Some(&state) {
                 continue;
             }
-            self.renderer
-                .hud_mut()
-                .set(id, &state.grid, hud::panel_at(dst, size), scale)?;
-            if let Some(h) = &mut self.server_hud {
+            if let Some(gl) = self.strategy.gl_mut() {
+                gl.renderer
+                    .hud_mut()
+                    .set(id, &state.grid, state.at, state.scale)?;
+            }
+            if let Some(h) = self.strategy.server_mut().and_then(|s| s.hud.as_mut()) {
                 h.invalidate(id);
             }
             damage.extend(self.hud.panels.insert(id, state).map(|old| old.visible));
@@ -90,8 +97,10 @@ impl Compositor<'_> {
             .copied()
             .collect();
         for id in gone {
-            self.renderer.hud_mut().remove(id);
-            if let Some(h) = &mut self.server_hud {
+            if let Some(gl) = self.strategy.gl_mut() {
+                gl.renderer.hud_mut().remove(id);
+            }
+            if let Some(h) = self.strategy.server_mut().and_then(|s| s.hud.as_mut()) {
                 h.remove(id);
             }
             damage.extend(self.hud.panels.remove(&id).map(|old| old.visible));

@@ -13,6 +13,9 @@ use crate::scene::{DrawList, HudPanel};
 pub(super) struct PanelState {
     pub(super) grid: TextGrid,
     pub(super) visible: Rect,
+    /// Where the whole panel lies (`visible` is its part on the screen), and its scale.
+    pub(super) at: Rect,
+    pub(super) scale: u32,
 }
 
 /// HUD state owned by the compositor (GL objects live in the renderer).

@@ -1,5 +1,6 @@
-//! The compositor: owns the manager session, the window model, per-window X resources, the GL
-//! renderer, the importer and the presenter, and runs the event loop: drain X events into the
+//! The compositor: owns the manager session, the window model, per-window X resources and the
+//! composite strategy (`strategy`: the server's helpers and the GL side), and runs the event
+//! loop: drain X events into the
 //! model, name pixmaps, fetch damage, import damaged rectangles, build and execute the draw
 //! list for the screen damage, present it, answer sync requests, then sleep in poll(2) until
 //! the X socket or a signal wakes it. Idle means no work and no wake-ups.
@@ -7,8 +8,6 @@
 use std::collections::{HashMap, HashSet};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
-use std::ptr::NonNull;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -22,28 +21,25 @@ mod events;
 mod frame;
 mod hud;
 mod hud_state;
+mod strategy;
 mod unredirect;
 
-use crate::backend::gl::egl_image::EglImageApi;
-use crate::backend::gl::import::{self, ImportError, ImportMode, PixmapImporter};
-use crate::backend::gl::present::{
-    self, EglSurfacePresenter, PresentError, PresentFacts, PresentMode, Presenter,
-    PutImagePresenter, ShmPutPresenter,
-};
-use crate::backend::gl::{GlContext, GlError, GlRenderer, NativeWindow};
-use crate::backend::server::copy::{self, ServerCopier, ServerCopyError};
-use crate::backend::server::hud::ServerHud;
-use crate::backend::server::scale::ServerScaler;
+use crate::backend::gl::import::{ImportError, ImportMode, ImportPath};
+use crate::backend::gl::present::{PresentError, PresentMode};
+use crate::backend::gl::GlError;
+use crate::backend::server::copy::ServerCopyError;
 use crate::model::decor::Decorations;
 use crate::model::layout::Layout;
 use crate::model::{WindowId, WindowModel};
 use crate::scene::split::CompositeMode;
+use crate::scene::TextureKey;
 use crate::stats::CompositorStats;
 use crate::x::background::RootBackground;
 use crate::x::handoff::Handoffs;
 use crate::x::manager::{ManagerError, ManagerSession};
 use crate::x::render::RenderError;
 use crate::x::windows::{self, Atoms, WindowResources};
+use strategy::{GlSetup, Strategy};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompositorError {
@@ -131,22 +127,16 @@ pub struct Counters {
     pub imported_bytes: u64,
 }
 
-/// Field order is drop order: GL objects (renderer, importer, presenter) before the context,
-/// X resources before the session, and the session (unredirect) last.
+/// Field order is drop order: the strategy's GL objects and X helpers first, X resources
+/// before the session, and the session (unredirect) last.
 pub struct Compositor<'c> {
-    pub(crate) renderer: GlRenderer,
-    pub(crate) importer: Box<dyn PixmapImporter + 'c>,
-    pub(crate) presenter: Box<dyn Presenter + 'c>,
-    pub(crate) copier: Option<ServerCopier<'c, XCBConnection>>,
-    pub(crate) server_hud: Option<ServerHud<'c, XCBConnection>>,
-    pub(crate) scaler: Option<ServerScaler<'c, XCBConnection>>,
+    pub(crate) strategy: Strategy<'c>,
     pub(crate) resources: HashMap<WindowId, WindowResources<'c, XCBConnection>>,
     pub(crate) background: RootBackground<'c, XCBConnection>,
     pub(crate) scratch: RegionWrapper<&'c XCBConnection>,
     pub(crate) root_depth: u8,
-    /// The root visual's pixels are 0x00RRGGBB: background fills can go to the server.
-    pub(crate) fills_by_server: bool,
-    _gl: Rc<GlContext>,
+    /// How the GL side is made, `auto` resolved (the import and present paths).
+    pub(crate) gl_setup: GlSetup,
     pub(crate) session: ManagerSession<'c, XCBConnection>,
     pub(crate) conn: &'c XCBConnection,
     pub(crate) atoms: Atoms,
@@ -171,133 +161,25 @@ impl<'c> Compositor<'c> {
     pub fn new(conn: &'c XCBConnection, options: Options) -> Result<Self, CompositorError> {
         let session = ManagerSession::acquire(conn, options.screen_num, options.replace)?;
         let screen = &conn.setup().roots[options.screen_num];
-        let (width, height, depth) = (
-            screen.width_in_pixels.into(),
-            screen.height_in_pixels.into(),
-            screen.root_depth,
-        );
+        let (width, height) = (screen.width_in_pixels, screen.height_in_pixels);
         let root = screen.root;
         let atoms = Atoms::intern(conn)?;
-        let raw =
-            NonNull::new(conn.get_raw_xcb_connection()).ok_or(CompositorError::NoXcbConnection)?;
-        // SAFETY: `raw` is the live xcb connection behind `conn`, which outlives `self`.
-        let mut gl = Rc::new(unsafe { GlContext::new(raw, options.screen_num, None) }?);
         let probe = zcx_x11::probe::ServerProbe::probe(conn, options.screen_num, socket_kind(conn));
         let shm_usable = probe.as_ref().is_ok_and(|p| p.shm_usable());
-        let facts = PresentFacts {
-            composite: options.composite,
-            shm_usable,
-            hardware_gl: !present::is_software_renderer(&gl.renderer()),
-        };
-        let present_mode =
-            present::choose(options.present, facts).map_err(CompositorError::Usage)?;
-        if present_mode == PresentMode::EglSurface {
-            let visual = conn
-                .get_window_attributes(session.overlay())?
-                .reply()?
-                .visual;
-            let overlay = NativeWindow {
-                id: session.overlay(),
-                visual,
-                width,
-                height,
-            };
-            drop(gl);
-            // SAFETY: as above; the overlay lives as long as the session, which outlives the
-            // GL context (field order).
-            gl = Rc::new(unsafe { GlContext::new(raw, options.screen_num, Some(overlay)) }?);
-        }
-        let renderer = GlRenderer::new(&gl.gl, width, height)?;
-        let importer = make_importer(conn, options.import, shm_usable, &gl)?;
-        let presenter: Box<dyn Presenter + 'c> = match present_mode {
-            PresentMode::EglSurface => Box::new(EglSurfacePresenter::new(gl.clone(), height)),
-            PresentMode::ShmPut => Box::new(ShmPutPresenter::new(
-                conn,
-                session.overlay(),
-                depth,
-                width,
-                height,
-            )?),
-            PresentMode::PutImage | PresentMode::Auto => {
-                if !shm_usable {
-                    log::warn!(
-                        "MIT-SHM is unusable here: presenting with core PutImage (pixels \
-                         through the socket)"
-                    );
-                }
-                Box::new(PutImagePresenter::new(conn, session.overlay(), depth)?)
-            }
-        };
-        let copier = match options.composite {
-            CompositeMode::ServerCopy => Some(ServerCopier::new(conn, session.overlay())?),
-            CompositeMode::Gl => None,
-        };
-        let server_hud = match options.composite {
-            CompositeMode::ServerCopy if options.hud => {
-                match ServerHud::new(conn, session.overlay()) {
-                    Ok(h) => Some(h),
-                    Err(e) => {
-                        log::warn!("HUD composited by GL: {e}");
-                        None
-                    }
-                }
-            }
-            _ => None,
-        };
-        let scaler = match options.composite {
-            CompositeMode::ServerCopy => match ServerScaler::new(conn, session.overlay()) {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    log::warn!("scaled windows composited by GL: {e}");
-                    None
-                }
-            },
-            CompositeMode::Gl => None,
-        };
-        log::info!(
-            "composite: {} ({}), import: {}, present: {}",
-            options.composite.name(),
-            match options.composite {
-                CompositeMode::ServerCopy =>
-                    "the X server copies (and RENDER-scales) opaque \
-                    uncovered windows from their pixmaps; GL composites the rest",
-                CompositeMode::Gl => "every repainted pixel is composited by GL",
-            },
-            importer.name(),
-            presenter.name()
-        );
-        let handoffs = if !options.handoff {
-            log::info!("handoff: off (--no-handoff): producers present their frames");
-            None
-        } else if importer.aliases_pixmaps() {
-            log::info!(
-                "handoff: off: the {} importer makes each window pixmap its texture, so a \
-                 handed pixmap would not be read",
-                importer.name()
-            );
-            None
-        } else {
-            Some(Handoffs::advertise(conn, session.selection_window())?)
-        };
-        let scratch = RegionWrapper::create_region(conn, &[])?;
-        let mut model = WindowModel::new(width, height);
+        let (strategy, gl_setup) = Strategy::start(conn, &options, session.overlay(), shm_usable)?;
+        let handoffs = start_handoffs(conn, &options, gl_setup.import, &session)?;
+        let mut model = WindowModel::new(width.into(), height.into());
         model.set_layout(options.layout);
         model.set_decorations(options.decorations);
         model.ignore(session.overlay());
         model.ignore(session.selection_window());
         let mut this = Self {
-            renderer,
-            importer,
-            presenter,
-            copier,
-            server_hud,
-            scaler,
+            strategy,
             resources: HashMap::new(),
             background: RootBackground::new(options.background_rgb),
-            scratch,
-            root_depth: depth,
-            fills_by_server: copy::rgb_is_pixel(screen),
-            _gl: gl,
+            scratch: RegionWrapper::create_region(conn, &[])?,
+            root_depth: screen.root_depth,
+            gl_setup,
             session,
             conn,
             atoms,
@@ -356,17 +238,9 @@ impl<'c> Compositor<'c> {
         Ok(())
     }
 
-    /// Lets go of what GL and RENDER hold of `id`'s named pixmap before it is freed, in the
-    /// order DESIGN asks for: a texture aliasing it, then its EGL image (the caller then frees
-    /// the X pixmap); RENDER's picture of it too.
+    /// Lets go of what GL and RENDER hold of `id`'s named pixmap (`Strategy`).
     pub(crate) fn release_pixmap_users(&mut self, id: WindowId) {
-        if self.importer.aliases_pixmaps() {
-            self.renderer.remove_window(id);
-        }
-        self.importer.forget(id);
-        if let Some(s) = &mut self.scaler {
-            s.retain(|w| w != id);
-        }
+        self.strategy.release_pixmap_users(id);
     }
 
     pub(crate) fn untrack(&mut self, id: WindowId) {
@@ -374,7 +248,7 @@ impl<'c> Compositor<'c> {
             h.forget(id);
         }
         self.release_pixmap_users(id);
-        self.renderer.remove_window(id);
+        self.strategy.drop_texture(TextureKey::Window(id));
         self.resources.remove(&id);
         self.damaged.remove(&id);
         self.live.remove(&id);
@@ -395,9 +269,9 @@ impl<'c> Compositor<'c> {
     /// The importer's and the present path's names (`--stats-json`).
     pub fn path_names(&self) -> (&'static str, &'static str, &'static str) {
         (
-            self.importer.name(),
-            self.presenter.name(),
-            self.options.composite.name(),
+            self.gl_setup.import.name(),
+            self.gl_setup.present.name(),
+            self.strategy.mode().name(),
         )
     }
 
@@ -502,38 +376,25 @@ fn socket_kind(conn: &XCBConnection) -> zcx_x11::connection::SocketKind {
     }
 }
 
-fn make_importer<'c>(
-    conn: &'c XCBConnection,
-    mode: ImportMode,
-    shm_usable: bool,
-    gl: &GlContext,
-) -> Result<Box<dyn PixmapImporter + 'c>, CompositorError> {
-    let egl = EglImageApi::load(gl);
-    let mode = match mode {
-        ImportMode::Auto => {
-            let (m, why) = import::choose_auto(egl.is_ok(), shm_usable);
-            log::info!("--import auto chose {m:?}: {why}");
-            m
-        }
-        m => m,
-    };
-    Ok(match mode {
-        ImportMode::GetImage | ImportMode::Auto => Box::new(import::GetImageImporter::new(conn)),
-        ImportMode::ShmGetImage if !shm_usable => {
-            return Err(ImportError::Unsupported {
-                mode: "shm-get-image",
-                why:
-                    "MIT-SHM is unusable on this connection (remote, or attaching a segment failed)"
-                        .into(),
-            }
-            .into())
-        }
-        // One page at first: the segment grows to what an import needs, and with
-        // `server-copy` nothing may ever be imported.
-        ImportMode::ShmGetImage => Box::new(import::ShmGetImageImporter::new(conn, 4096)?),
-        ImportMode::EglPixmap => match egl {
-            Ok(api) => Box::new(import::EglPixmapImporter::new(api)),
-            Err(missing) => return Err(import::egl_pixmap_unsupported(missing).into()),
-        },
-    })
+/// The handoff's advertisement, unless `--no-handoff` or the importer reads window pixmaps
+/// themselves (then a handed pixmap would not be read).
+fn start_handoffs(
+    conn: &XCBConnection,
+    options: &Options,
+    import: ImportPath,
+    session: &ManagerSession<'_, XCBConnection>,
+) -> Result<Option<Handoffs>, CompositorError> {
+    if !options.handoff {
+        log::info!("handoff: off (--no-handoff): producers present their frames");
+        return Ok(None);
+    }
+    if import.aliases_pixmaps() {
+        log::info!(
+            "handoff: off: the {} importer makes each window pixmap its texture, so a handed \
+             pixmap would not be read",
+            import.name()
+        );
+        return Ok(None);
+    }
+    Ok(Some(Handoffs::advertise(conn, session.selection_window())?))
 }

@@ -11,6 +11,7 @@ use crate::compositor::{Compositor, CompositorError};
 use crate::model::unredirect::{self, Blocker, Inputs};
 use crate::model::WindowId;
 use crate::region::Rect;
+use crate::scene::TextureKey;
 
 impl Compositor<'_> {
     /// Unredirects the window that may bypass the compositor, or redirects the one that did
@@ -61,7 +62,7 @@ impl Compositor<'_> {
         if let Some(res) = self.resources.get_mut(&id) {
             res.pixmap = None;
         }
-        self.renderer.remove_window(id);
+        self.strategy.drop_texture(TextureKey::Window(id));
         if self.session.unredirect_window(id)? {
             log::info!(
                 "window {id:#x} is full screen, opaque and has nothing over it: unredirected, \

@@ -7,12 +7,7 @@
 //! touches. `x::background` owns the X side (and what a property value is worth); the scene
 //! turns uncovered rectangles into background operations.
 
-use crate::model::WindowId;
 use crate::region::{Rect, Region};
-
-/// The renderer's texture key for the background pixmap. X resource ids have their top three
-/// bits clear (X protocol, "Resource IDs"), so no window id can ever be `u32::MAX`.
-pub const BACKGROUND_TEXTURE: WindowId = u32::MAX;
 
 /// A validated root background pixmap: it existed with the root window's depth when read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,6 +12,23 @@ use crate::region::{Rect, Region};
 pub mod hud;
 pub mod split;
 
+/// What a GL texture holds, and what a draw operation reads: a window's contents or the root
+/// background pixmap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TextureKey {
+    Window(WindowId),
+    Background,
+}
+
+impl std::fmt::Display for TextureKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Window(id) => write!(f, "window {id:#x}"),
+            Self::Background => f.write_str("the root background pixmap"),
+        }
+    }
+}
+
 /// One visible window, as the scene sees it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SceneItem {

@@ -11,10 +11,10 @@
 //! import + upload + blit + read-back + ShmPutImage (~33 ms of work and several round trips);
 //! the server's CopyArea costs one ~5 ms blit in the X server (what xcompmgr does).
 
-use crate::model::background::{self, BACKGROUND_TEXTURE};
+use crate::model::background;
 use crate::model::WindowId;
 use crate::region::{Rect, Region};
-use crate::scene::{DrawList, DrawOp, Scene, ShadowPart};
+use crate::scene::{DrawList, DrawOp, Scene, ShadowPart, TextureKey};
 
 /// The `--composite` choices (shared with zcx-bench through `zcx-contracts`).
 pub use zcx_contracts::CompositeMode;
@@ -204,12 +204,12 @@ fn subtract_all(r: Rect, cuts: &[Rect]) -> Vec<Rect> {
     left
 }
 
-/// The pixmap rectangles of each window that executing `list` reads (what must be imported);
-/// the root background pixmap's are keyed [`BACKGROUND_TEXTURE`].
+/// The pixmap rectangles of each window and of the root background pixmap that executing
+/// `list` reads (what must be imported).
 pub fn needed_sources(
     list: &DrawList,
     pixmap_size: impl Fn(WindowId) -> (u32, u32),
-) -> Vec<(WindowId, Rect)> {
+) -> Vec<(TextureKey, Rect)> {
     let mut out = Vec::new();
     for op in &list.ops {
         let (window, r) = match *op {
@@ -229,12 +229,12 @@ pub fn needed_sources(
             }
             DrawOp::Tile { dst, width, height } => {
                 let reads = background::tile_sources(dst, (width, height));
-                out.extend(reads.into_iter().map(|r| (BACKGROUND_TEXTURE, r)));
+                out.extend(reads.into_iter().map(|r| (TextureKey::Background, r)));
                 continue;
             }
             DrawOp::Fill { .. } | DrawOp::Shadow(_) | DrawOp::Hud { .. } => continue,
         };
-        out.push((window, r));
+        out.push((TextureKey::Window(window), r));
     }
     out
 }
@@ -414,8 +414,8 @@ mod tests {
         assert_eq!(
             &reads[..2],
             &[
-                (BACKGROUND_TEXTURE, Rect::new(60, 0, 4, 10)),
-                (BACKGROUND_TEXTURE, Rect::new(0, 0, 36, 10)),
+                (TextureKey::Background, Rect::new(60, 0, 4, 10)),
+                (TextureKey::Background, Rect::new(0, 0, 36, 10)),
             ]
         );
     }
@@ -461,9 +461,9 @@ mod tests {
         assert_eq!(
             n,
             vec![
-                (1, Rect::new(5, 5, 10, 10)),
-                (2, Rect::new(0, 0, 40, 30)),
-                (3, Rect::new(0, 1, 6, 6)),
+                (TextureKey::Window(1), Rect::new(5, 5, 10, 10)),
+                (TextureKey::Window(2), Rect::new(0, 0, 40, 30)),
+                (TextureKey::Window(3), Rect::new(0, 1, 6, 6)),
             ]
         );
     }

@@ -18,9 +18,44 @@ use crate::backend::gl::egl_image::{EglImageApi, PixmapImage};
 use crate::backend::gl::GlRenderer;
 use crate::model::WindowId;
 use crate::region::Rect;
+use crate::scene::TextureKey;
 
 /// The `--import` choices (shared with zcx-bench through `zcx-contracts`).
 pub use zcx_contracts::ImportMode;
+
+/// An importer once `--import auto` is resolved: the closed set the compositor builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportPath {
+    GetImage,
+    ShmGetImage,
+    EglPixmap,
+}
+
+impl ImportPath {
+    /// The path `mode` names, or `None` for `auto` (resolved with [`choose_auto`]).
+    pub fn named(mode: ImportMode) -> Option<Self> {
+        match mode {
+            ImportMode::GetImage => Some(Self::GetImage),
+            ImportMode::ShmGetImage => Some(Self::ShmGetImage),
+            ImportMode::EglPixmap => Some(Self::EglPixmap),
+            ImportMode::Auto => None,
+        }
+    }
+
+    /// The `--import` name (as the importer reports it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::GetImage => "get-image",
+            Self::ShmGetImage => "shm-get-image",
+            Self::EglPixmap => "egl-pixmap",
+        }
+    }
+
+    /// Whether its textures alias the window pixmaps ([`PixmapImporter::aliases_pixmaps`]).
+    pub fn aliases_pixmaps(self) -> bool {
+        self == Self::EglPixmap
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -48,7 +83,8 @@ impl ImportError {
 /// What one window's import needs to know.
 #[derive(Clone, Copy, Debug)]
 pub struct ImportSource {
-    pub window: WindowId,
+    /// The texture the pixmap's pixels go to.
+    pub texture: TextureKey,
     pub pixmap: Pixmap,
     pub width: u32,
     pub height: u32,
@@ -58,7 +94,7 @@ pub struct ImportSource {
 pub trait PixmapImporter {
     fn name(&self) -> &'static str;
     /// Imports `rects` (pixmap coordinates, already clipped to the pixmap) of `src` into the
-    /// renderer's texture for `src.window`. Returns the pixel bytes moved.
+    /// renderer's texture for `src.texture`. Returns the pixel bytes moved.
     fn import(
         &mut self,
         renderer: &mut GlRenderer,
@@ -138,7 +174,7 @@ impl<C: Connection> PixmapImporter for GetImageImporter<'_, C> {
             let reply = c.raw_reply()?;
             let data = reply.as_ref().get(GET_IMAGE_REPLY_HEADER..).unwrap_or(&[]);
             bytes += data.len() as u64;
-            renderer.upload(src.window, r, data, r.width as usize * 4);
+            renderer.upload(src.texture, r, data, r.width as usize * 4);
         }
         Ok(bytes)
     }
@@ -195,7 +231,7 @@ impl<C: Connection> PixmapImporter for ShmGetImageImporter<'_, C> {
             c.reply()?;
             let len = r.area() as usize * 4;
             renderer.upload(
-                src.window,
+                src.texture,
                 r,
                 &self.segment.as_slice()[offset..offset + len],
                 r.width as usize * 4,
@@ -212,7 +248,7 @@ impl<C: Connection> PixmapImporter for ShmGetImageImporter<'_, C> {
 /// the window's pixmap is renamed (map, resize); dropped with the window.
 pub struct EglPixmapImporter {
     api: Rc<EglImageApi>,
-    images: HashMap<WindowId, (Pixmap, PixmapImage)>,
+    images: HashMap<TextureKey, (Pixmap, PixmapImage)>,
 }
 
 impl EglPixmapImporter {
@@ -237,27 +273,27 @@ impl PixmapImporter for EglPixmapImporter {
     ) -> Result<u64, ImportError> {
         if self
             .images
-            .get(&src.window)
+            .get(&src.texture)
             .is_some_and(|(p, _)| *p == src.pixmap)
         {
             return Ok(0);
         }
-        self.images.remove(&src.window);
+        self.images.remove(&src.texture);
         let image = self.api.image_of_pixmap(src.pixmap).ok_or_else(|| {
             ImportError::Vanished(format!(
-                "eglCreateImageKHR refused pixmap {:#x} of window {:#x}",
-                src.pixmap, src.window
+                "eglCreateImageKHR refused pixmap {:#x} of {}",
+                src.pixmap, src.texture
             ))
         })?;
         renderer
-            .bind_window_image(src.window, (src.width, src.height), &image)
+            .bind_window_image(src.texture, (src.width, src.height), &image)
             .map_err(|e| ImportError::Vanished(e.to_string()))?;
-        self.images.insert(src.window, (src.pixmap, image));
+        self.images.insert(src.texture, (src.pixmap, image));
         Ok(0)
     }
 
     fn forget(&mut self, window: WindowId) {
-        self.images.remove(&window);
+        self.images.remove(&TextureKey::Window(window));
     }
 
     fn aliases_pixmaps(&self) -> bool {
@@ -279,20 +315,20 @@ pub fn egl_pixmap_unsupported(missing: String) -> ImportError {
 
 /// What `--import auto` picks, and why (logged by the caller): zero-copy EGL images where the
 /// EGL display offers them, else ShmGetImage, else GetImage.
-pub fn choose_auto(egl_pixmap_usable: bool, shm_usable: bool) -> (ImportMode, &'static str) {
+pub fn choose_auto(egl_pixmap_usable: bool, shm_usable: bool) -> (ImportPath, &'static str) {
     if egl_pixmap_usable {
         (
-            ImportMode::EglPixmap,
+            ImportPath::EglPixmap,
             "the EGL display makes images of X pixmaps (zero-copy on DRI3)",
         )
     } else if shm_usable {
         (
-            ImportMode::ShmGetImage,
+            ImportPath::ShmGetImage,
             "no EGL pixmap images here; MIT-SHM works on this connection",
         )
     } else {
         (
-            ImportMode::GetImage,
+            ImportPath::GetImage,
             "no EGL pixmap images and MIT-SHM is unusable on this connection: core GetImage",
         )
     }
@@ -322,8 +358,8 @@ mod tests {
 
     #[test]
     fn auto_prefers_egl_images_then_shm_then_the_socket() {
-        assert_eq!(choose_auto(true, true).0, ImportMode::EglPixmap);
-        assert_eq!(choose_auto(false, true).0, ImportMode::ShmGetImage);
-        assert_eq!(choose_auto(false, false).0, ImportMode::GetImage);
+        assert_eq!(choose_auto(true, true).0, ImportPath::EglPixmap);
+        assert_eq!(choose_auto(false, true).0, ImportPath::ShmGetImage);
+        assert_eq!(choose_auto(false, false).0, ImportPath::GetImage);
     }
 }

@@ -51,6 +51,25 @@ pub enum PresentMode {
     EglSurface,
 }
 
+/// A present path once `--present auto` is resolved: the closed set the compositor builds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PresentPath {
+    ShmPut,
+    PutImage,
+    EglSurface,
+}
+
+impl PresentPath {
+    /// The `--present` name (as the presenter reports it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ShmPut => "shm-put",
+            Self::PutImage => "put-image",
+            Self::EglSurface => "egl-surface",
+        }
+    }
+}
+
 /// What [`choose`] needs to know.
 #[derive(Clone, Copy, Debug)]
 pub struct PresentFacts {
@@ -60,20 +79,20 @@ pub struct PresentFacts {
     pub hardware_gl: bool,
 }
 
-/// Resolves `mode` (never `Auto` on success) or says why it cannot be used and what to do.
-pub fn choose(mode: PresentMode, f: PresentFacts) -> Result<PresentMode, String> {
+/// Resolves `mode` or says why it cannot be used and what to do.
+pub fn choose(mode: PresentMode, f: PresentFacts) -> Result<PresentPath, String> {
     let gl_only = f.composite == CompositeMode::Gl;
     match mode {
-        PresentMode::Auto if gl_only && f.hardware_gl => Ok(PresentMode::EglSurface),
-        PresentMode::Auto if f.shm_usable => Ok(PresentMode::ShmPut),
-        PresentMode::Auto | PresentMode::PutImage => Ok(PresentMode::PutImage),
-        PresentMode::ShmPut if f.shm_usable => Ok(PresentMode::ShmPut),
+        PresentMode::Auto if gl_only && f.hardware_gl => Ok(PresentPath::EglSurface),
+        PresentMode::Auto if f.shm_usable => Ok(PresentPath::ShmPut),
+        PresentMode::Auto | PresentMode::PutImage => Ok(PresentPath::PutImage),
+        PresentMode::ShmPut if f.shm_usable => Ok(PresentPath::ShmPut),
         PresentMode::ShmPut => Err(
             "--present shm-put needs MIT-SHM, which is unusable on this \
             display (a remote or TCP connection?): use --present put-image or auto"
                 .into(),
         ),
-        PresentMode::EglSurface if gl_only => Ok(PresentMode::EglSurface),
+        PresentMode::EglSurface if gl_only => Ok(PresentPath::EglSurface),
         PresentMode::EglSurface => Err("--present egl-surface needs --composite gl: a swapped \
             window surface replaces the overlay's contents, so the X server's own copies \
             (server-copy) cannot be mixed with it"
@@ -333,12 +352,27 @@ mod tests {
     #[test]
     fn auto_takes_the_window_surface_only_on_a_gpu_with_gl_compositing() {
         use CompositeMode::{Gl, ServerCopy};
-        use PresentMode::*;
-        assert_eq!(choose(Auto, facts(Gl, true, true)), Ok(EglSurface));
-        assert_eq!(choose(Auto, facts(ServerCopy, true, true)), Ok(ShmPut));
-        assert_eq!(choose(Auto, facts(Gl, true, false)), Ok(ShmPut));
-        assert_eq!(choose(Auto, facts(Gl, false, false)), Ok(PutImage));
-        assert_eq!(choose(EglSurface, facts(Gl, true, false)), Ok(EglSurface));
+        use PresentMode::{Auto, EglSurface, ShmPut};
+        assert_eq!(
+            choose(Auto, facts(Gl, true, true)),
+            Ok(PresentPath::EglSurface)
+        );
+        assert_eq!(
+            choose(Auto, facts(ServerCopy, true, true)),
+            Ok(PresentPath::ShmPut)
+        );
+        assert_eq!(
+            choose(Auto, facts(Gl, true, false)),
+            Ok(PresentPath::ShmPut)
+        );
+        assert_eq!(
+            choose(Auto, facts(Gl, false, false)),
+            Ok(PresentPath::PutImage)
+        );
+        assert_eq!(
+            choose(EglSurface, facts(Gl, true, false)),
+            Ok(PresentPath::EglSurface)
+        );
         assert!(choose(EglSurface, facts(ServerCopy, true, true))
             .unwrap_err()
             .contains("--composite gl"));

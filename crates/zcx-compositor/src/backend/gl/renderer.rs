@@ -1,7 +1,7 @@
 //! Executes draw lists: an off-screen composition target (texture + framebuffer) the size of
 //! the screen, one texture per window, scissored clears for fills, `glBlitFramebuffer` for
 //! opaque copies and for a few tiles of the root background pixmap (its texture is keyed
-//! [`BACKGROUND_TEXTURE`]; many small tiles are one draw with a repeating sampler), the blend
+//! `TextureKey::Background`; many small tiles are one draw with a repeating sampler), the blend
 //! shader for translucent windows, the shadow shader (`shadow`) for drop shadows, and
 //! read-back of rectangles in X's byte order (BGRA) for the present path. Row 0 is the top row
 //! everywhere.
@@ -17,11 +17,11 @@ use super::hud::HudRenderer;
 use super::objects::{Framebuffer, Program, Sampler, Texture, VertexArray};
 use super::shaders;
 use super::shadow::ShadowRenderer;
-use crate::model::background::{self, BACKGROUND_TEXTURE};
+use crate::model::background;
 use crate::model::placement::SrcRect;
 use crate::model::WindowId;
 use crate::region::Rect;
-use crate::scene::{DrawList, DrawOp};
+use crate::scene::{DrawList, DrawOp, TextureKey};
 
 /// A window's contents on the GPU. Field order is drop order: framebuffer, then texture.
 pub struct WindowTexture {
@@ -43,7 +43,7 @@ const MAX_TILE_BLITS: usize = 16;
 
 pub struct GlRenderer {
     gl: Rc<glow::Context>,
-    windows: HashMap<WindowId, WindowTexture>,
+    windows: HashMap<TextureKey, WindowTexture>,
     target_fbo: Framebuffer,
     target: Texture,
     blend: Program,
@@ -134,7 +134,7 @@ impl GlRenderer {
     /// over the maximum texture size get none (one warning for all of them): they are skipped.
     pub fn ensure_window(
         &mut self,
-        window: WindowId,
+        window: TextureKey,
         width: u32,
         height: u32,
     ) -> Result<(), GlError> {
@@ -149,7 +149,7 @@ impl GlRenderer {
         if width > self.max_texture_size || height > self.max_texture_size {
             if !self.warned_oversize.replace(true) {
                 log::warn!(
-                    "window {window:#x} is {width}x{height}, over the maximum texture size {}: \
+                    "{window} is {width}x{height}, over the maximum texture size {}: \
                      such windows are not drawn (warned once)",
                     self.max_texture_size
                 );
@@ -167,7 +167,7 @@ impl GlRenderer {
     /// over the maximum texture size keep no texture (as in `ensure_window`).
     pub fn bind_window_image(
         &mut self,
-        window: WindowId,
+        window: TextureKey,
         (width, height): (u32, u32),
         image: &PixmapImage,
     ) -> Result<(), GlError> {
@@ -185,7 +185,7 @@ impl GlRenderer {
         };
         if error != glow::NO_ERROR {
             return Err(GlError::Object(format!(
-                "glEGLImageTargetTexture2DOES failed for window {window:#x}: GL error {error:#x}"
+                "glEGLImageTargetTexture2DOES failed for {window}: GL error {error:#x}"
             )));
         }
         let fbo = Framebuffer::with_texture(&self.gl, &texture)?;
@@ -193,11 +193,11 @@ impl GlRenderer {
         Ok(())
     }
 
-    pub fn has_window(&self, window: WindowId) -> bool {
+    pub fn has_window(&self, window: TextureKey) -> bool {
         self.windows.contains_key(&window)
     }
 
-    pub fn remove_window(&mut self, window: WindowId) {
+    pub fn remove_window(&mut self, window: TextureKey) {
         self.windows.remove(&window);
     }
 
@@ -207,13 +207,13 @@ impl GlRenderer {
     }
 
     /// Drops textures of windows that `keep` rejects.
-    pub fn retain_windows(&mut self, mut keep: impl FnMut(WindowId) -> bool) {
+    pub fn retain_windows(&mut self, mut keep: impl FnMut(TextureKey) -> bool) {
         self.windows.retain(|&id, _| keep(id));
     }
 
     /// Uploads X ZPixmap bytes (32 bpp, BGRA byte order) of `rect` (window pixmap
     /// coordinates) whose rows are `stride_bytes` apart.
-    pub fn upload(&self, window: WindowId, rect: Rect, data: &[u8], stride_bytes: usize) {
+    pub fn upload(&self, window: TextureKey, rect: Rect, data: &[u8], stride_bytes: usize) {
         let Some(t) = self.windows.get(&window) else {
             return;
         };
@@ -222,7 +222,7 @@ impl GlRenderer {
         };
         let Some(needed) = rows_end(data.len(), 0, stride_bytes, &r) else {
             log::warn!(
-                "upload of {r:?} for window {window:#x}: {} bytes is too short",
+                "upload of {r:?} for {window}: {} bytes is too short",
                 data.len()
             );
             return;
@@ -259,8 +259,10 @@ impl GlRenderer {
             match *op {
                 DrawOp::Fill { dst, rgb } => self.fill(dst, rgb),
                 DrawOp::Tile { dst, .. } => self.tile(dst),
-                DrawOp::Copy { window, src, dst } => self.copy(window, src, dst),
-                DrawOp::Scale { window, dst } => self.scale(window, dst),
+                DrawOp::Copy { window, src, dst } => {
+                    self.copy(TextureKey::Window(window), src, dst)
+                }
+                DrawOp::Scale { window, dst } => self.scale(TextureKey::Window(window), dst),
                 DrawOp::Blend {
                     window,
                     src,
@@ -268,7 +270,10 @@ impl GlRenderer {
                     opacity,
                     argb,
                     scaled,
-                } => self.blend(window, src, dst, (opacity, argb), scaled),
+                } => {
+                    let key = TextureKey::Window(window);
+                    self.blend(key, src, dst, (opacity, argb), scaled)
+                }
                 DrawOp::Shadow(part) => self.shadow.draw(&self.vao, &part, self.size()),
                 DrawOp::Hud { window, clip } => self.hud.draw(&self.vao, window, clip, self.size()),
             }
@@ -298,21 +303,21 @@ impl GlRenderer {
     /// repeating sampler (a shader pass costs several blits' worth per pixel on llvmpipe,
     /// thousands of tiny blits cost more).
     fn tile(&self, dst: Rect) {
-        let Some(t) = self.windows.get(&BACKGROUND_TEXTURE) else {
+        let Some(t) = self.windows.get(&TextureKey::Background) else {
             return self.fill(dst, 0);
         };
         let size = (t.texture.width, t.texture.height);
         match background::tile_parts(dst, size, MAX_TILE_BLITS) {
             Some(parts) => {
                 for (src, part) in parts {
-                    self.copy(BACKGROUND_TEXTURE, src, part);
+                    self.copy(TextureKey::Background, src, part);
                 }
             }
-            None => self.blend(BACKGROUND_TEXTURE, dst.into(), dst, (1.0, false), false),
+            None => self.blend(TextureKey::Background, dst.into(), dst, (1.0, false), false),
         }
     }
 
-    fn copy(&self, window: WindowId, src: Rect, dst: Rect) {
+    fn copy(&self, window: TextureKey, src: Rect, dst: Rect) {
         let Some(t) = self.windows.get(&window) else {
             return self.fill(dst, 0);
         };
@@ -337,7 +342,7 @@ impl GlRenderer {
         }
     }
 
-    fn scale(&self, window: WindowId, dst: Rect) {
+    fn scale(&self, window: TextureKey, dst: Rect) {
         let Some(t) = self.windows.get(&window) else {
             return self.fill(dst, 0);
         };
@@ -364,7 +369,7 @@ impl GlRenderer {
 
     fn blend(
         &self,
-        window: WindowId,
+        window: TextureKey,
         src: SrcRect,
         dst: Rect,
         (opacity, argb): (f32, bool),
@@ -375,7 +380,7 @@ impl GlRenderer {
         };
         let gl = &self.gl;
         let u = &self.uniforms;
-        let sampler = if window == BACKGROUND_TEXTURE {
+        let sampler = if window == TextureKey::Background {
             &self.repeat
         } else if scaled {
             &self.linear

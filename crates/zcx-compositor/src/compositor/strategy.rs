@@ -1,0 +1,322 @@
+//! The composite strategy (`--composite`), resolved once at start-up into one closed enum that
+//! owns what it needs: [`Strategy::ServerCopy`] the X server's helpers ([`ServerSide`]: the
+//! copier, the scaler, the HUD compositor) plus a GL side for what the server cannot draw,
+//! [`Strategy::Gl`] the GL side alone ([`GlSide`]: the GL context with its renderer, importer
+//! and present path). `--import auto` and `--present auto` are resolved here too
+//! ([`GlSetup`]), so nothing after start-up sees `auto`.
+
+use std::ptr::NonNull;
+use std::rc::Rc;
+
+use x11rb::connection::Connection as _;
+use x11rb::protocol::xproto::{ConnectionExt as _, Screen, Window};
+use x11rb::xcb_ffi::XCBConnection;
+
+use super::{CompositorError, Options};
+use crate::backend::gl::egl_image::EglImageApi;
+use crate::backend::gl::import::{self, ImportError, ImportMode, ImportPath, PixmapImporter};
+use crate::backend::gl::present::{
+    self, EglSurfacePresenter, PresentFacts, PresentPath, Presenter, PutImagePresenter,
+    ShmPutPresenter,
+};
+use crate::backend::gl::{GlContext, GlRenderer, NativeWindow};
+use crate::backend::server::copy::{self, ServerCopier};
+use crate::backend::server::hud::ServerHud;
+use crate::backend::server::scale::ServerScaler;
+use crate::model::WindowId;
+use crate::scene::split::CompositeMode;
+use crate::scene::TextureKey;
+
+/// Who produces the repainted pixels, with what each way needs. Field order inside each side
+/// is drop order (GL objects before their context).
+pub(crate) enum Strategy<'c> {
+    /// The X server copies, scales, fills and composites the HUD; GL draws the rest.
+    ServerCopy(Box<ServerSide<'c>>),
+    /// Every repainted pixel through GL.
+    Gl(Box<GlSide<'c>>),
+}
+
+/// The X server's helpers of the server-copy strategy, and its GL side.
+pub(crate) struct ServerSide<'c> {
+    pub(crate) gl: Option<GlSide<'c>>,
+    pub(crate) copier: ServerCopier<'c, XCBConnection>,
+    /// `None` without RENDER 0.10: scaled windows go through GL.
+    pub(crate) scaler: Option<ServerScaler<'c, XCBConnection>>,
+    /// `None` with `--no-hud` or without RENDER's ARGB32 format: the HUD goes through GL.
+    pub(crate) hud: Option<ServerHud<'c, XCBConnection>>,
+    /// The root visual's pixels are 0x00RRGGBB: background fills can go to the server.
+    pub(crate) fills: bool,
+}
+
+/// The GL context and everything that draws with it.
+pub(crate) struct GlSide<'c> {
+    pub(crate) renderer: GlRenderer,
+    pub(crate) importer: Box<dyn PixmapImporter + 'c>,
+    pub(crate) presenter: Box<dyn Presenter + 'c>,
+    _context: Rc<GlContext>,
+}
+
+/// What making a [`GlSide`] needs, with `auto` resolved.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct GlSetup {
+    pub(crate) screen_num: usize,
+    pub(crate) overlay: Window,
+    pub(crate) depth: u8,
+    pub(crate) import: ImportPath,
+    pub(crate) present: PresentPath,
+    pub(crate) shm_usable: bool,
+}
+
+impl<'c> Strategy<'c> {
+    /// Resolves `auto`, refuses what cannot work here (exit status 2) and builds the strategy.
+    pub(crate) fn start(
+        conn: &'c XCBConnection,
+        options: &Options,
+        overlay: Window,
+        shm_usable: bool,
+    ) -> Result<(Self, GlSetup), CompositorError> {
+        let screen = &conn.setup().roots[options.screen_num];
+        // A surfaceless context first: its renderer string tells `present::choose` whether
+        // the GPU path applies, its EGL display whether pixmap images work.
+        let context = Rc::new(surfaceless(conn, options.screen_num)?);
+        let facts = PresentFacts {
+            composite: options.composite,
+            shm_usable,
+            hardware_gl: !present::is_software_renderer(&context.renderer()),
+        };
+        let setup = GlSetup {
+            screen_num: options.screen_num,
+            overlay,
+            depth: screen.root_depth,
+            import: resolve_import(options.import, &context, shm_usable)?,
+            present: present::choose(options.present, facts).map_err(CompositorError::Usage)?,
+            shm_usable,
+        };
+        let size = (
+            screen.width_in_pixels.into(),
+            screen.height_in_pixels.into(),
+        );
+        let gl = setup.make(conn, Some(context), size)?;
+        let strategy = match options.composite {
+            CompositeMode::ServerCopy => {
+                let mut server = ServerSide::new(conn, screen, overlay, options.hud)?;
+                server.gl = Some(gl);
+                Self::ServerCopy(Box::new(server))
+            }
+            CompositeMode::Gl => Self::Gl(Box::new(gl)),
+        };
+        log::info!(
+            "composite: {} ({}), import: {}, present: {}",
+            strategy.mode().name(),
+            strategy.describe(),
+            setup.import.name(),
+            setup.present.name()
+        );
+        Ok((strategy, setup))
+    }
+
+    pub(crate) fn mode(&self) -> CompositeMode {
+        match self {
+            Self::ServerCopy(_) => CompositeMode::ServerCopy,
+            Self::Gl(_) => CompositeMode::Gl,
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        match self {
+            Self::ServerCopy(_) => {
+                "the X server copies (and RENDER-scales) opaque uncovered windows from their \
+                 pixmaps; GL composites the rest"
+            }
+            Self::Gl(_) => "every repainted pixel is composited by GL",
+        }
+    }
+
+    /// The GL side, where there is one.
+    pub(crate) fn gl_mut(&mut self) -> Option<&mut GlSide<'c>> {
+        match self {
+            Self::ServerCopy(s) => s.gl.as_mut(),
+            Self::Gl(g) => Some(&mut **g),
+        }
+    }
+
+    /// The X server's helpers, with `server-copy`.
+    pub(crate) fn server_mut(&mut self) -> Option<&mut ServerSide<'c>> {
+        match self {
+            Self::ServerCopy(s) => Some(&mut **s),
+            Self::Gl(_) => None,
+        }
+    }
+
+    /// Lets go of what GL and RENDER hold of `id`'s named pixmap before it is freed, in the
+    /// order DESIGN asks for: a texture aliasing it, then its EGL image (the caller then frees
+    /// the X pixmap); RENDER's picture of it too.
+    pub(crate) fn release_pixmap_users(&mut self, id: WindowId) {
+        if let Some(gl) = self.gl_mut() {
+            if gl.importer.aliases_pixmaps() {
+                gl.renderer.remove_window(TextureKey::Window(id));
+            }
+            gl.importer.forget(id);
+        }
+        if let Some(s) = self.server_mut().and_then(|s| s.scaler.as_mut()) {
+            s.retain(|w| w != id);
+        }
+    }
+
+    /// Drops the texture of `key` (its contents are stale or gone).
+    pub(crate) fn drop_texture(&mut self, key: TextureKey) {
+        if let Some(gl) = self.gl_mut() {
+            gl.renderer.remove_window(key);
+        }
+    }
+}
+
+impl<'c> ServerSide<'c> {
+    fn new(
+        conn: &'c XCBConnection,
+        screen: &Screen,
+        overlay: Window,
+        hud: bool,
+    ) -> Result<Self, CompositorError> {
+        let hud = match hud.then(|| ServerHud::new(conn, overlay)) {
+            Some(Ok(h)) => Some(h),
+            Some(Err(e)) => {
+                log::warn!("HUD composited by GL: {e}");
+                None
+            }
+            None => None,
+        };
+        let scaler = ServerScaler::new(conn, overlay)
+            .inspect_err(|e| log::warn!("scaled windows composited by GL: {e}"))
+            .ok();
+        Ok(Self {
+            gl: None,
+            copier: ServerCopier::new(conn, overlay)?,
+            scaler,
+            hud,
+            fills: copy::rgb_is_pixel(screen),
+        })
+    }
+}
+
+impl GlSetup {
+    /// Makes the GL side for a `width`×`height` screen, on `context` when it is given and
+    /// fits the present path (an EGL window surface needs a context made on the overlay).
+    pub(crate) fn make<'c>(
+        &self,
+        conn: &'c XCBConnection,
+        context: Option<Rc<GlContext>>,
+        (width, height): (u32, u32),
+    ) -> Result<GlSide<'c>, CompositorError> {
+        let context = match context {
+            _ if self.present == PresentPath::EglSurface => {
+                drop(context);
+                Rc::new(self.on_overlay(conn, (width, height))?)
+            }
+            Some(c) => c,
+            None => Rc::new(surfaceless(conn, self.screen_num)?),
+        };
+        let renderer = GlRenderer::new(&context.gl, width, height)?;
+        let importer = make_importer(conn, self.import, &context)?;
+        let presenter: Box<dyn Presenter + 'c> = match self.present {
+            PresentPath::EglSurface => Box::new(EglSurfacePresenter::new(context.clone(), height)),
+            PresentPath::ShmPut => Box::new(ShmPutPresenter::new(
+                conn,
+                self.overlay,
+                self.depth,
+                width,
+                height,
+            )?),
+            PresentPath::PutImage => {
+                if !self.shm_usable {
+                    log::warn!(
+                        "MIT-SHM is unusable here: presenting with core PutImage (pixels \
+                         through the socket)"
+                    );
+                }
+                Box::new(PutImagePresenter::new(conn, self.overlay, self.depth)?)
+            }
+        };
+        Ok(GlSide {
+            renderer,
+            importer,
+            presenter,
+            _context: context,
+        })
+    }
+
+    /// A context current on an EGL window surface of the overlay.
+    fn on_overlay(
+        &self,
+        conn: &XCBConnection,
+        (width, height): (u32, u32),
+    ) -> Result<GlContext, CompositorError> {
+        let visual = conn.get_window_attributes(self.overlay)?.reply()?.visual;
+        let overlay = NativeWindow {
+            id: self.overlay,
+            visual,
+            width,
+            height,
+        };
+        let raw = raw_xcb(conn)?;
+        // SAFETY: `raw` is the live xcb connection behind `conn`, which outlives every GL side
+        // (`'c`); the overlay lives as long as the manager session, which the compositor drops
+        // after its strategy (field order).
+        Ok(unsafe { GlContext::new(raw, self.screen_num, Some(overlay)) }?)
+    }
+}
+
+/// A GL context without a surface on `conn`.
+fn surfaceless(conn: &XCBConnection, screen_num: usize) -> Result<GlContext, CompositorError> {
+    let raw = raw_xcb(conn)?;
+    // SAFETY: `raw` is the live xcb connection behind `conn`, which outlives every GL side.
+    Ok(unsafe { GlContext::new(raw, screen_num, None) }?)
+}
+
+fn raw_xcb(conn: &XCBConnection) -> Result<NonNull<std::ffi::c_void>, CompositorError> {
+    NonNull::new(conn.get_raw_xcb_connection()).ok_or(CompositorError::NoXcbConnection)
+}
+
+/// The importer `mode` asks for, `auto` resolved; a named one this display cannot do is a
+/// refusal.
+fn resolve_import(
+    mode: ImportMode,
+    context: &GlContext,
+    shm_usable: bool,
+) -> Result<ImportPath, CompositorError> {
+    let egl = EglImageApi::load(context);
+    match (ImportPath::named(mode), egl) {
+        (None, egl) => {
+            let (path, why) = import::choose_auto(egl.is_ok(), shm_usable);
+            log::info!("--import auto chose {}: {why}", path.name());
+            Ok(path)
+        }
+        (Some(ImportPath::ShmGetImage), _) if !shm_usable => Err(ImportError::Unsupported {
+            mode: "shm-get-image",
+            why: "MIT-SHM is unusable on this connection (remote, or attaching a segment failed)"
+                .into(),
+        }
+        .into()),
+        (Some(ImportPath::EglPixmap), Err(missing)) => {
+            Err(import::egl_pixmap_unsupported(missing).into())
+        }
+        (Some(path), _) => Ok(path),
+    }
+}
+
+fn make_importer<'c>(
+    conn: &'c XCBConnection,
+    path: ImportPath,
+    context: &GlContext,
+) -> Result<Box<dyn PixmapImporter + 'c>, CompositorError> {
+    Ok(match path {
+        ImportPath::GetImage => Box::new(import::GetImageImporter::new(conn)),
+        // One page at first: the segment grows to what an import needs, and with
+        // `server-copy` nothing may ever be imported.
+        ImportPath::ShmGetImage => Box::new(import::ShmGetImageImporter::new(conn, 4096)?),
+        ImportPath::EglPixmap => match EglImageApi::load(context) {
+            Ok(api) => Box::new(import::EglPixmapImporter::new(api)),
+            Err(missing) => return Err(import::egl_pixmap_unsupported(missing).into()),
+        },
+    })
+}
