@@ -157,6 +157,8 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
     let (import, present, _) = compositor.path_names();
     let mut report = compositor.stats.report(import, present, cli.composite);
     (report.handoff_frames, report.handoff_refused) = compositor.handoff_counts();
+    report.gl_contexts = compositor.counters.gl_contexts;
+    report.gl_live = compositor.gl_live();
     log::info!(
         "{} frames composited ({:.1} fps), {:.1} MB imported, {:.2} CPU ms per frame",
         report.frames,

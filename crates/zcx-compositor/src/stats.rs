@@ -119,6 +119,8 @@ impl CompositorStats {
             duration_s,
             handoff_frames: 0,
             handoff_refused: 0,
+            gl_contexts: 0,
+            gl_live: false,
         }
     }
 }

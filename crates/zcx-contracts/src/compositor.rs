@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Percentiles, Versioned};
 
 /// The `schema` of [`StatsReport`].
-pub const STATS_SCHEMA: &str = "zcx-compositor-stats/1";
+pub const STATS_SCHEMA: &str = "zcx-compositor-stats/2";
 
 /// The `--import` choices: how window contents reach the GPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
@@ -105,6 +105,12 @@ pub struct StatsReport {
     /// Frames producers handed over that were taken, and refused (`handoff`).
     pub handoff_frames: u64,
     pub handoff_refused: u64,
+    /// GL contexts made (each with its target, textures and present path): with
+    /// `server-copy` 0 while nothing on the screen ever needed GL (version 2).
+    pub gl_contexts: u64,
+    /// A GL context was held at exit: `server-copy` drops it after a few idle seconds
+    /// (version 2).
+    pub gl_live: bool,
 }
 
 impl Versioned for StatsReport {
@@ -119,34 +125,36 @@ mod tests {
     use super::*;
     use crate::{read_json, ContractError};
 
-    /// Version 1 of the format, as zcx-compositor wrote it: a rename or removal on either side
-    /// fails here (and in zcx-compositor's `tests/contract.rs`, which reads the real binary's
-    /// file with the same reader).
-    const V1: &str = r#"{
-  "schema": "zcx-compositor-stats/1",
+    /// Version 2 of the format (version 1 without `gl_contexts` and `gl_live`), as
+    /// zcx-compositor writes it: a rename or removal on either side fails here (and in
+    /// zcx-compositor's `tests/contract.rs`, which reads the real binary's file with the same
+    /// reader).
+    const V2: &str = r#"{
+  "schema": "zcx-compositor-stats/2",
   "frames": 120, "fps": 59.5,
   "import_ms": {"p50": 1.0, "p99": 2.0}, "draw_ms": {"p50": 0.5, "p99": 0.9},
   "present_ms": {"p50": 3.0, "p99": 4.5},
   "cpu_ms_per_frame": 0.4, "idle_wakeups": 3,
   "import": "shm-get-image", "present": "shm-put", "composite": "server-copy",
-  "duration_s": 2.0, "handoff_frames": 100, "handoff_refused": 1
+  "duration_s": 2.0, "handoff_frames": 100, "handoff_refused": 1,
+  "gl_contexts": 1, "gl_live": false
 }"#;
 
     #[test]
-    fn version_1_reads_and_writes_back_the_same() {
-        let r: StatsReport = read_json(V1).expect("version 1 reads");
+    fn version_2_reads_and_writes_back_the_same() {
+        let r: StatsReport = read_json(V2).expect("version 2 reads");
         assert_eq!(r.composite, CompositeMode::ServerCopy);
         assert_eq!(r.present_ms.p99, 4.5);
         let again = serde_json::to_value(&r).expect("serializable");
-        let v1: serde_json::Value = serde_json::from_str(V1).expect("JSON");
-        assert_eq!(again, v1);
+        let v2: serde_json::Value = serde_json::from_str(V2).expect("JSON");
+        assert_eq!(again, v2);
     }
 
     #[test]
     fn renamed_missing_or_foreign_fields_and_other_schemas_are_refused() {
-        let renamed = V1.replace("\"cpu_ms_per_frame\"", "\"cpu_per_frame\"");
-        let missing = V1.replace("\"idle_wakeups\": 3,", "");
-        let other = V1.replace("stats/1", "stats/2");
+        let renamed = V2.replace("\"cpu_ms_per_frame\"", "\"cpu_per_frame\"");
+        let missing = V2.replace("\"idle_wakeups\": 3,", "");
+        let other = V2.replace("stats/2", "stats/1");
         for (doc, what) in [(&renamed, "cpu_per_frame"), (&missing, "idle_wakeups")] {
             let e = read_json::<StatsReport>(doc).expect_err(what).to_string();
             assert!(e.contains(what) && e.contains(STATS_SCHEMA), "{e}");

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use x11rb::connection::Connection;
 
-use super::strategy::{ServerSide, Strategy};
+use super::strategy::Strategy;
 use super::{Compositor, CompositorError};
 use crate::backend::gl::import::ImportSource;
 use crate::model::WindowId;
@@ -48,6 +48,7 @@ impl Compositor<'_> {
                 self.stats.frames() as u32,
             )?;
         }
+        self.drop_idle_gl(Instant::now());
         Ok(())
     }
 
@@ -68,6 +69,9 @@ impl Compositor<'_> {
         let mut list = DrawList::build(&scene, &damage, self.background.background());
         self.hud.add_ops(&mut list);
         let split = self.split(list);
+        if self.needs_gl(&split) {
+            self.ensure_gl(started)?;
+        }
         // Import first: its replies then wait only for what was queued before, and the
         // server's copies run while GL draws.
         self.import_needed(&split.gl)?;
@@ -99,15 +103,12 @@ impl Compositor<'_> {
         {
             gl.presenter.present(&gl.renderer, &split.gl.damage)?;
         }
-        let server = self.strategy.server_mut();
-        if let Some(ServerSide {
-            hud: Some(hud),
-            gl: Some(gl),
-            ..
-        }) = server
-        {
-            let panels = &self.hud;
-            hud.draw(&gl.renderer, &split.hud, |id| panels.visible(id))?;
+        if let Some(server) = self.strategy.server_mut() {
+            if let Some(hud) = &mut server.hud {
+                let renderer = server.gl.as_ref().map(|gl| &gl.renderer);
+                let panels = &self.hud;
+                hud.draw(renderer, &split.hud, |id| panels.visible(id))?;
+            }
         }
         if let Some(h) = &mut self.handoffs {
             h.repainted(self.conn)?;
@@ -127,6 +128,17 @@ impl Compositor<'_> {
             split.gl.damage.area()
         );
         Ok(())
+    }
+
+    /// Whether `split` has a part GL draws: its own list, or a HUD panel to draw first.
+    fn needs_gl(&mut self, split: &Split) -> bool {
+        let panels = &self.hud;
+        let hud = self
+            .strategy
+            .server_mut()
+            .and_then(|s| s.hud.as_ref())
+            .is_some_and(|h| h.needs_drawing(&split.hud, |id| panels.visible(id)));
+        hud || !split.gl.ops.is_empty() || !split.gl.damage.is_empty()
     }
 
     /// Divides `list` by the composite strategy. A window's area may go to the server only when

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use crate::backend::gl::hud::HudRenderer;
+use crate::backend::gl::GlError;
 use crate::model::WindowId;
 use crate::region::Rect;
 use crate::scene::hud::{ProducerStats, TextGrid};
@@ -28,6 +30,14 @@ pub(crate) struct HudState {
 }
 
 impl HudState {
+    /// Gives a new GL side every panel's text and place.
+    pub(crate) fn upload_panels(&self, gl: &mut HudRenderer) -> Result<(), GlError> {
+        for (&id, p) in &self.panels {
+            gl.set(id, &p.grid, p.at, p.scale)?;
+        }
+        Ok(())
+    }
+
     /// The visible rectangle of `window`'s panel, if it has one.
     pub(crate) fn visible(&self, window: WindowId) -> Option<Rect> {
         self.panels.get(&window).map(|p| p.visible)

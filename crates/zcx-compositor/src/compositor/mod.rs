@@ -19,6 +19,7 @@ use zcx_x11::XError;
 
 mod events;
 mod frame;
+mod gl_life;
 mod hud;
 mod hud_state;
 mod strategy;
@@ -39,7 +40,7 @@ use crate::x::handoff::Handoffs;
 use crate::x::manager::{ManagerError, ManagerSession};
 use crate::x::render::RenderError;
 use crate::x::windows::{self, Atoms, WindowResources};
-use strategy::{GlSetup, Strategy};
+use strategy::{GlSetup, ServerFacts, Strategy};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CompositorError {
@@ -125,6 +126,8 @@ pub enum Exit {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Counters {
     pub imported_bytes: u64,
+    /// GL sides made (each with its own context).
+    pub gl_contexts: u64,
 }
 
 /// Field order is drop order: the strategy's GL objects and X helpers first, X resources
@@ -166,7 +169,17 @@ impl<'c> Compositor<'c> {
         let atoms = Atoms::intern(conn)?;
         let probe = zcx_x11::probe::ServerProbe::probe(conn, options.screen_num, socket_kind(conn));
         let shm_usable = probe.as_ref().is_ok_and(|p| p.shm_usable());
-        let (strategy, gl_setup) = Strategy::start(conn, &options, session.overlay(), shm_usable)?;
+        let shares_buffers = probe.as_ref().is_ok_and(|p| p.dri3.is_some())
+            || x11rb::connection::RequestConnection::extension_information(conn, "DRI2")?.is_some();
+        let server = ServerFacts {
+            shm_usable,
+            shares_buffers,
+        };
+        let (strategy, gl_setup) = Strategy::start(conn, &options, session.overlay(), server)?;
+        let counters = Counters {
+            gl_contexts: u64::from(strategy.has_gl()),
+            ..Counters::default()
+        };
         let handoffs = start_handoffs(conn, &options, gl_setup.import, &session)?;
         let mut model = WindowModel::new(width.into(), height.into());
         model.set_layout(options.layout);
@@ -191,7 +204,7 @@ impl<'c> Compositor<'c> {
             unredirect_refused: None,
             handoffs,
             options,
-            counters: Counters::default(),
+            counters,
             stats: CompositorStats::new(),
             hud: Default::default(),
         };
@@ -259,6 +272,11 @@ impl<'c> Compositor<'c> {
         contents_pixmap(&self.resources, self.handoffs.as_ref(), id)
     }
 
+    /// Whether a GL side is held now (`--stats-json`).
+    pub fn gl_live(&self) -> bool {
+        self.strategy.has_gl()
+    }
+
     /// Frames taken and refused through the handoff (`--stats-json`).
     pub fn handoff_counts(&self) -> (u64, u64) {
         self.handoffs
@@ -291,7 +309,11 @@ impl<'c> Compositor<'c> {
             if end.is_some_and(|t| Instant::now() >= t) {
                 return Ok(Exit::DurationDone);
             }
-            if work || self.hud_refresh_due(Instant::now()) {
+            let now = Instant::now();
+            if work
+                || self.hud_refresh_due(now)
+                || self.gl_idle_deadline().is_some_and(|t| now >= t)
+            {
                 work = false;
                 self.refresh()?;
                 if self
@@ -321,7 +343,10 @@ impl<'c> Compositor<'c> {
 
     /// Sleeps in poll(2) until X traffic, a signal (returns true) or the next deadline.
     fn sleep(&self, signals: &UnixStream, end: Option<Instant>) -> Result<bool, CompositorError> {
-        let wake = [end, self.hud_deadline()].into_iter().flatten().min();
+        let wake = [end, self.hud_deadline(), self.gl_idle_deadline()]
+            .into_iter()
+            .flatten()
+            .min();
         let timeout = match wake {
             None => PollTimeout::NONE,
             Some(t) => {

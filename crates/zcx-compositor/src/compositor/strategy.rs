@@ -7,6 +7,7 @@
 
 use std::ptr::NonNull;
 use std::rc::Rc;
+use std::time::Instant;
 
 use x11rb::connection::Connection as _;
 use x11rb::protocol::xproto::{ConnectionExt as _, Screen, Window};
@@ -36,9 +37,11 @@ pub(crate) enum Strategy<'c> {
     Gl(Box<GlSide<'c>>),
 }
 
-/// The X server's helpers of the server-copy strategy, and its GL side.
+/// The X server's helpers of the server-copy strategy, and its GL side while it lives.
 pub(crate) struct ServerSide<'c> {
     pub(crate) gl: Option<GlSide<'c>>,
+    /// When a GL part was last needed (`compositor::gl_life`).
+    pub(crate) gl_used_at: Instant,
     pub(crate) copier: ServerCopier<'c, XCBConnection>,
     /// `None` without RENDER 0.10: scaled windows go through GL.
     pub(crate) scaler: Option<ServerScaler<'c, XCBConnection>>,
@@ -56,6 +59,15 @@ pub(crate) struct GlSide<'c> {
     _context: Rc<GlContext>,
 }
 
+/// What start-up knows about the X server.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ServerFacts {
+    /// MIT-SHM works on this connection.
+    pub(crate) shm_usable: bool,
+    /// DRI3 or DRI2: the server shares buffers with clients.
+    pub(crate) shares_buffers: bool,
+}
+
 /// What making a [`GlSide`] needs, with `auto` resolved.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct GlSetup {
@@ -69,41 +81,45 @@ pub(crate) struct GlSetup {
 
 impl<'c> Strategy<'c> {
     /// Resolves `auto`, refuses what cannot work here (exit status 2) and builds the strategy.
+    /// `server-copy` starts without GL (`compositor::gl_life` makes it when first needed);
+    /// it asks EGL at start-up only where the answer decides something: an explicit
+    /// `--import egl-pixmap` (refused here when EGL cannot), or `--import auto` on a server
+    /// that shares buffers with clients (DRI3 or DRI2: pixmap images may work). Elsewhere (Xvfb)
+    /// no EGL display can make images of its pixmaps, and `auto` picks without asking.
     pub(crate) fn start(
         conn: &'c XCBConnection,
         options: &Options,
         overlay: Window,
-        shm_usable: bool,
+        server: ServerFacts,
     ) -> Result<(Self, GlSetup), CompositorError> {
         let screen = &conn.setup().roots[options.screen_num];
+        let gl_now = options.composite == CompositeMode::Gl;
+        let ask_egl = match ImportPath::named(options.import) {
+            Some(path) => path == ImportPath::EglPixmap,
+            None => server.shares_buffers,
+        };
         // A surfaceless context first: its renderer string tells `present::choose` whether
         // the GPU path applies, its EGL display whether pixmap images work.
-        let context = Rc::new(surfaceless(conn, options.screen_num)?);
-        let facts = PresentFacts {
-            composite: options.composite,
-            shm_usable,
-            hardware_gl: !present::is_software_renderer(&context.renderer()),
-        };
-        let setup = GlSetup {
-            screen_num: options.screen_num,
-            overlay,
-            depth: screen.root_depth,
-            import: resolve_import(options.import, &context, shm_usable)?,
-            present: present::choose(options.present, facts).map_err(CompositorError::Usage)?,
-            shm_usable,
-        };
+        let context = (gl_now || ask_egl)
+            .then(|| surfaceless(conn, options.screen_num))
+            .transpose()?
+            .map(Rc::new);
+        let setup = GlSetup::resolve(options, screen, overlay, server, context.as_deref())?;
         let size = (
             screen.width_in_pixels.into(),
             screen.height_in_pixels.into(),
         );
-        let gl = setup.make(conn, Some(context), size)?;
         let strategy = match options.composite {
             CompositeMode::ServerCopy => {
-                let mut server = ServerSide::new(conn, screen, overlay, options.hud)?;
-                server.gl = Some(gl);
-                Self::ServerCopy(Box::new(server))
+                drop(context);
+                Self::ServerCopy(Box::new(ServerSide::new(
+                    conn,
+                    screen,
+                    overlay,
+                    options.hud,
+                )?))
             }
-            CompositeMode::Gl => Self::Gl(Box::new(gl)),
+            CompositeMode::Gl => Self::Gl(Box::new(setup.make(conn, context, size)?)),
         };
         log::info!(
             "composite: {} ({}), import: {}, present: {}",
@@ -126,9 +142,16 @@ impl<'c> Strategy<'c> {
         match self {
             Self::ServerCopy(_) => {
                 "the X server copies (and RENDER-scales) opaque uncovered windows from their \
-                 pixmaps; GL composites the rest"
+                 pixmaps; GL composites the rest, with a GL context made when first needed"
             }
             Self::Gl(_) => "every repainted pixel is composited by GL",
+        }
+    }
+
+    pub(crate) fn has_gl(&self) -> bool {
+        match self {
+            Self::ServerCopy(s) => s.gl.is_some(),
+            Self::Gl(_) => true,
         }
     }
 
@@ -191,6 +214,7 @@ impl<'c> ServerSide<'c> {
             .ok();
         Ok(Self {
             gl: None,
+            gl_used_at: Instant::now(),
             copier: ServerCopier::new(conn, overlay)?,
             scaler,
             hud,
@@ -200,6 +224,39 @@ impl<'c> ServerSide<'c> {
 }
 
 impl GlSetup {
+    /// Resolves `--import` and `--present`; `context` is the start-up context, if one was
+    /// made (the GL strategy, or an EGL question to answer).
+    fn resolve(
+        options: &Options,
+        screen: &Screen,
+        overlay: Window,
+        server: ServerFacts,
+        context: Option<&GlContext>,
+    ) -> Result<Self, CompositorError> {
+        let facts = PresentFacts {
+            composite: options.composite,
+            shm_usable: server.shm_usable,
+            // Only `--composite gl` asks (the window surface cannot mix with server copies).
+            hardware_gl: context.is_some_and(|c| !present::is_software_renderer(&c.renderer())),
+        };
+        let egl_images = match context {
+            Some(c) => EglImageApi::load(c).map(drop),
+            None => Err(
+                "the X server shares no buffers with clients (no DRI3, no DRI2), so \
+                 EGL cannot make images of its pixmaps"
+                    .into(),
+            ),
+        };
+        Ok(Self {
+            screen_num: options.screen_num,
+            overlay,
+            depth: screen.root_depth,
+            import: resolve_import(options.import, egl_images, server.shm_usable)?,
+            present: present::choose(options.present, facts).map_err(CompositorError::Usage)?,
+            shm_usable: server.shm_usable,
+        })
+    }
+
     /// Makes the GL side for a `width`×`height` screen, on `context` when it is given and
     /// fits the present path (an EGL window surface needs a context made on the overlay).
     pub(crate) fn make<'c>(
@@ -281,11 +338,10 @@ fn raw_xcb(conn: &XCBConnection) -> Result<NonNull<std::ffi::c_void>, Compositor
 /// refusal.
 fn resolve_import(
     mode: ImportMode,
-    context: &GlContext,
+    egl_images: Result<(), String>,
     shm_usable: bool,
 ) -> Result<ImportPath, CompositorError> {
-    let egl = EglImageApi::load(context);
-    match (ImportPath::named(mode), egl) {
+    match (ImportPath::named(mode), egl_images) {
         (None, egl) => {
             let (path, why) = import::choose_auto(egl.is_ok(), shm_usable);
             log::info!("--import auto chose {}: {why}", path.name());

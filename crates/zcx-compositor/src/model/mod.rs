@@ -226,6 +226,14 @@ impl WindowModel {
         self.damage_window_extents(id);
     }
 
+    /// The GL textures are new: all of each mapped window's contents count as not imported.
+    pub fn forget_imports(&mut self) {
+        for w in self.windows.values_mut().filter(|w| w.info.mapped) {
+            let (width, height) = w.info.geometry.outer_size();
+            w.content_damage = Region::from_rect(Rect::new(0, 0, width, height));
+        }
+    }
+
     pub fn handle_unmap(&mut self, id: WindowId) {
         self.damage_window_extents(id);
         if let Some(w) = self.windows.get_mut(&id) {

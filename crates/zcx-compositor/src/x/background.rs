@@ -98,6 +98,13 @@ impl<'c, C: Connection> RootBackground<'c, C> {
         Ok(())
     }
 
+    /// The GL texture is new: all of the pixmap counts as not imported.
+    pub fn forget_imports(&mut self) {
+        if let Some(p) = self.pixmap {
+            self.stale = Region::from_rect(Rect::new(0, 0, p.width, p.height));
+        }
+    }
+
     /// Goes back to the solid colour (the pixmap cannot be drawn here), saying why.
     pub fn fall_back(&mut self, why: &str) {
         log::info!(

@@ -69,6 +69,17 @@ pub struct GlContext {
     display: egl::display::Display,
 }
 
+/// A context that stays current is only marked for deletion by eglDestroyContext: release it
+/// first, so that dropping a `GlContext` frees what the driver allocated for it (the
+/// server-copy strategy drops its GL side when idle).
+impl Drop for GlContext {
+    fn drop(&mut self) {
+        if let Err(e) = self.context.make_not_current_in_place() {
+            log::debug!("releasing the GL context: {e}");
+        }
+    }
+}
+
 impl std::fmt::Debug for GlContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GlContext")

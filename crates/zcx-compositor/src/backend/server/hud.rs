@@ -77,12 +77,31 @@ impl<'c, C: Connection> ServerHud<'c, C> {
         self.panels.remove(&window);
     }
 
+    /// Whether compositing `ops` first needs a panel drawn (new, stale or moved), which takes
+    /// the GL renderer.
+    pub fn needs_drawing(
+        &self,
+        ops: &[(WindowId, Rect)],
+        visible: impl Fn(WindowId) -> Option<Rect>,
+    ) -> bool {
+        ops.iter().any(|&(window, _)| {
+            visible(window).is_some_and(|rect| !rect.is_empty() && !self.is_fresh(window, rect))
+        })
+    }
+
+    fn is_fresh(&self, window: WindowId, rect: Rect) -> bool {
+        self.panels
+            .get(&window)
+            .is_some_and(|p| !p.stale && p.rect == rect)
+    }
+
     /// Composites each (window, clip) panel part over the overlay, first redrawing panels that
-    /// are stale or moved (`visible` gives a panel's current visible rectangle). Uses the
-    /// renderer's target as scratch space: call after this frame's GL present.
+    /// are stale or moved (`visible` gives a panel's current visible rectangle; without a
+    /// renderer such a panel is not drawn). Uses the renderer's target as scratch space: call
+    /// after this frame's GL present.
     pub fn draw(
         &mut self,
-        renderer: &GlRenderer,
+        renderer: Option<&GlRenderer>,
         ops: &[(WindowId, Rect)],
         visible: impl Fn(WindowId) -> Option<Rect>,
     ) -> Result<(), RenderError> {
@@ -118,17 +137,18 @@ impl<'c, C: Connection> ServerHud<'c, C> {
     /// Makes the server's copy of `window`'s panel current for `rect`.
     fn ensure(
         &mut self,
-        renderer: &GlRenderer,
+        renderer: Option<&GlRenderer>,
         window: WindowId,
         rect: Rect,
     ) -> Result<(), RenderError> {
-        let fresh = self
-            .panels
-            .get(&window)
-            .is_some_and(|p| !p.stale && p.rect == rect);
-        if fresh || rect.is_empty() {
+        if self.is_fresh(window, rect) || rect.is_empty() {
             return Ok(());
         }
+        let Some(renderer) = renderer else {
+            // Never composite a pixmap whose contents are not current.
+            self.panels.remove(&window);
+            return Ok(());
+        };
         if self
             .panels
             .get(&window)
