@@ -33,7 +33,7 @@ pub fn run(session: &Session, spec: RunSpec, reps: u32) -> Result<()> {
     let mut runs: Vec<(Vec<Summary>, Option<String>)> = vec![(Vec::new(), None); MODES.len()];
     for rep in 1..=reps {
         for (i, mode) in MODES.iter().enumerate() {
-            match session.run_mode(mode, spec, &dir, &format!("rep{rep}-"))? {
+            match session.run_mode(mode.name(), spec, &dir, &format!("rep{rep}-"))? {
                 Row::Measured(s) => runs[i].0.push(*s),
                 Row::Unavailable { reason, .. } => runs[i].1 = Some(reason),
             }

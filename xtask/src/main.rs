@@ -1,7 +1,8 @@
 //! `cargo xtask`: the project's front door. Owns the command line and the order of steps:
-//! `deps` (system packages), `test` (fmt, clippy, the DRI3 guest image, tests, the skips), `demo` and
-//! `bench` (producer runs compared in one table), `vm` (the DRI3 test server). Child processes are reaped on every exit path: Ctrl-C sets a
-//! flag that the runner polls, and the Xvfb fixture is stopped by its `Drop`.
+//! `deps` (system packages), `test` (fmt, the DRI3 guest image, clippy, tests, the skips,
+//! doc-tests), `demo` (release build, then `zcx demo`), `bench` (producer runs compared in one
+//! table), `vm` (the DRI3 test server). Child processes are reaped on every exit path: Ctrl-C
+//! sets a flag that the runner polls, and the Xvfb fixture is stopped by its `Drop`.
 
 mod bench;
 mod cmd;
@@ -37,13 +38,13 @@ struct Cli {
 enum Cmd {
     /// Check (and, as root, install) the Debian packages and Rust components zcx needs.
     Deps,
-    /// deps, then cargo fmt --check, clippy -D warnings, the DRI3 guest image, and cargo
-    /// test --workspace.
+    /// deps, then cargo fmt --check, the DRI3 guest image, clippy -D warnings, cargo test
+    /// --workspace (unit and integration tests, the skips they logged, then the doc-tests).
     Test,
-    /// Build in release mode and run `zcx demo`: put-image and shm-pixmap side by side under
-    /// zcx-compositor, screenshot, report and comparison table.
+    /// Build in release mode and run `zcx demo`: each path measured alone under
+    /// zcx-compositor, then side by side: report, screenshot and comparison table.
     Demo {
-        /// Seconds to observe.
+        /// Seconds each path is observed alone (`zcx demo --duration`).
         #[arg(long, default_value_t = 20.0)]
         duration: f64,
         /// Report directory (default: target/zcx-report/<timestamp>).

@@ -13,14 +13,16 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
+use zcx_producer::transport::Mode;
 use zcx_testkit::Xvfb;
 
 use crate::cmd::{cargo_step, target_dir};
 use crate::summary::parse_for_mode;
 use crate::table::Row;
 
-/// The transfer modes, in table order (CLI values of `zcx-producer --mode`).
-pub const MODES: [&str; 4] = ["put-image", "shm-put", "shm-pixmap", "dri3"];
+/// The transfer modes, in table order: the producer's own list, so none can be missing or
+/// misspelt here.
+pub const MODES: [Mode; 4] = Mode::ALL;
 
 /// How many frames a run pushes.
 #[derive(Debug, Clone, Copy)]

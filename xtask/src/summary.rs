@@ -1,5 +1,6 @@
-//! The producer's `--summary-json` contract (one object per run, in a JSON array), and
-//! medians across repeated runs.
+//! The figures of the producer's `--summary-json` that `xtask bench` tabulates, read
+//! with zcx-producer's own strict reader (`read_summaries`: its type, its schema), and medians
+//! across repeated runs.
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -13,8 +14,9 @@ pub struct Percentiles {
     pub p99: Option<f64>,
 }
 
-/// One producer run, exactly as `zcx-producer --summary-json` writes it.
-/// Numbers are `None` where the producer could not measure them.
+/// One producer run's figures from `zcx-producer --summary-json`, with optional percentile
+/// halves so that medians over runs can leave one out. Numbers are `None` where the producer
+/// could not measure them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub mode: String,
@@ -32,8 +34,36 @@ pub struct Summary {
     pub client_ctx_switches_per_frame: Option<f64>,
     pub server_ctx_switches_per_frame: Option<f64>,
     pub socket_bytes_per_frame: Option<f64>,
-    #[serde(default)]
-    pub server: serde_json::Value,
+    pub server: String,
+}
+
+impl From<zcx_producer::stats::Summary> for Summary {
+    fn from(s: zcx_producer::stats::Summary) -> Self {
+        let p = |p: Option<zcx_producer::stats::Percentiles>| {
+            p.map(|p| Percentiles {
+                p50: Some(p.p50),
+                p99: Some(p.p99),
+            })
+        };
+        Summary {
+            mode: s.mode.name().to_owned(),
+            width: s.width,
+            height: s.height,
+            frames: s.frames,
+            warmup_frames: s.warmup_frames,
+            fps: s.fps,
+            render_ms: p(s.render_ms),
+            submit_ms: p(s.submit_ms),
+            complete_ms: p(s.complete_ms),
+            render_cpu_ms_per_frame: s.render_cpu_ms_per_frame,
+            client_cpu_ms_per_frame: s.client_cpu_ms_per_frame,
+            server_cpu_ms_per_frame: s.server_cpu_ms_per_frame,
+            client_ctx_switches_per_frame: s.client_ctx_switches_per_frame,
+            server_ctx_switches_per_frame: s.server_ctx_switches_per_frame,
+            socket_bytes_per_frame: s.socket_bytes_per_frame,
+            server: s.server,
+        }
+    }
 }
 
 impl Summary {
@@ -43,9 +73,13 @@ impl Summary {
     }
 }
 
-/// Parses a summary file and picks the entry for `mode` (or the only entry).
+/// Parses a summary file strictly and picks the entry for `mode` (or the only entry).
 pub fn parse_for_mode(json: &str, mode: &str) -> Result<Summary> {
-    let all: Vec<Summary> = serde_json::from_str(json).context("parsing the summary JSON")?;
+    let all: Vec<Summary> = zcx_producer::stats::read_summaries(json)
+        .context("reading the summary JSON")?
+        .into_iter()
+        .map(Summary::from)
+        .collect();
     if let Some(s) = all.iter().find(|s| s.mode == mode) {
         return Ok(s.clone());
     }
@@ -122,6 +156,9 @@ mod tests {
         assert!(parse_for_mode(SAMPLE, "dri3").is_err());
         assert!(parse_for_mode("[]", "dri3").is_err());
         assert!(parse_for_mode("{", "dri3").is_err());
+        // A field the producer does not write (here: renamed) is refused, not read as null.
+        let renamed = SAMPLE.replace("\"fps\"", "\"frames_per_s\"");
+        assert!(parse_for_mode(&renamed, "shm-put").is_err());
     }
 
     #[test]

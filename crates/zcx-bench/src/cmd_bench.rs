@@ -1,9 +1,12 @@
 //! `zcx bench`: options, the stop flag, and handing over to the library's matrix.
 
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use zcx_bench::bench::BenchOptions;
+use zcx_bench::session::CompositorChoice;
+use zcx_producer::transport::Mode;
 
 #[derive(Debug, clap::Args)]
 pub struct BenchCli {
@@ -13,19 +16,22 @@ pub struct BenchCli {
     /// Seconds each cell is observed on the screen.
     #[arg(long, default_value = "2", value_parser = crate::parse_seconds)]
     duration: std::time::Duration,
-    /// Producer modes (default: every mode that works on this display).
+    /// Producer modes: put-image, shm-put, shm-pixmap, dri3 (default: every mode that works on
+    /// this display).
     #[arg(long, value_delimiter = ',')]
-    modes: Vec<String>,
+    modes: Vec<Mode>,
     /// Compositors: none, zcx:<importer> (or zcx for auto), picom-glx, picom-xrender, xcompmgr
     /// (default: all, zcx once per importer that works here, peers where installed).
-    #[arg(long, value_delimiter = ',')]
-    compositors: Vec<String>,
+    #[arg(long, value_delimiter = ',', value_parser = CompositorChoice::parse)]
+    compositors: Vec<CompositorChoice>,
     /// Frame size, WxH (also the private Xvfb's screen).
     #[arg(long, default_value = "3840x2160", value_parser = zcx_producer::cli::parse_size)]
     size: (u32, u32),
     /// Producer frames per second (0: as fast as the path allows).
-    #[arg(long, default_value_t = 0)]
-    fps: u32,
+    // `std::option::Option` spelled out so that clap takes it as the value's type (always
+    // given; `None` is the command line's 0), not as an optional argument.
+    #[arg(long, default_value = "0", value_parser = zcx_producer::cli::parse_fps)]
+    fps: std::option::Option<NonZeroU32>,
     /// Report directory (default: target/zcx-report/<timestamp>).
     #[arg(long)]
     out: Option<PathBuf>,

@@ -15,8 +15,10 @@ pub struct IpcCli {
     #[arg(long, default_value_t = 50)]
     frames: u64,
     /// Stop measuring a method after this many seconds (and at least 3 frames); 0: no limit.
-    #[arg(long, default_value = "2", value_parser = crate::parse_seconds)]
-    seconds: Duration,
+    // `std::option::Option` spelled out so that clap takes it as the value's type (always
+    // given; `None` is the command line's 0), not as an optional argument.
+    #[arg(long, default_value = "2", value_parser = parse_budget)]
+    seconds: std::option::Option<Duration>,
     /// Frames per method before the measured ones, reported apart.
     #[arg(long, default_value_t = 2)]
     warmup: u64,
@@ -30,6 +32,11 @@ pub struct IpcCli {
     json: Option<PathBuf>,
 }
 
+/// `--seconds`: a time budget, 0 for none (`None`).
+fn parse_budget(s: &str) -> Result<Option<Duration>, String> {
+    crate::parse_seconds(s).map(|d| (!d.is_zero()).then_some(d))
+}
+
 pub fn run(args: &IpcCli) -> anyhow::Result<()> {
     let methods: Vec<IpcMethod> = if args.methods.is_empty() {
         IpcMethod::DEFAULT.to_vec()
@@ -39,12 +46,11 @@ pub fn run(args: &IpcCli) -> anyhow::Result<()> {
             .map(|m| m.parse())
             .collect::<Result<_, _>>()?
     };
-    let budget = args.seconds;
     let cfg = IpcConfig {
         frame_bytes: args.size.0 as usize * args.size.1 as usize * 4,
         frames: args.frames,
         warmup: args.warmup,
-        budget: (!budget.is_zero()).then_some(budget),
+        budget: args.seconds,
     };
     let exe = std::env::current_exe().context("finding the zcx binary to run the peer")?;
     println!(
@@ -131,5 +137,17 @@ fn print_legend(results: &[MethodResult]) {
     );
     for r in results.iter().filter(|r| r.label != r.method) {
         println!("{}: the write size alone, not the seed's buffer", r.label);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_seconds_is_no_budget() {
+        assert_eq!(parse_budget("0"), Ok(None));
+        assert_eq!(parse_budget("1.5"), Ok(Some(Duration::from_millis(1500))));
+        assert!(parse_budget("forever").is_err());
     }
 }

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use x11rb::connection::Connection as _;
+use zcx_contracts::{ImportMode, StatsReport};
+use zcx_producer::transport::Mode;
 use zcx_x11::ZcxConnection;
 
 use crate::report::{self, interval, Machine, Report};
@@ -43,7 +45,7 @@ pub struct DemoOptions {
 pub struct Row {
     pub label: &'static str,
     /// `zcx-producer --mode`.
-    pub mode: &'static str,
+    pub mode: Mode,
     /// More producer arguments for this row (e.g. `--handoff off`).
     pub producer_args: &'static [&'static str],
     /// More zcx-compositor arguments for this row's measured phase.
@@ -59,10 +61,10 @@ pub struct Row {
 /// Adding a row is one line here.
 #[rustfmt::skip]
 pub const ROWS: &[Row] = &[
-    Row { label: "put-image", mode: "put-image", producer_args: &[], compositor_args: &[], copies: interval::PUT_IMAGE_COPIES, needs_zcx: false },
-    Row { label: "shm-pixmap (present)", mode: "shm-pixmap", producer_args: &["--handoff", "off"], compositor_args: &[], copies: interval::SHM_PIXMAP_PRESENT_COPIES, needs_zcx: false },
-    Row { label: "shm-pixmap (handoff)", mode: "shm-pixmap", producer_args: &["--handoff", "auto"], compositor_args: &[], copies: interval::SHM_PIXMAP_HANDOFF_COPIES, needs_zcx: true },
-    Row { label: "dri3", mode: "dri3", producer_args: &[], compositor_args: &[], copies: interval::DRI3_PRESENT_COPIES, needs_zcx: false },
+    Row { label: "put-image", mode: Mode::PutImage, producer_args: &[], compositor_args: &[], copies: interval::PUT_IMAGE_COPIES, needs_zcx: false },
+    Row { label: "shm-pixmap (present)", mode: Mode::ShmPixmap, producer_args: &["--handoff", "off"], compositor_args: &[], copies: interval::SHM_PIXMAP_PRESENT_COPIES, needs_zcx: false },
+    Row { label: "shm-pixmap (handoff)", mode: Mode::ShmPixmap, producer_args: &["--handoff", "auto"], compositor_args: &[], copies: interval::SHM_PIXMAP_HANDOFF_COPIES, needs_zcx: true },
+    Row { label: "dri3", mode: Mode::Dri3, producer_args: &[], compositor_args: &[], copies: interval::DRI3_PRESENT_COPIES, needs_zcx: false },
 ];
 
 /// zcx-compositor arguments of every measured phase (besides `--layout normal --no-hud`).
@@ -85,10 +87,7 @@ fn available_rows(
 
 /// Why `row`'s producer mode cannot run on this server (dri3 without DRI3, e.g. on Xvfb).
 fn unavailable(row: &Row, server: &zcx_x11::probe::ServerProbe) -> Option<String> {
-    match row.mode.parse::<zcx_producer::transport::Mode>() {
-        Ok(mode) => mode.unavailable_reason(server),
-        Err(e) => Some(e),
-    }
+    row.mode.unavailable_reason(server)
 }
 
 /// The note a report of a display under an emulated CPU carries.
@@ -97,7 +96,7 @@ pub const EMULATED_CPU_NOTE: &str = "this display runs under an emulated CPU (th
 /// What the showcase phase gave.
 #[derive(Debug, Default)]
 struct Showcase {
-    stats: Option<serde_json::Value>,
+    stats: Option<StatsReport>,
     seconds: f64,
 }
 
@@ -127,7 +126,7 @@ pub fn run(opts: &DemoOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
         CompositorChoice::None
     } else {
         CompositorChoice::Zcx {
-            import: "auto".into(),
+            import: ImportMode::Auto,
         }
     };
     let server = zcx_x11::probe::ServerProbe::probe(&c.conn, c.screen_num, c.socket)
@@ -247,7 +246,7 @@ impl Demo<'_> {
             producers.len()
         );
         let choice = CompositorChoice::Zcx {
-            import: "auto".into(),
+            import: ImportMode::Auto,
         };
         // It outlives the wait so the screenshot catches it still compositing.
         let look = ZcxLook {
@@ -268,7 +267,14 @@ impl Demo<'_> {
         session::wait_unless_stopped(self.opts.showcase, ctx.stop);
         self.take_screenshot(report);
         let seconds = started.elapsed().as_secs_f64();
-        let stats = comp.and_then(|c| c.finish_within(EXIT_WAIT, ctx.stop));
+        let stats = comp
+            .map(|c| c.finish_within(EXIT_WAIT, ctx.stop))
+            .transpose()
+            .unwrap_or_else(|e| {
+                report.notes.push(format!("the side-by-side phase: {e}"));
+                None
+            })
+            .flatten();
         drop(producers);
         Ok(Showcase { stats, seconds })
     }
@@ -335,20 +341,17 @@ fn describe_phases(
 
 /// `composited N frames (F fps, the rate its picture changed on screen), import/draw/present
 /// p50 …, CPU … ms per composited frame (import path, present path)`.
-fn compositor_line(s: &serde_json::Value) -> String {
-    let f = |k: &str| s.get(k).and_then(serde_json::Value::as_f64);
-    let p50 = |k: &str| s.get(k).and_then(|v| v.get("p50")?.as_f64());
-    let opt = |v: Option<f64>| v.map_or("–".to_owned(), |v| format!("{v:.1}"));
+fn compositor_line(s: &StatsReport) -> String {
     format!(
-        "composited {} frames ({} fps, the rate its picture changed on screen), import/draw/present p50 {}/{}/{} ms, {} CPU ms per composited frame ({} import, {} present)",
-        opt(f("frames")).trim_end_matches(".0"),
-        opt(f("fps")),
-        opt(p50("import_ms")),
-        opt(p50("draw_ms")),
-        opt(p50("present_ms")),
-        opt(f("cpu_ms_per_frame")),
-        s.get("import").and_then(|v| v.as_str()).unwrap_or("?"),
-        s.get("present").and_then(|v| v.as_str()).unwrap_or("?"),
+        "composited {} frames ({:.1} fps, the rate its picture changed on screen), import/draw/present p50 {:.1}/{:.1}/{:.1} ms, {:.1} CPU ms per composited frame ({} import, {} present)",
+        s.frames,
+        s.fps,
+        s.import_ms.p50,
+        s.draw_ms.p50,
+        s.present_ms.p50,
+        s.cpu_ms_per_frame,
+        s.import,
+        s.present,
     )
 }
 
@@ -367,7 +370,7 @@ mod tests {
 
     #[test]
     fn rows_start_with_the_baseline_and_have_distinct_labels() {
-        assert_eq!(ROWS[0].mode, "put-image");
+        assert_eq!(ROWS[0].mode, Mode::PutImage);
         let mut labels: Vec<&str> = ROWS.iter().map(|r| r.label).collect();
         labels.sort_unstable();
         labels.dedup();

@@ -27,8 +27,10 @@ pub enum ProbeError {
     #[error(transparent)]
     Connect(#[from] zcx_x11::ConnectError),
     #[error("probing the X server: {0}")]
-    Probe(#[from] x11rb::errors::ConnectionError),
+    Probe(#[from] zcx_x11::XError),
 }
+
+zcx_x11::impl_from_x11rb!(ProbeError);
 
 /// Whether something works here, and why not.
 #[derive(Debug, Clone, Serialize)]

@@ -63,8 +63,11 @@ fn tiny_matrix_runs_every_cell_and_writes_the_report() {
     ] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    let bytes = std::fs::read(dir.join("report.json")).unwrap();
+    // The report reads back into its own type (the compositor's statistics in it included).
+    let typed: zcx_bench::report::Report = serde_json::from_slice(&bytes).unwrap();
+    assert!(typed.runs.iter().any(|r| r.compositor_stats.is_some()));
+    let report: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     let runs = report["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 5, "{report}");
     for r in runs {

@@ -29,6 +29,11 @@ fn bad_options_exit_2() {
             &["observe", "--duration", "soon"],
             &["demo", "--showcase", "never"],
             &["bench", "--reps", "0"],
+            // Modes and compositors are typed: a name the programs do not have is a bad option.
+            &["bench", "--modes", "put-image,bogus"],
+            &["bench", "--compositors", "none,zcx:telepathy"],
+            &["bench", "--compositors", "kwin"],
+            &["bench", "--fps", "-1"],
             &["ipc", "--seconds", "forever"],
         ],
         2,

@@ -18,8 +18,7 @@ use common::handoff_client::{wait_for_handoff_owner, HandoffClient};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConnectionExt as _, ImageFormat};
 use x11rb::rust_connection::RustConnection;
-use zcx_bench::observer::screen::find_windows;
-use zcx_bench::observer::PRODUCER_CLASS;
+use zcx_bench::observer::screen::find_producer_windows;
 use zcx_testkit::{get_pixel, get_rect, poll_until, ChildGuard, TestWindow, Xvfb};
 use zcx_x11::handoff::{DoneStatus, FrameMessage};
 use zcx_x11::stamp::Stamp;
@@ -51,7 +50,7 @@ fn compositor(xvfb: &Xvfb, conn: &RustConnection, args: &[&str]) -> ChildGuard {
 /// Waits until the compositor has painted everything sent before (its sync hook).
 fn sync(conn: &RustConnection) {
     conn.flush().expect("flush");
-    zcx_compositor::sync_hook::wait_for_compositor(conn, 0, TIMEOUT).expect("compositor sync");
+    zcx_compositor::x::sync_hook::wait_for_compositor(conn, 0, TIMEOUT).expect("compositor sync");
 }
 
 /// The top and bottom stamps of the `width`x`height` area at (x, y) of `drawable`, read in
@@ -235,7 +234,7 @@ fn producer(
     let child = ChildGuard::spawn(&mut cmd);
     let r = root(conn);
     let window = poll_until(TIMEOUT, "the producer window", || {
-        find_windows(conn, r, PRODUCER_CLASS).first().map(|w| w.id)
+        find_producer_windows(conn, r).first().map(|w| w.id)
     });
     (child, window)
 }

@@ -8,8 +8,8 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use x11rb::connection::Connection;
-use zcx_bench::observer::screen::find_windows;
-use zcx_bench::observer::{observe, ObserverConfig, PRODUCER_CLASS};
+use zcx_bench::observer::screen::find_producer_windows;
+use zcx_bench::observer::{observe, ObserverConfig};
 use zcx_testkit::{poll_until, ChildGuard, Xvfb};
 
 #[test]
@@ -27,7 +27,7 @@ fn observer_sees_a_producer_deliver_increasing_frames() {
     let (conn, screen) = xvfb.connect();
     let root = conn.setup().roots[screen].root;
     let found = poll_until(Duration::from_secs(20), "the producer window", || {
-        let w = find_windows(&conn, root, PRODUCER_CLASS);
+        let w = find_producer_windows(&conn, root);
         (!w.is_empty()).then_some(w)
     });
     assert_eq!(found.len(), 1);

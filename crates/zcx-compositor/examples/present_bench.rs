@@ -12,13 +12,15 @@ use anyhow::Context as _;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConnectionExt as _, CreateWindowAux, PixmapWrapper, WindowClass};
 use x11rb::wrapper::ConnectionExt as _;
-use zcx_compositor::composite::ServerCopy;
-use zcx_compositor::gl::{GlContext, GlRenderer};
-use zcx_compositor::import::{GetImageImporter, ImportSource, PixmapImporter, ShmGetImageImporter};
-use zcx_compositor::present::{Presenter, PutImagePresenter, ShmPutPresenter};
+use zcx_compositor::backend::gl::import::{
+    GetImageImporter, ImportSource, PixmapImporter, ShmGetImageImporter,
+};
+use zcx_compositor::backend::gl::present::{Presenter, PutImagePresenter, ShmPutPresenter};
+use zcx_compositor::backend::gl::{GlContext, GlRenderer};
+use zcx_compositor::backend::server::copy::ServerCopier;
 use zcx_compositor::region::{Rect, Region};
-use zcx_compositor::scene::{DrawList, DrawOp};
-use zcx_compositor::server_copy::ServerCopier;
+use zcx_compositor::scene::split::ServerCopy;
+use zcx_compositor::scene::{DrawList, DrawOp, TextureKey};
 
 const RUNS: usize = 30;
 
@@ -98,9 +100,9 @@ fn main() -> anyhow::Result<()> {
     let pixmap = PixmapWrapper::create_pixmap(&conn, screen.root_depth, win, w as u16, h as u16)?;
     conn.sync()?;
     let mut renderer = renderer;
-    renderer.ensure_window(1, w, h)?;
+    renderer.ensure_window(TextureKey::Window(1), w, h)?;
     let src = ImportSource {
-        window: 1,
+        texture: TextureKey::Window(1),
         pixmap: pixmap.pixmap(),
         width: w,
         height: h,

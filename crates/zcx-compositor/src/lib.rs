@@ -1,36 +1,17 @@
-//! zcx-compositor: a Composite/Damage compositing manager. X events feed the window
-//! [`model`]; the [`scene`] module turns the model and the damage into a draw list (data);
-//! the [`gl`] backend executes it off screen and a [`present`] path puts the repainted pixels on
-//! the Composite overlay window. [`import`] holds the pixmap → texture importers, [`manager`]
-//! the selection, redirection and overlay duties, [`sync_hook`] the test/tool sync protocol,
-//! [`handoff`] the frames producers hand over instead of presenting them.
+//! zcx-compositor: a Composite/Damage compositing manager. The folders follow the data flow:
+//! X events ([`x`], dispatched by [`compositor`]) feed the window [`model`] (pure data); the
+//! [`scene`] turns the model and the damage into a draw list (data) and splits it between the
+//! two [`backend`]s: the X server copies what it can (`backend::server`), OpenGL composites the
+//! rest off screen and a present path puts it on the Composite overlay (`backend::gl`).
+//! [`compositor`] owns the struct that holds it all, the event loop and one frame. `region`
+//! (rectangle arithmetic) and `stats` (frame statistics) are leaves every stage may use.
+//! `model` and `scene` use neither x11rb nor glow; `x` draws nothing; no folder needs a
+//! folder above it.
 
-pub mod background;
-pub mod composite;
+pub mod backend;
 pub mod compositor;
-pub mod decor;
-mod events;
-mod frame;
-pub mod gl;
-pub mod handoff;
-pub mod hud;
-mod hud_state;
-pub mod import;
-pub mod import_dri3;
-pub mod import_select;
-pub mod layout;
-pub mod manager;
 pub mod model;
-pub mod present;
 pub mod region;
 pub mod scene;
-pub mod server_copy;
-pub mod server_hud;
-pub mod server_scale;
 pub mod stats;
-pub mod sync_hook;
-pub mod unredirect;
-pub mod xbackground;
-pub mod xrender;
-mod xunredirect;
-pub mod xwindows;
+pub mod x;

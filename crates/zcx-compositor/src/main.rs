@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use zcx_compositor::composite::CompositeMode;
+use zcx_compositor::backend::gl::import::ImportMode;
+use zcx_compositor::backend::gl::present::PresentMode;
 use zcx_compositor::compositor::{Compositor, CompositorError, Exit, Options};
-use zcx_compositor::decor::Decorations;
-use zcx_compositor::import::ImportMode;
-use zcx_compositor::layout::Layout;
-use zcx_compositor::present::PresentMode;
+use zcx_compositor::model::decor::Decorations;
+use zcx_compositor::model::layout::Layout;
+use zcx_compositor::scene::split::CompositeMode;
 
 /// A Composite/Damage compositing manager that composites with OpenGL.
 #[derive(Debug, Parser)]
@@ -154,9 +154,11 @@ fn run(cli: &Cli) -> anyhow::Result<Exit> {
     };
     let mut compositor = Compositor::new(&conn, options)?;
     let exit = compositor.run(&reader).context("compositor event loop")?;
-    let (import, present, composite) = compositor.path_names();
-    let mut report = compositor.stats.report(import, present, composite);
+    let (import, present, _) = compositor.path_names();
+    let mut report = compositor.stats.report(import, present, cli.composite);
     (report.handoff_frames, report.handoff_refused) = compositor.handoff_counts();
+    report.gl_contexts = compositor.counters.gl_contexts;
+    report.gl_live = compositor.gl_live();
     log::info!(
         "{} frames composited ({:.1} fps), {:.1} MB imported, {:.2} CPU ms per frame",
         report.frames,

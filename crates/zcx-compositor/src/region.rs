@@ -129,6 +129,20 @@ impl Rect {
     }
 }
 
+/// The pixels of `rects` as disjoint rectangles, exactly (no cap on their number, unlike
+/// [`Region`]; quadratic in the count, for shapes, which change rarely).
+pub fn disjoint(rects: impl IntoIterator<Item = Rect>) -> Vec<Rect> {
+    let mut out: Vec<Rect> = Vec::new();
+    for r in rects {
+        let mut pieces = vec![r];
+        for have in &out {
+            pieces = pieces.iter().flat_map(|p| p.subtract(have)).collect();
+        }
+        out.extend(pieces.into_iter().filter(|p| !p.is_empty()));
+    }
+    out
+}
+
 /// A set of pixels stored as disjoint rectangles. Small by design: when it grows past
 /// [`Region::MAX_RECTS`] it collapses to its bounding box (over-painting is correct, just
 /// slower).
@@ -228,6 +242,16 @@ impl Region {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn disjoint_keeps_every_pixel_once_however_many_rectangles() {
+        // More rectangles than a Region keeps before collapsing to its bounds.
+        let stripes: Vec<Rect> = (0..100).map(|i| Rect::new(0, i * 2, 10, 1)).collect();
+        let out = disjoint(stripes.iter().copied().chain([Rect::new(0, 0, 10, 1)]));
+        assert_eq!(out.iter().map(Rect::area).sum::<u64>(), 1000);
+        let overlapping = disjoint([Rect::new(0, 0, 4, 4), Rect::new(2, 2, 4, 4)]);
+        assert_eq!(overlapping.iter().map(Rect::area).sum::<u64>(), 28);
+    }
 
     #[test]
     fn intersect_and_disjoint() {

@@ -1,43 +1,16 @@
 //! The compositor's own statistics: per composited frame the import, draw and present times
 //! (hdrhistogram percentiles), process CPU per composited frame, and wake-ups while nothing
-//! needed painting. [`StatsReport`] is the public `--stats-json` format; [`RecentRate`] gives
+//! needed painting, made into the public `--stats-json` format, [`StatsReport`] (defined in
+//! `zcx-contracts`, which zcx-bench reads it with); [`RecentRate`] gives
 //! the HUD its once-a-second figures.
 
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use zcx_contracts::{CompositeMode, STATS_SCHEMA};
 use zcx_x11::metrics::{self, CpuSample};
 
-/// p50 and p99 in milliseconds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
-pub struct Percentiles {
-    pub p50: f64,
-    pub p99: f64,
-}
-
-/// What `--stats-json` writes at exit.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct StatsReport {
-    /// Frames composited (repaints that reached the screen).
-    pub frames: u64,
-    pub fps: f64,
-    pub import_ms: Percentiles,
-    pub draw_ms: Percentiles,
-    pub present_ms: Percentiles,
-    /// Compositor process CPU (user + system) per composited frame.
-    pub cpu_ms_per_frame: f64,
-    /// Wake-ups after which nothing needed painting.
-    pub idle_wakeups: u64,
-    pub import: String,
-    pub present: String,
-    /// The composite strategy (`--composite`): `server-copy` or `gl`.
-    pub composite: String,
-    pub duration_s: f64,
-    /// Frames producers handed over that were taken, and refused (`handoff`).
-    pub handoff_frames: u64,
-    pub handoff_refused: u64,
-}
+pub use zcx_contracts::{Percentiles, StatsReport};
 
 /// Times of one composited frame.
 #[derive(Clone, Copy, Debug, Default)]
@@ -124,10 +97,11 @@ impl CompositorStats {
         self.idle_wakeups += 1;
     }
 
-    pub fn report(&self, import: &str, present: &str, composite: &str) -> StatsReport {
+    pub fn report(&self, import: &str, present: &str, composite: CompositeMode) -> StatsReport {
         let duration_s = self.started.elapsed().as_secs_f64();
         let cpu = metrics::process_sample().since(&self.cpu_at_start).cpu;
         StatsReport {
+            schema: STATS_SCHEMA.to_owned(),
             frames: self.frames,
             fps: if duration_s > 0.0 {
                 self.frames as f64 / duration_s
@@ -141,10 +115,12 @@ impl CompositorStats {
             idle_wakeups: self.idle_wakeups,
             import: import.to_owned(),
             present: present.to_owned(),
-            composite: composite.to_owned(),
+            composite,
             duration_s,
             handoff_frames: 0,
             handoff_refused: 0,
+            gl_contexts: 0,
+            gl_live: false,
         }
     }
 }
@@ -227,7 +203,8 @@ mod tests {
             });
         }
         s.record_idle_wakeup();
-        let r = s.report("shm-get-image", "shm-put", "server-copy");
+        let r = s.report("shm-get-image", "shm-put", CompositeMode::ServerCopy);
+        assert_eq!(r.schema, STATS_SCHEMA);
         assert_eq!(r.frames, 5);
         assert_eq!(r.idle_wakeups, 1);
         assert!((r.import_ms.p50 - 3.0).abs() < 0.01, "{:?}", r.import_ms);

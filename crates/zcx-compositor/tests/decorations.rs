@@ -8,7 +8,7 @@ mod common;
 
 use common::{close, expect_pixel, set_stats, sync, xvfb, CompositorProcess, BACKGROUND};
 use x11rb::connection::Connection;
-use zcx_compositor::decor::{mode_rgb, BORDER_WIDTH, SHADOW};
+use zcx_compositor::model::decor::{mode_rgb, BORDER_WIDTH, SHADOW};
 use zcx_compositor::region::Rect;
 use zcx_testkit::{get_pixel, TestWindow};
 

@@ -1,14 +1,15 @@
 //! Property tests of the compositor's parsers of X properties other clients write:
 //! `_ZCX_STATS` (the HUD's `ProducerStats::parse`, and the HUD text made of it), WM_CLASS
-//! (`is_producer_class`) and the root background pixmap id (`background::pixmap_id`). Any
+//! (`zcx_x11::identity::is_producer_class`) and the root background pixmap id
+//! (`x::background::pixmap_id`). Any
 //! value parses to something sane or is refused; none panics.
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use x11rb::protocol::xproto::{AtomEnum, GetPropertyReply};
-use zcx_compositor::background::pixmap_id;
-use zcx_compositor::hud::{lines, ProducerStats, TextGrid};
-use zcx_compositor::xwindows::{is_producer_class, PRODUCER_CLASS};
+use zcx_compositor::scene::hud::{lines, ProducerStats, TextGrid};
+use zcx_compositor::x::background::pixmap_id;
+use zcx_x11::identity::{is_producer_class, PRODUCER_CLASS};
 
 /// Any JSON value, a few levels deep.
 fn json_value() -> impl Strategy<Value = Value> {
@@ -164,19 +165,19 @@ proptest! {
         bytes in prop::collection::vec(prop_oneof![Just(0u8), any::<u8>()], 0..40),
     ) {
         let parts: Vec<&[u8]> = bytes.split(|&b| b == 0).collect();
-        prop_assert_eq!(is_producer_class(&bytes), parts.contains(&PRODUCER_CLASS));
+        prop_assert_eq!(is_producer_class(&bytes), parts.contains(&PRODUCER_CLASS.as_bytes()));
         let mut named = before.clone();
         named.push(0);
-        named.extend_from_slice(PRODUCER_CLASS);
+        named.extend_from_slice(PRODUCER_CLASS.as_bytes());
         named.push(0);
         named.extend_from_slice(&after);
         prop_assert!(is_producer_class(&named));
         let mut glued = before;
-        glued.extend_from_slice(PRODUCER_CLASS);
+        glued.extend_from_slice(PRODUCER_CLASS.as_bytes());
         glued.push(b'x');
         glued.extend_from_slice(&after);
         let glued_parts: Vec<&[u8]> = glued.split(|&b| b == 0).collect();
-        prop_assert_eq!(is_producer_class(&glued), glued_parts.contains(&PRODUCER_CLASS));
+        prop_assert_eq!(is_producer_class(&glued), glued_parts.contains(&PRODUCER_CLASS.as_bytes()));
     }
 
     #[test]

@@ -68,7 +68,7 @@ fn egl_pixmap_import_shows_windows_or_is_refused_with_the_reason() {
                 return Some(Err(status));
             }
             // It owns the selection before it sets up importing: wait for a painted frame.
-            let painted = zcx_compositor::sync_hook::wait_for_compositor(
+            let painted = zcx_compositor::x::sync_hook::wait_for_compositor(
                 &conn,
                 screen,
                 std::time::Duration::from_millis(200),

@@ -1,6 +1,6 @@
 //! Starting the producer: connect and probe, choose the mode (`auto` falls back with one
 //! warning), check the frame size against memory, build the source, and hand over to the
-//! frame loop (`event_loop`); what a run ends with (`Outcome`).
+//! frame loop (`event_loop`).
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -12,18 +12,9 @@ use zcx_x11::format::FrameFormat;
 use zcx_x11::probe::ServerProbe;
 
 use crate::cli::{Cli, ModeChoice};
+use crate::outcome::Outcome;
 use crate::source::build_source;
-use crate::stats::Summary;
 use crate::transport::Mode;
-
-/// Why the producer stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
-    /// `--frames` reached, `q`, WM_DELETE_WINDOW, SIGINT or SIGTERM.
-    Finished,
-    /// Another client destroyed the window.
-    WindowDestroyed,
-}
 
 /// A mode the user asked for that this server cannot do.
 #[derive(Debug, thiserror::Error)]
@@ -34,13 +25,6 @@ pub struct ModeUnavailable {
     pub mode: Mode,
     pub reason: String,
     pub available: String,
-}
-
-/// Everything the run produced.
-#[derive(Debug)]
-pub struct Outcome {
-    pub ending: Ending,
-    pub summaries: Vec<Summary>,
 }
 
 /// Connects, runs until done, and returns the per-mode summaries.

@@ -1,5 +1,6 @@
 //! Command-line options of `zcx-producer`.
 
+use std::num::{NonZeroU32, NonZeroU64};
 use std::path::PathBuf;
 
 use clap::Parser;
@@ -17,8 +18,8 @@ pub const MAX_EDGE_PX: u32 = 32767;
     about = "Streams animated video-like frames into an X window through a chosen transfer path \
              and measures what each path costs on both sides of the X socket.",
     after_help = "Keys in the window: m cycles the mode, q or Escape quits.\n\
-                  Exit status: 0 done, 1 error, 2 mode unavailable on this server, \
-                  3 the window was destroyed by another client."
+                  Exit status: 0 done, 1 error, 2 mode unavailable on this server or a bad \
+                  option, 3 the window was destroyed by another client."
 )]
 pub struct Cli {
     /// Transfer path: put-image, shm-put, shm-pixmap, dri3, or auto (the best this server offers).
@@ -29,13 +30,17 @@ pub struct Cli {
     #[arg(long, default_value = "3840x2160", value_parser = parse_size)]
     pub size: (u32, u32),
 
-    /// Frames per second to aim for; 0 = as fast as the path allows.
-    #[arg(long, default_value_t = 60)]
-    pub fps: u32,
+    /// Frames per second to aim for; 0 = as fast as the path allows. Paced, the Present paths
+    /// wait for the next vblank, except shm-pixmap while a compositing manager owns the screen
+    /// (its repaint is what reaches the screen; a vblank wait first would only add a frame).
+    // `std::option::Option` spelled out: clap's derive would make a plain `Option` an optional
+    // argument; this one always has a value, and `None` is the command line's 0.
+    #[arg(long, default_value = "60", value_parser = parse_fps)]
+    pub fps: std::option::Option<NonZeroU32>,
 
     /// Frames to send before exiting; 0 = until the window is closed.
-    #[arg(long, default_value_t = 0)]
-    pub frames: u64,
+    #[arg(long, default_value = "0", value_parser = parse_frames)]
+    pub frames: std::option::Option<NonZeroU64>,
 
     /// Frames of each mode left out of the statistics.
     #[arg(long, default_value_t = 30)]
@@ -97,6 +102,20 @@ fn parse_mode(s: &str) -> Result<ModeChoice, String> {
     })
 }
 
+/// `--fps`: frames per second, 0 for no pacing (`None`).
+pub fn parse_fps(s: &str) -> Result<Option<NonZeroU32>, String> {
+    s.parse::<u32>()
+        .map(NonZeroU32::new)
+        .map_err(|e| format!("{s:?}: {e}"))
+}
+
+/// `--frames`: a frame count, 0 for no limit (`None`).
+pub fn parse_frames(s: &str) -> Result<Option<NonZeroU64>, String> {
+    s.parse::<u64>()
+        .map(NonZeroU64::new)
+        .map_err(|e| format!("{s:?}: {e}"))
+}
+
 /// Parses `WxH` with both edges in 1..=32767.
 pub fn parse_size(s: &str) -> Result<(u32, u32), String> {
     let (w, h) = s
@@ -137,6 +156,23 @@ mod tests {
         assert!(parse_size("40000x10").unwrap_err().contains("32767"));
         assert!(parse_size("big").is_err());
         assert!(parse_size("10x-1").is_err());
+    }
+
+    #[test]
+    fn zero_means_no_limit() {
+        let cli = |args: &[&str]| {
+            Cli::try_parse_from([&["zcx-producer"][..], args].concat()).expect("valid options")
+        };
+        let defaults = cli(&[]);
+        assert_eq!((defaults.fps, defaults.frames), (NonZeroU32::new(60), None));
+        let zero = cli(&["--fps", "0", "--frames", "0"]);
+        assert_eq!((zero.fps, zero.frames), (None, None));
+        let some = cli(&["--fps", "30", "--frames", "5"]);
+        assert_eq!(
+            (some.fps, some.frames),
+            (NonZeroU32::new(30), NonZeroU64::new(5))
+        );
+        assert!(Cli::try_parse_from(["zcx-producer", "--fps", "-1"]).is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! statistics on the terminal, in the title and as `_ZCX_STATS`.
 
 use std::collections::VecDeque;
+use std::num::NonZeroU64;
 use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -20,8 +21,8 @@ use zcx_x11::probe::ServerProbe;
 use zcx_x11::stamp::{monotonic_now_ns, Stamp};
 use zcx_x11::{Connected, SocketKind, ZcxConnection};
 
-use crate::app::{Ending, Outcome};
 use crate::cli::Cli;
+use crate::outcome::{Ending, Outcome};
 use crate::source::{FrameMut, FrameSource};
 use crate::stats::{stats_line, FrameRecord, Meters, ModeStats};
 use crate::transport::{Completion, FrameTransport, Mode, Options, Target, Transport};
@@ -39,7 +40,7 @@ pub(crate) struct Producer<'c> {
     source: Box<dyn FrameSource>,
     meters: Meters,
     options: Options,
-    cli_frames: u64,
+    frame_limit: Option<NonZeroU64>,
     warmup: u64,
     interval: Option<Duration>,
     stop: Arc<AtomicBool>,
@@ -98,14 +99,16 @@ impl<'c> Producer<'c> {
             },
             options: Options {
                 buffers: usize::from(cli.buffers),
-                vsync: cli.fps != 0,
+                vsync: cli.fps.is_some(),
                 present: !cli.no_present,
-                handoff_screen: (cli.handoff == crate::cli::Handoff::Auto)
-                    .then_some(connected.screen_num),
+                screen: connected.screen_num,
+                handoff: cli.handoff == crate::cli::Handoff::Auto,
             },
-            cli_frames: cli.frames,
+            frame_limit: cli.frames,
             warmup: cli.warmup,
-            interval: (cli.fps > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(cli.fps))),
+            interval: cli
+                .fps
+                .map(|fps| Duration::from_secs_f64(1.0 / f64::from(fps.get()))),
             stop,
             server_name: format!("{} {}", probe.vendor, probe.release),
             render_done: EventFd::from_value_and_flags(
@@ -192,7 +195,7 @@ impl<'c> Producer<'c> {
                 return Ok(step);
             }
             if self.stop.load(Ordering::Relaxed)
-                || (self.cli_frames > 0 && *frame >= self.cli_frames)
+                || self.frame_limit.is_some_and(|n| *frame >= n.get())
             {
                 return Ok(Step::Done);
             }
@@ -302,7 +305,7 @@ impl<'c> Producer<'c> {
             match self.window.handle_event(&event) {
                 Command::None => {
                     if let x11rb::protocol::Event::Error(e) = &event {
-                        log::warn!("X error: {e:?}");
+                        log::warn!("{}", zcx_x11::error::describe(e));
                     }
                 }
                 Command::NextMode => step = step.or(Some(Step::NextMode)),

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod cli;
 mod event_loop;
+pub mod outcome;
 pub mod source;
 pub mod stats;
 pub mod transport;

@@ -6,8 +6,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use clap::Parser;
-use zcx_producer::app::{self, Ending, ModeUnavailable};
+use zcx_producer::app::{self, ModeUnavailable};
 use zcx_producer::cli::Cli;
+use zcx_producer::outcome::Ending;
 use zcx_producer::stats::summary_table;
 
 fn main() -> ExitCode {

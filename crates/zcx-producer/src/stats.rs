@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use zcx_contracts::{ContractError, Versioned};
 use zcx_x11::metrics::{self, CpuSample, ProcCounters};
 
 use crate::transport::{Completion, Mode};
@@ -46,17 +47,19 @@ impl Meters {
     }
 }
 
-/// p50 and p99 in milliseconds.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Percentiles {
-    pub p50: f64,
-    pub p99: f64,
-}
+pub use zcx_contracts::Percentiles;
 
-/// The summary of one mode's run; the keys are a public format (`--summary-json`, `_ZCX_STATS`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The `schema` of [`Summary`].
+pub const SUMMARY_SCHEMA: &str = "zcx-producer-summary/1";
+
+/// The summary of one mode's run; the keys are a public format (`--summary-json`, `_ZCX_STATS`;
+/// README "zcx-producer"), read back strictly by zcx-bench ([`read_summaries`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Summary {
-    pub mode: String,
+    /// [`SUMMARY_SCHEMA`].
+    pub schema: String,
+    pub mode: Mode,
     pub width: u32,
     pub height: u32,
     /// Frames in the statistics (after the warm-up).
@@ -76,6 +79,19 @@ pub struct Summary {
     /// in the window by the server (README "Frame handoff").
     pub handoff_frames: u64,
     pub server: String,
+}
+
+impl Versioned for Summary {
+    const SCHEMA: &'static str = SUMMARY_SCHEMA;
+    fn schema(&self) -> &str {
+        &self.schema
+    }
+}
+
+/// Reads a `--summary-json` file's text: one [`Summary`] per mode that ran, each with every
+/// field, no unknown one, and this schema.
+pub fn read_summaries(text: &str) -> Result<Vec<Summary>, ContractError> {
+    zcx_contracts::read_json_list(text)
 }
 
 /// What the producer measured of one frame on its own thread.
@@ -193,7 +209,8 @@ impl ModeStats {
             })
         };
         let mut s = Summary {
-            mode: self.mode.name().to_owned(),
+            schema: SUMMARY_SCHEMA.to_owned(),
+            mode: self.mode,
             width: self.width,
             height: self.height,
             frames: self.steady_frames,
@@ -297,4 +314,25 @@ pub fn summary_table(summaries: &[Summary]) -> String {
     }
     out.push_str("(times in ms; render/client/server = CPU ms per frame; ctx = context switches per frame)\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_read_back_strictly_as_written() {
+        let stats = ModeStats::new(Mode::ShmPixmap, 64, 32, 5, "Xvfb 1".into());
+        let meters = Meters {
+            server: None,
+            socket_bytes: Arc::new(AtomicU64::new(0)),
+        };
+        let written = vec![stats.summary(&meters)];
+        let text = serde_json::to_string(&written).expect("serializable");
+        assert!(text.contains(r#""mode":"shm-pixmap""#), "{text}");
+        assert_eq!(read_summaries(&text).expect("reads back"), written);
+        let renamed = text.replace("\"socket_bytes_per_frame\"", "\"socket_bytes\"");
+        let e = read_summaries(&renamed).expect_err("renamed field");
+        assert!(e.to_string().contains(SUMMARY_SCHEMA), "{e}");
+    }
 }

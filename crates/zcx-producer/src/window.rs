@@ -9,7 +9,7 @@ use x11rb::protocol::xproto::{
 use x11rb::protocol::{ErrorKind, Event};
 use x11rb::wrapper::ConnectionExt as _;
 
-use crate::transport::{check, TransportError};
+use crate::transport::{check, refused, TransportError};
 
 x11rb::atom_manager! {
     /// The atoms the producer uses.
@@ -65,10 +65,7 @@ impl<'c, C: Connection> ProducerWindow<'c, C> {
         let screen = &conn.setup().roots[screen_num];
         let atoms = Atoms::new(conn)?
             .reply()
-            .map_err(|e| TransportError::Refused {
-                what: "InternAtom",
-                error: e.to_string(),
-            })?;
+            .map_err(|e| refused("InternAtom", e))?;
         let id = conn.generate_id()?;
         let colormap = conn.generate_id()?;
         conn.create_colormap(
@@ -113,7 +110,7 @@ impl<'c, C: Connection> ProducerWindow<'c, C> {
             id,
             AtomEnum::WM_CLASS,
             AtomEnum::STRING,
-            b"zcx-producer\0zcx-producer\0",
+            zcx_x11::identity::PRODUCER_WM_CLASS,
         )?;
         let (key_m, key_quit) = keycodes(conn)?;
         conn.map_window(id)?;
@@ -218,10 +215,7 @@ fn keycodes<C: Connection>(conn: &C) -> Result<(Vec<Keycode>, Vec<Keycode>), Tra
     let reply = conn
         .get_keyboard_mapping(min, max - min + 1)?
         .reply()
-        .map_err(|e| TransportError::Refused {
-            what: "GetKeyboardMapping",
-            error: e.to_string(),
-        })?;
+        .map_err(|e| refused("GetKeyboardMapping", e))?;
     let per = usize::from(reply.keysyms_per_keycode.max(1));
     let mut m = Vec::new();
     let mut quit = Vec::new();

@@ -16,6 +16,10 @@ use zcx_testkit::{poll_until, require_tools, skipped, Lacks, Xvfb};
 fn summaries(path: &std::path::Path) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(path).expect("summary JSON written");
     let _ = std::fs::remove_file(path);
+    // Strictly, as zcx-bench reads it: every field present, none unknown, this schema.
+    if let Err(e) = zcx_producer::stats::read_summaries(&text) {
+        panic!("{e}: {text}");
+    }
     serde_json::from_str(&text).expect("summary JSON parses")
 }
 

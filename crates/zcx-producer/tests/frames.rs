@@ -24,7 +24,8 @@ fn frames_arrive_intact_at(display: &str, mode: Mode, width: u32, height: u32) {
         buffers: 2,
         vsync: false,
         present: true,
-        handoff_screen: None,
+        screen: 0,
+        handoff: false,
     };
     frames_arrive_intact_with(display, mode, width, height, options);
 }
@@ -218,7 +219,8 @@ fn shm_pixmap_with_copy_area_instead_of_present() {
         buffers: 2,
         vsync: false,
         present: false,
-        handoff_screen: None,
+        screen: 0,
+        handoff: false,
     };
     frames_arrive_intact_with(xvfb.display(), Mode::ShmPixmap, 1280, 720, options);
 }

@@ -79,7 +79,8 @@ fn options() -> Options {
         buffers: 2,
         vsync: false,
         present: true,
-        handoff_screen: None,
+        screen: 0,
+        handoff: false,
     }
 }
 

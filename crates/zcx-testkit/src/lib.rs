@@ -4,8 +4,9 @@
 //! server per test ([`Xvfb`], started with `-displayfd`, never a fixed
 //! display number and never touching `DISPLAY`), RAII test windows ([`TestWindow`]),
 //! pixel reads through core `GetImage` ([`get_pixel`], [`get_rect`]), deadline polling
-//! ([`poll_until`]), the explicit `skipped: <reason>` convention ([`skipped`] with one of [`Lacks`]), and the DRI3
-//! test server, a qemu guest running Xorg with glamor ([`vm`]).
+//! ([`poll_until`]), the explicit `skipped: <reason>` convention ([`skipped`] with one of
+//! [`Lacks`]), a fake connection that records requests for request-shape tests
+//! ([`recording`]), and the DRI3 test server, a qemu guest running Xorg with glamor ([`vm`]).
 
 mod child;
 mod error;

@@ -127,7 +127,7 @@ fn parse_ctx_switches(status: &str) -> u64 {
             l.starts_with("voluntary_ctxt_switches") || l.starts_with("nonvoluntary_ctxt_switches")
         })
         .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .sum()
+        .fold(0, u64::saturating_add)
 }
 
 fn parse_schedstat(schedstat: &str) -> Option<Duration> {
@@ -145,10 +145,9 @@ fn parse_stat_cpu(stat: &str) -> Option<Duration> {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let utime: u64 = fields.get(11)?.parse().ok()?;
     let stime: u64 = fields.get(12)?.parse().ok()?;
-    let ticks = clock_ticks_per_second();
-    Some(Duration::from_nanos(
-        (utime + stime) * 1_000_000_000 / ticks,
-    ))
+    let ticks = u128::from(clock_ticks_per_second());
+    let nanos = (u128::from(utime) + u128::from(stime)) * 1_000_000_000 / ticks;
+    Some(Duration::from_nanos(u64::try_from(nanos).ok()?))
 }
 
 /// The unit of `/proc/<pid>/stat`'s CPU times (USER_HZ, 100 on Linux unless sysconf says
@@ -179,6 +178,17 @@ mod tests {
             parse_stat_cpu(stat),
             Some(Duration::from_nanos(39 * 1_000_000_000 / ticks))
         );
+    }
+
+    #[test]
+    fn garbage_counters_saturate_or_are_refused_instead_of_overflowing() {
+        let max = u64::MAX;
+        let status = format!("voluntary_ctxt_switches:\t{max}\nnonvoluntary_ctxt_switches:\t9\n");
+        assert_eq!(parse_ctx_switches(&status), u64::MAX);
+        let stat = format!("1 (x) S 1 1 1 0 -1 0 0 0 0 0 {max} {max} 0");
+        assert_eq!(parse_stat_cpu(&stat), None);
+        assert_eq!(parse_stat_cpu("no closing paren"), None);
+        assert_eq!(parse_schedstat("-5 1 1"), None);
     }
 
     #[test]

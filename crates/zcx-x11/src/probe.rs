@@ -176,7 +176,7 @@ fn probe_shm<C: Connection>(conn: &C) -> Result<Option<ShmInfo>, x11rb::errors::
     } else {
         match ShmSegment::new(conn, 4096, ShmAccess::ServerReadOnly) {
             Ok(_segment) => Ok(()),
-            Err(crate::shm::ShmError::Connection(e)) => return Err(e),
+            Err(crate::shm::ShmError::X(crate::XError::Connection(e))) => return Err(e),
             Err(e) => Err(e.to_string()),
         }
     };

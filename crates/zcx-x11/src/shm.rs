@@ -11,6 +11,8 @@ use nix::sys::memfd::{memfd_create, MemFdCreateFlag};
 use x11rb::connection::Connection;
 use x11rb::protocol::shm::{self, SegWrapper};
 
+use crate::error::{describe, X11Error, XError};
+
 /// Page size used to pre-fault mappings (touching one byte per page is enough).
 const PAGE_BYTES: usize = 4096;
 
@@ -38,20 +40,13 @@ pub enum ShmError {
         size_bytes: usize,
         source: std::io::Error,
     },
-    #[error("the X connection failed while attaching the segment: {0}")]
-    Connection(#[from] x11rb::errors::ConnectionError),
-    #[error("the X server refused ShmAttachFd ({0}); MIT-SHM needs a local connection with fd passing (MIT-SHM ≥ 1.2), and containers may forbid it")]
-    Refused(String),
+    #[error(transparent)]
+    X(#[from] XError),
+    #[error("the X server refused ShmAttachFd ({}); MIT-SHM needs a local connection with fd passing (MIT-SHM ≥ 1.2), and containers may forbid it", describe(.0))]
+    Refused(X11Error),
 }
 
-impl From<x11rb::errors::ReplyOrIdError> for ShmError {
-    fn from(e: x11rb::errors::ReplyOrIdError) -> Self {
-        match e {
-            x11rb::errors::ReplyOrIdError::ConnectionError(c) => ShmError::Connection(c),
-            other => ShmError::Refused(other.to_string()),
-        }
-    }
-}
+crate::impl_from_x11rb!(ShmError);
 
 /// A memfd segment mapped here and attached to the X server.
 ///
@@ -84,11 +79,9 @@ impl<'c, C: Connection> ShmSegment<'c, C> {
         let read_only = access == ShmAccess::ServerReadOnly;
         let seg = conn.generate_id()?;
         let cookie = shm::attach_fd(conn, seg, send_fd, read_only)?;
-        cookie.check().map_err(|e| match e {
-            x11rb::errors::ReplyError::ConnectionError(c) => ShmError::Connection(c),
-            x11rb::errors::ReplyError::X11Error(x) => {
-                ShmError::Refused(format!("{:?}", x.error_kind))
-            }
+        cookie.check().map_err(|e| match XError::from(e) {
+            XError::X11(x) => ShmError::Refused(x),
+            other => ShmError::X(other),
         })?;
         // Only an attached segment gets an owner that detaches it: detaching one the server
         // refused would earn a BadShmSeg error.

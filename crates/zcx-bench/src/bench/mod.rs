@@ -11,12 +11,14 @@
 pub mod plan;
 pub mod summary;
 
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
+use zcx_producer::transport::Mode;
 
 use crate::observer::ObserverConfig;
 use crate::report::{self, interval, Machine, Report, Run};
@@ -27,15 +29,15 @@ pub use plan::{plan, Plan};
 #[derive(Debug, Clone)]
 pub struct BenchOptions {
     /// Producer modes (empty: every mode that works here).
-    pub modes: Vec<String>,
-    /// Compositors by name (empty: all of them, peers where installed).
-    pub compositors: Vec<String>,
+    pub modes: Vec<Mode>,
+    /// Compositors (empty: all of them, peers where installed).
+    pub compositors: Vec<CompositorChoice>,
     pub reps: u32,
     /// Observation per cell.
     pub duration: Duration,
     pub size: (u32, u32),
-    /// Producer `--fps` (0: as fast as the path allows).
-    pub fps: u32,
+    /// Producer `--fps` (`None`: as fast as the path allows, `--fps 0`).
+    pub fps: Option<NonZeroU32>,
     pub out: Option<PathBuf>,
     pub display: Option<String>,
     pub target_dir: PathBuf,
@@ -99,11 +101,11 @@ pub fn run(opts: &BenchOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
 impl Bench<'_> {
     /// Every repetition of every cell, interleaved, behind a progress bar.
     fn run_matrix(&self, plan: &Plan, report: &mut Report) {
-        let cells: Vec<(&CompositorChoice, Variant<'_>)> = plan
+        let cells: Vec<(&CompositorChoice, Variant)> = plan
             .compositors
             .iter()
             .flat_map(|comp| {
-                plan.modes.iter().flat_map(move |mode| {
+                plan.modes.iter().flat_map(move |&mode| {
                     Variant::of(mode, comp).into_iter().map(move |v| (comp, v))
                 })
             })
@@ -138,7 +140,7 @@ impl Bench<'_> {
     fn run_cell(
         &self,
         comp: &CompositorChoice,
-        variant: &Variant<'_>,
+        variant: &Variant,
         rep: u32,
     ) -> anyhow::Result<Run> {
         let slug = comp.name().replace(':', "-");
@@ -146,7 +148,7 @@ impl Bench<'_> {
             "--size".to_owned(),
             format!("{}x{}", self.opts.size.0, self.opts.size.1),
             "--fps".to_owned(),
-            self.opts.fps.to_string(),
+            self.opts.fps.map_or(0, NonZeroU32::get).to_string(),
             "--warmup".to_owned(),
             WARMUP_FRAMES.to_string(),
         ];
@@ -175,10 +177,10 @@ impl Bench<'_> {
 /// shm-pixmap always presents (`--handoff off`, so a bench never depends on who owns the
 /// screen).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Variant<'a> {
+pub struct Variant {
     /// The row's name: the mode, with the delivery for shm-pixmap.
     pub label: String,
-    pub mode: &'a str,
+    pub mode: Mode,
     pub producer_args: &'static [&'static str],
     /// Goes into file names, so that two variants of a mode do not share them.
     tag: &'static str,
@@ -186,11 +188,11 @@ pub struct Variant<'a> {
     copies: Option<&'static [&'static str]>,
 }
 
-impl<'a> Variant<'a> {
-    pub fn of(mode: &'a str, comp: &CompositorChoice) -> Vec<Variant<'a>> {
-        if mode != "shm-pixmap" {
+impl Variant {
+    pub fn of(mode: Mode, comp: &CompositorChoice) -> Vec<Variant> {
+        if mode != Mode::ShmPixmap {
             return vec![Variant {
-                label: mode.to_owned(),
+                label: mode.name().to_owned(),
                 mode,
                 producer_args: &[],
                 tag: "",
@@ -269,23 +271,26 @@ mod tests {
     #[test]
     fn shm_pixmap_has_both_deliveries_under_zcx_and_presents_elsewhere() {
         let zcx = CompositorChoice::Zcx {
-            import: "auto".into(),
+            import: zcx_contracts::ImportMode::Auto,
         };
-        let labels = |v: Vec<Variant<'_>>| v.into_iter().map(|v| v.label).collect::<Vec<_>>();
+        let labels = |v: Vec<Variant>| v.into_iter().map(|v| v.label).collect::<Vec<_>>();
         assert_eq!(
-            labels(Variant::of("shm-pixmap", &zcx)),
+            labels(Variant::of(Mode::ShmPixmap, &zcx)),
             ["shm-pixmap (present)", "shm-pixmap (handoff)"]
         );
         assert_eq!(
-            labels(Variant::of("shm-pixmap", &CompositorChoice::PicomXrender)),
+            labels(Variant::of(
+                Mode::ShmPixmap,
+                &CompositorChoice::PicomXrender
+            )),
             ["shm-pixmap (present)"]
         );
-        assert_eq!(labels(Variant::of("put-image", &zcx)), ["put-image"]);
-        let handoff = &Variant::of("shm-pixmap", &zcx)[1];
+        assert_eq!(labels(Variant::of(Mode::PutImage, &zcx)), ["put-image"]);
+        let handoff = &Variant::of(Mode::ShmPixmap, &zcx)[1];
         assert_eq!(handoff.producer_args, ["--handoff", "auto"]);
         assert_eq!(handoff.copies(true).map(|c| c.count), Some(1));
         assert_eq!(
-            Variant::of("shm-pixmap", &zcx)[0]
+            Variant::of(Mode::ShmPixmap, &zcx)[0]
                 .copies(true)
                 .map(|c| c.count),
             Some(2)

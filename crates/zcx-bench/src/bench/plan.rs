@@ -1,22 +1,21 @@
 //! What a bench runs: the producer modes and compositors asked for (or all of them), minus
 //! what cannot run here, each skip with its reason and how to fix it (a peer that is not
 //! installed, a mode or an importer the display lacks). zcx-compositor runs once per importer
-//! it implements (`get-image`, `shm-get-image`, `egl-pixmap`, `dri3`) that the probe says
-//! works.
+//! it implements ([`ImportMode::IMPORTERS`]) that the probe says works. Modes and compositors
+//! arrive typed (parsed by the command line), so an unknown name never reaches a plan.
 
 use crate::probe::{Availability, DisplayReport};
 use crate::refusal::Refusal;
 use crate::session::CompositorChoice;
+use zcx_contracts::ImportMode;
+use zcx_producer::transport::Mode;
 
 use super::BenchOptions;
-
-/// The importers zcx-compositor's `--import` offers.
-pub const ZCX_IMPORTERS: [&str; 4] = ["get-image", "shm-get-image", "egl-pixmap", "dri3"];
 
 /// The matrix to run and what was left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
-    pub modes: Vec<String>,
+    pub modes: Vec<Mode>,
     pub compositors: Vec<CompositorChoice>,
     /// `<what>: <why> (<fix>)`, one per skipped mode or compositor.
     pub skipped: Vec<String>,
@@ -28,16 +27,14 @@ pub fn all_compositors(importers: &[Availability]) -> Vec<CompositorChoice> {
     let mut all = vec![
         CompositorChoice::None,
         CompositorChoice::Zcx {
-            import: "auto".into(),
+            import: ImportMode::Auto,
         },
     ];
     all.extend(
-        ZCX_IMPORTERS
-            .iter()
-            .filter(|i| importers.iter().any(|a| a.name == **i))
-            .map(|i| CompositorChoice::Zcx {
-                import: (*i).to_owned(),
-            }),
+        ImportMode::IMPORTERS
+            .into_iter()
+            .filter(|i| importers.iter().any(|a| a.name == i.name()))
+            .map(|import| CompositorChoice::Zcx { import }),
     );
     all.extend([
         CompositorChoice::PicomGlx,
@@ -47,22 +44,14 @@ pub fn all_compositors(importers: &[Availability]) -> Vec<CompositorChoice> {
     all
 }
 
-/// Decides the matrix; refuses ([`Refusal`]) names it does not know and a matrix with nothing
-/// left to run.
-pub fn plan(opts: &BenchOptions, probe: &DisplayReport) -> anyhow::Result<Plan> {
+/// Decides the matrix; refuses ([`Refusal`]) a matrix with nothing left to run.
+pub fn plan(opts: &BenchOptions, probe: &DisplayReport) -> Result<Plan, Refusal> {
     let mut skipped = Vec::new();
-    let modes = pick_modes(&opts.modes, &probe.modes, &mut skipped)?;
+    let modes = pick_modes(&opts.modes, &probe.modes, &mut skipped);
     let asked: Vec<CompositorChoice> = if opts.compositors.is_empty() {
         all_compositors(&probe.importers)
     } else {
-        opts.compositors
-            .iter()
-            .map(|n| {
-                CompositorChoice::parse(n).ok_or_else(|| {
-                    Refusal(format!("unknown compositor {n:?} (none, zcx[:<importer>], picom-glx, picom-xrender, xcompmgr)")).into()
-                })
-            })
-            .collect::<anyhow::Result<_>>()?
+        opts.compositors.clone()
     };
     let mut compositors = Vec::new();
     for c in asked {
@@ -73,7 +62,10 @@ pub fn plan(opts: &BenchOptions, probe: &DisplayReport) -> anyhow::Result<Plan> 
         }
     }
     if modes.is_empty() || compositors.is_empty() {
-        return Err(Refusal(format!("nothing to run here: {}", skipped.join("; "))).into());
+        return Err(Refusal(format!(
+            "nothing to run here: {}",
+            skipped.join("; ")
+        )));
     }
     Ok(Plan {
         modes,
@@ -82,41 +74,36 @@ pub fn plan(opts: &BenchOptions, probe: &DisplayReport) -> anyhow::Result<Plan> 
     })
 }
 
-fn pick_modes(
-    asked: &[String],
-    available: &[Availability],
-    skipped: &mut Vec<String>,
-) -> anyhow::Result<Vec<String>> {
-    let names: Vec<String> = if asked.is_empty() {
-        available.iter().map(|a| a.name.clone()).collect()
+/// The modes asked for (all that were probed when none) that `available` says work here; the
+/// others go to `skipped` with their reason.
+fn pick_modes(asked: &[Mode], available: &[Availability], skipped: &mut Vec<String>) -> Vec<Mode> {
+    let asked: Vec<Mode> = if asked.is_empty() {
+        available
+            .iter()
+            .filter_map(|a| a.name.parse().ok())
+            .collect()
     } else {
         asked.to_vec()
     };
     let mut modes = Vec::new();
-    for n in names {
-        let Some(a) = available.iter().find(|a| a.name == n) else {
-            return Err(Refusal(format!("unknown producer mode {n:?}")).into());
-        };
-        if a.available {
-            modes.push(n);
-        } else {
-            let why = a.reason.as_deref().unwrap_or("unavailable");
-            skipped.push(format!("mode {n}: {why}"));
+    for m in asked {
+        match available.iter().find(|a| a.name == m.name()) {
+            Some(a) if a.available => modes.push(m),
+            found => {
+                let why = found.and_then(|a| a.reason.as_deref());
+                skipped.push(format!("mode {m}: {}", why.unwrap_or("unavailable")));
+            }
         }
     }
-    Ok(modes)
+    modes
 }
 
 /// Why `c` cannot run here, with the fix where there is one.
 fn unavailable(c: &CompositorChoice, importers: &[Availability]) -> Option<String> {
     if let CompositorChoice::Zcx { import } = c {
-        if import != "auto" {
-            if !ZCX_IMPORTERS.contains(&import.as_str()) {
-                return Some(format!("zcx-compositor has no importer {import}"));
-            }
-            if let Some(a) = importers.iter().find(|a| &a.name == import && !a.available) {
-                return Some(a.reason.clone().unwrap_or_else(|| "unavailable".into()));
-            }
+        let probed = importers.iter().find(|a| a.name == import.name());
+        if let Some(a) = probed.filter(|a| !a.available) {
+            return Some(a.reason.clone().unwrap_or_else(|| "unavailable".into()));
         }
     }
     c.missing()
@@ -159,17 +146,23 @@ mod tests {
             unavailable(&CompositorChoice::parse("zcx:egl-pixmap").unwrap(), &imp)
                 .is_some_and(|w| w.contains("no egl-pixmap"))
         );
-        assert!(unavailable(&CompositorChoice::parse("zcx:dri3").unwrap(), &imp).is_some());
+        assert!(
+            unavailable(&CompositorChoice::parse("zcx:dri3").unwrap(), &imp)
+                .is_some_and(|w| w.contains("no dri3"))
+        );
+        let no_such = CompositorChoice::parse("zcx:bogus").expect_err("not an importer");
+        assert!(no_such.contains("no importer \"bogus\""), "{no_such}");
     }
 
     #[test]
     fn unavailable_modes_are_skipped_with_their_reason() {
         let modes = [avail("put-image", true), avail("dri3", false)];
         let mut skipped = Vec::new();
-        let picked = pick_modes(&[], &modes, &mut skipped).unwrap();
-        assert_eq!(picked, ["put-image"]);
+        let picked = pick_modes(&[], &modes, &mut skipped);
+        assert_eq!(picked, [Mode::PutImage]);
         assert_eq!(skipped, ["mode dri3: no dri3 here"]);
-        assert!(pick_modes(&["bogus".into()], &modes, &mut skipped).is_err());
+        let asked = pick_modes(&[Mode::Dri3, Mode::PutImage], &modes, &mut skipped);
+        assert_eq!(asked, [Mode::PutImage]);
     }
 
     #[test]
@@ -183,13 +176,13 @@ mod tests {
         ] {
             assert_eq!(
                 CompositorChoice::parse(n).map(|c| c.name()).as_deref(),
-                Some(n)
+                Ok(n)
             );
         }
         assert_eq!(
             CompositorChoice::parse("zcx").map(|c| c.name()).as_deref(),
-            Some("zcx:auto")
+            Ok("zcx:auto")
         );
-        assert_eq!(CompositorChoice::parse("kwin"), None);
+        assert!(CompositorChoice::parse("kwin").is_err_and(|e| e.contains("unknown compositor")));
     }
 }

@@ -17,11 +17,8 @@ use x11rb::connection::Connection;
 use zcx_x11::metrics::thread_cpu_time;
 use zcx_x11::stamp::monotonic_now_ns;
 
-use screen::{find_windows, sample_rows, RootReader};
+use screen::{find_producer_windows, sample_rows, RootReader};
 pub use track::{ObservedFrame, Sample, Track, WindowSummary};
-
-/// The WM_CLASS producers set.
-pub const PRODUCER_CLASS: &str = "zcx-producer";
 
 /// How far behind its schedule the sampling loop may fall before it stops catching up.
 const MAX_BACKLOG: Duration = Duration::from_millis(100);
@@ -131,7 +128,7 @@ type Tracked = BTreeMap<u32, (WindowGeometry, Track)>;
 
 /// Adds new producer windows and follows moved ones.
 fn rescan(conn: &impl Connection, root: u32, windows: &mut Tracked) {
-    for w in find_windows(conn, root, PRODUCER_CLASS) {
+    for w in find_producer_windows(conn, root) {
         windows
             .entry(w.id)
             .or_insert_with(|| (w.geometry, Track::default()))

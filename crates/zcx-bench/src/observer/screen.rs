@@ -125,10 +125,10 @@ pub struct FoundWindow {
     pub geometry: WindowGeometry,
 }
 
-/// Viewable windows whose WM_CLASS contains `class`, at most two levels below the root
+/// Viewable producer windows (`zcx_x11::identity`), at most two levels below the root
 /// (a reparenting window manager adds one), with geometry in root coordinates. Windows that
 /// vanish while being queried are skipped.
-pub fn find_windows(conn: &impl Connection, root: Window, class: &str) -> Vec<FoundWindow> {
+pub fn find_producer_windows(conn: &impl Connection, root: Window) -> Vec<FoundWindow> {
     let mut found = Vec::new();
     let Ok(tree) = conn
         .query_tree(root)
@@ -144,7 +144,7 @@ pub fn find_windows(conn: &impl Connection, root: Window, class: &str) -> Vec<Fo
             candidates.extend(t.children);
         }
         for w in candidates {
-            if let Some(g) = producer_geometry(conn, root, w, class) {
+            if let Some(g) = producer_geometry(conn, root, w) {
                 found.push(FoundWindow { id: w, geometry: g });
             }
         }
@@ -152,22 +152,13 @@ pub fn find_windows(conn: &impl Connection, root: Window, class: &str) -> Vec<Fo
     found
 }
 
-fn producer_geometry(
-    conn: &impl Connection,
-    root: Window,
-    w: Window,
-    class: &str,
-) -> Option<WindowGeometry> {
+fn producer_geometry(conn: &impl Connection, root: Window, w: Window) -> Option<WindowGeometry> {
     let prop = conn
         .get_property(false, w, AtomEnum::WM_CLASS, AtomEnum::STRING, 0, 64)
         .ok()?
         .reply()
         .ok()?;
-    let matches = prop
-        .value
-        .split(|&b| b == 0)
-        .any(|part| part == class.as_bytes());
-    if !matches {
+    if !zcx_x11::identity::is_producer_class(&prop.value) {
         return None;
     }
     let attrs = conn.get_window_attributes(w).ok()?.reply().ok()?;

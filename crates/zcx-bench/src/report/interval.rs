@@ -7,6 +7,7 @@
 //! Also the path's design count of copies per frame, which is a statement, not a measurement.
 
 use serde::{Deserialize, Serialize};
+use zcx_producer::transport::Mode;
 
 use crate::observer::ObservedFrame;
 
@@ -93,17 +94,17 @@ pub const SHM_PIXMAP_HANDOFF_COPIES: &[&str] = &[COMPOSITOR_COPY];
 
 /// The copies a frame of `mode` takes by design under a compositor, presented into its window
 /// (producer defaults, `--handoff off`); `None` where the count depends on the server (dri3).
-pub fn copies_of(mode: &str) -> Option<&'static [&'static str]> {
+pub fn copies_of(mode: Mode) -> Option<&'static [&'static str]> {
     match mode {
-        "put-image" => Some(PUT_IMAGE_COPIES),
-        "shm-put" => Some(SHM_PUT_COPIES),
-        "shm-pixmap" => Some(SHM_PIXMAP_PRESENT_COPIES),
-        _ => None,
+        Mode::PutImage => Some(PUT_IMAGE_COPIES),
+        Mode::ShmPut => Some(SHM_PUT_COPIES),
+        Mode::ShmPixmap => Some(SHM_PIXMAP_PRESENT_COPIES),
+        Mode::Dri3 => None,
     }
 }
 
 /// [`copies_of`] `mode`, with or without a compositor.
-pub fn design_copies(mode: &str, composited: bool) -> Option<DesignCopies> {
+pub fn design_copies(mode: Mode, composited: bool) -> Option<DesignCopies> {
     copies_of(mode).map(|all| without_compositor_copy(all, composited))
 }
 
@@ -250,9 +251,18 @@ mod tests {
             ..Interval::default()
         };
         assert!(i.sampling_limited(185.0) && !i.sampling_limited(170.0));
-        assert_eq!(design_copies("put-image", true).map(|c| c.count), Some(4));
-        assert_eq!(design_copies("put-image", false).map(|c| c.count), Some(3));
-        assert_eq!(design_copies("shm-pixmap", false).map(|c| c.count), Some(1));
-        assert_eq!(design_copies("dri3", true), None);
+        assert_eq!(
+            design_copies(Mode::PutImage, true).map(|c| c.count),
+            Some(4)
+        );
+        assert_eq!(
+            design_copies(Mode::PutImage, false).map(|c| c.count),
+            Some(3)
+        );
+        assert_eq!(
+            design_copies(Mode::ShmPixmap, false).map(|c| c.count),
+            Some(1)
+        );
+        assert_eq!(design_copies(Mode::Dri3, true), None);
     }
 }

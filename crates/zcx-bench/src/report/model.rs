@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::interval::{DesignCopies, Interval, PerScreenFrame};
 use crate::observer::{ObservedFrame, WindowSummary};
 use crate::stats::Percentiles;
+use zcx_contracts::StatsReport;
+use zcx_producer::stats::Summary;
 
 /// The schema name written into every report; bump when a key changes meaning.
 pub const SCHEMA: &str = "zcx-report/2";
@@ -42,6 +44,30 @@ impl Machine {
     }
 }
 
+impl From<&Summary> for ProducerFigures {
+    fn from(s: &Summary) -> Self {
+        let p = |p: Option<zcx_contracts::Percentiles>| {
+            p.map(|p| Percentiles {
+                p50: p.p50,
+                p99: p.p99,
+            })
+        };
+        ProducerFigures {
+            mode: s.mode.name().to_owned(),
+            frames: s.frames,
+            fps: s.fps,
+            render_ms: p(s.render_ms),
+            submit_ms: p(s.submit_ms),
+            complete_ms: p(s.complete_ms),
+            client_cpu_ms_per_frame: s.client_cpu_ms_per_frame,
+            server_cpu_ms_per_frame: s.server_cpu_ms_per_frame,
+            client_ctx_switches_per_frame: s.client_ctx_switches_per_frame,
+            server_ctx_switches_per_frame: s.server_ctx_switches_per_frame,
+            socket_bytes_per_frame: s.socket_bytes_per_frame,
+        }
+    }
+}
+
 /// What the producer reported about itself (a subset of its `--summary-json` keys).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProducerFigures {
@@ -67,8 +93,8 @@ pub struct Run {
     pub compositor: String,
     pub rep: u32,
     pub producer: Option<ProducerFigures>,
-    /// The compositor's `--stats-json` object, as written (absent when it wrote none).
-    pub compositor_stats: Option<serde_json::Value>,
+    /// zcx-compositor's `--stats-json`, as written (absent for peers, and when it wrote none).
+    pub compositor_stats: Option<StatsReport>,
     /// Compositor CPU per composited frame: from zcx-compositor's stats, or for peers from
     /// /proc over the observation divided by the frames seen on screen.
     pub compositor_cpu_ms_per_frame: Option<f64>,

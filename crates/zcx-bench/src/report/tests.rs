@@ -62,7 +62,7 @@ fn recorded_run(mode: &str, cpu: f64, socket: f64, fps_interval_ms: u64) -> Run 
         compositor_cpu_ms_per_frame: Some(1.5),
         interval: Some(interval.clone()),
         per_screen_frame: Some(interval.per_screen_frame()),
-        copies: interval::design_copies(mode, false),
+        copies: interval::design_copies(mode.parse().expect("a mode"), false),
         screen: Some(track.summary()),
         frames,
     }

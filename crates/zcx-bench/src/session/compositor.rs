@@ -1,10 +1,12 @@
 //! Which compositor runs during a measurement, and running it: zcx-compositor (per importer,
-//! `--layout normal|side-by-side`, `--hud`/`--no-hud`, `--no-unredirect`, `--stats-json` for
-//! its own figures), the peers picom (glx, xrender, each with `--config /dev/null`) and
-//! xcompmgr when installed, or none. Every compositor's CPU is also sampled from /proc through
-//! its pid, the only source for peers. zcx-compositor is given `--duration` and left to exit by
-//! itself, so its `--stats-json` covers the measured time and no more. Measurements start only
-//! once the compositor has redirected the producer windows (`wait_redirected`).
+//! with `--composite gl` for an importer asked for by name; `--layout normal|side-by-side`,
+//! `--hud`/`--no-hud`, `--shadows --borders` for the showcase, `--no-unredirect`,
+//! `--stats-json` for its own figures), the peers picom (glx, xrender, each with `--config
+//! /dev/null`) and xcompmgr when installed, or none. Every compositor's CPU is also sampled
+//! from /proc through its pid, the only source for peers. zcx-compositor is given `--duration`
+//! and left to exit by itself, so its `--stats-json` covers the measured time and no more.
+//! Measurements start only once the compositor has redirected the producer windows
+//! (`wait_redirected`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,6 +18,8 @@ use x11rb::errors::ReplyError;
 use x11rb::protocol::composite::ConnectionExt as _;
 use x11rb::protocol::xproto::{ConnectionExt as _, Window};
 
+use clap::ValueEnum as _;
+use zcx_contracts::{CompositeMode, ContractError, ImportMode, StatsReport};
 use zcx_x11::metrics::ProcCounters;
 
 use crate::children::{sibling_binary, ChildGuard};
@@ -29,7 +33,7 @@ pub enum CompositorChoice {
     /// `zcx:auto` runs zcx-compositor as it runs by default (server-copy); `zcx:<importer>`
     /// runs it with `--composite gl --import <importer>`.
     Zcx {
-        import: String,
+        import: ImportMode,
     },
     PicomGlx,
     PicomXrender,
@@ -47,19 +51,36 @@ impl CompositorChoice {
         }
     }
 
-    /// Parses a name as [`CompositorChoice::name`] writes it (`zcx` alone means `zcx:auto`).
-    pub fn parse(s: &str) -> Option<CompositorChoice> {
-        Some(match s {
+    /// Parses a name as [`CompositorChoice::name`] writes it (`zcx` alone means `zcx:auto`);
+    /// `zcx:<importer>` must name one of zcx-compositor's `--import` values.
+    pub fn parse(s: &str) -> Result<CompositorChoice, String> {
+        Ok(match s {
             "none" => CompositorChoice::None,
             "zcx" => CompositorChoice::Zcx {
-                import: "auto".into(),
+                import: ImportMode::Auto,
             },
             "picom-glx" => CompositorChoice::PicomGlx,
             "picom-xrender" => CompositorChoice::PicomXrender,
             "xcompmgr" => CompositorChoice::Xcompmgr,
-            _ => CompositorChoice::Zcx {
-                import: s.strip_prefix("zcx:")?.to_owned(),
-            },
+            _ => {
+                let Some(import) = s.strip_prefix("zcx:") else {
+                    return Err(format!(
+                        "unknown compositor {s:?} (none, zcx[:<importer>], picom-glx, \
+                         picom-xrender, xcompmgr)"
+                    ));
+                };
+                let import = import.parse().map_err(|_| {
+                    let names: Vec<&str> = ImportMode::value_variants()
+                        .iter()
+                        .map(|i| i.name())
+                        .collect();
+                    format!(
+                        "zcx-compositor has no importer {import:?} (it has {})",
+                        names.join(", ")
+                    )
+                })?;
+                CompositorChoice::Zcx { import }
+            }
         })
     }
 
@@ -130,7 +151,7 @@ impl RunningCompositor {
             CompositorChoice::None => return Ok(None),
             CompositorChoice::Zcx { import } => {
                 let path = out_dir.join(format!("compositor-{tag}.json"));
-                let cmd = zcx_command(display, import, look, &path)?;
+                let cmd = zcx_command(display, *import, look, &path)?;
                 stats_path = Some(path);
                 ("zcx-compositor".to_owned(), cmd)
             }
@@ -249,44 +270,62 @@ impl RunningCompositor {
     }
 
     /// Waits up to `timeout` (less when `stop` is set) for the compositor to exit by itself
-    /// (its `--duration`), then stops it; returns its stats JSON when it wrote one.
+    /// (its `--duration`), then stops it; returns its statistics when it wrote them.
     pub fn finish_within(
         mut self,
         timeout: Duration,
-        stop: &std::sync::atomic::AtomicBool,
-    ) -> Option<serde_json::Value> {
-        let deadline = std::time::Instant::now() + timeout;
-        while std::time::Instant::now() < deadline
-            && !stop.load(std::sync::atomic::Ordering::Relaxed)
+        stop: &AtomicBool,
+    ) -> Result<Option<StatsReport>, StatsError> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline
+            && !stop.load(Ordering::Relaxed)
             && self.child.wait_timeout(Duration::from_millis(50)).is_none()
         {}
         self.finish()
     }
 
-    /// Stops it and returns its stats JSON when it wrote one.
-    pub fn finish(mut self) -> Option<serde_json::Value> {
+    /// Stops it and returns its statistics when it wrote them (a peer writes none; a
+    /// zcx-compositor that was killed may not have): `None`, with a warning for the latter.
+    /// A file that does not match [`StatsReport`] is an error, never an empty figure.
+    pub fn finish(mut self) -> Result<Option<StatsReport>, StatsError> {
         self.child.stop();
-        let path = self.stats_path.as_ref()?;
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| log::warn!("{}: {e}", path.display()))
-            .ok()?;
-        serde_json::from_str(&text).ok()
+        let Some(path) = self.stats_path else {
+            return Ok(None);
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) => {
+                log::warn!("{}: {e}", path.display());
+                return Ok(None);
+            }
+        };
+        zcx_contracts::read_json(&text)
+            .map(Some)
+            .map_err(|source| StatsError { path, source })
     }
+}
+
+/// zcx-compositor's `--stats-json` file does not match what this zcx reads.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", path.display())]
+pub struct StatsError {
+    pub path: PathBuf,
+    pub source: ContractError,
 }
 
 fn zcx_command(
     display: &str,
-    import: &str,
+    import: ImportMode,
     look: ZcxLook<'_>,
     stats: &Path,
 ) -> anyhow::Result<Command> {
     let exe = sibling_binary("zcx-compositor", "zcx-compositor")?;
     let mut cmd = Command::new(exe);
-    cmd.args(["--display", display, "--import", import]);
+    cmd.args(["--display", display, "--import", import.name()]);
     // An importer asked for by name is measured on every pixel: the default server-copy
     // strategy would let the X server copy opaque windows and leave the importer idle.
-    if import != "auto" {
-        cmd.args(["--composite", "gl"]);
+    if import != ImportMode::Auto {
+        cmd.args(["--composite", CompositeMode::Gl.name()]);
     }
     cmd.arg("--layout")
         .arg(if look.side_by_side {

@@ -12,6 +12,8 @@ use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
+use zcx_contracts::StatsReport;
+use zcx_producer::transport::Mode;
 use zcx_x11::metrics::{self, CpuSample, ProcCounters};
 use zcx_x11::ZcxConnection;
 
@@ -67,7 +69,7 @@ impl<'a> Context<'a> {
 pub struct Alone<'a> {
     /// The run's name in the report.
     pub name: String,
-    pub mode: &'a str,
+    pub mode: Mode,
     /// `zcx-producer` arguments besides `--mode` and `--display`.
     pub producer_args: Vec<String>,
     pub compositor: &'a CompositorChoice,
@@ -157,8 +159,11 @@ pub fn measure_alone(ctx: &Context<'_>, m: &Alone<'_>) -> anyhow::Result<Run> {
     let after = parties.sample();
     let seconds = start.elapsed().as_secs_f64();
     let window = producer.window.id;
-    let stats = compositor.and_then(|c| c.finish_within(EXIT_WAIT, ctx.stop));
-    let mut run = producer.into_run(Some(&obs), &m.compositor.name(), m.rep);
+    let stats = match compositor {
+        Some(c) => c.finish_within(EXIT_WAIT, ctx.stop)?,
+        None => None,
+    };
+    let mut run = producer.into_run(Some(&obs), &m.compositor.name(), m.rep)?;
     run.name.clone_from(&m.name);
     run.copies.clone_from(&m.copies);
     let interval = interval(&obs, window, seconds, spent(before, after), m.compositor);
@@ -186,10 +191,8 @@ fn interval(
 
 /// The compositor's own view: CPU per composited frame from zcx-compositor's statistics, else
 /// (peers) its interval CPU per frame on screen; and its CPU in percent of one core.
-fn attribute_compositor(run: &mut Run, stats: Option<serde_json::Value>, interval: &Interval) {
-    let from_stats = stats
-        .as_ref()
-        .and_then(|s| s.get("cpu_ms_per_frame")?.as_f64());
+fn attribute_compositor(run: &mut Run, stats: Option<StatsReport>, interval: &Interval) {
+    let from_stats = stats.as_ref().map(|s| s.cpu_ms_per_frame);
     let per_seen = interval.per_screen_frame().compositor_cpu_ms;
     run.compositor_cpu_ms_per_frame = from_stats.or(per_seen);
     run.compositor_cpu_percent = interval

@@ -19,19 +19,23 @@ use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{ConfigureWindowAux, ConnectionExt as _};
 
 use crate::children::{sibling_binary, ChildGuard};
-use crate::observer::screen::{find_windows, FoundWindow};
-use crate::observer::{Observation, PRODUCER_CLASS};
+use crate::observer::screen::{find_producer_windows, FoundWindow};
+use crate::observer::Observation;
 use crate::report::{ProducerFigures, Run};
 use crate::xserver::PrivateXvfb;
+use zcx_producer::stats::{read_summaries, Summary};
+use zcx_producer::transport::Mode;
 
-pub use compositor::{CompositorChoice, RunningCompositor, ZcxLook, REDIRECT_WAIT, START_MARGIN};
+pub use compositor::{
+    CompositorChoice, RunningCompositor, StatsError, ZcxLook, REDIRECT_WAIT, START_MARGIN,
+};
 pub use measure::{measure_alone, memcpy_ms, Alone, Context, EXIT_WAIT, SETTLE};
 pub use screenshot::save_root_png;
 
 /// A producer run: its process, window and where its summary will be written.
 #[derive(Debug)]
 pub struct ProducerRun {
-    pub mode: String,
+    pub mode: Mode,
     pub window: FoundWindow,
     pub summary_path: PathBuf,
     pub child: ChildGuard,
@@ -39,33 +43,47 @@ pub struct ProducerRun {
 
 impl ProducerRun {
     /// Stops the producer (SIGTERM: it writes its summary on the way out) and reads its
-    /// summary of the mode it ran.
-    pub fn finish(mut self) -> Option<ProducerFigures> {
+    /// summary of the mode it ran: `None` when it wrote none (it was killed), with a warning;
+    /// an error when the file does not match [`Summary`] (never an empty figure).
+    pub fn finish(mut self) -> anyhow::Result<Option<Summary>> {
         self.child.stop();
-        let text = std::fs::read_to_string(&self.summary_path).ok()?;
-        let all: Vec<ProducerFigures> = serde_json::from_str(&text)
-            .map_err(|e| log::warn!("{}: {e}", self.summary_path.display()))
-            .ok()?;
-        all.into_iter().find(|s| s.mode == self.mode)
+        let path = &self.summary_path;
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => {
+                log::warn!("{}: {e}", path.display());
+                return Ok(None);
+            }
+        };
+        let all = read_summaries(&text).with_context(|| format!("{}", path.display()))?;
+        Ok(all.into_iter().find(|s| s.mode == self.mode))
     }
 
     /// Stops the producer and makes its report run: its own figures and what `obs` saw of
     /// its window on the screen.
-    pub fn into_run(self, obs: Option<&Observation>, compositor: &str, rep: u32) -> Run {
+    pub fn into_run(
+        self,
+        obs: Option<&Observation>,
+        compositor: &str,
+        rep: u32,
+    ) -> anyhow::Result<Run> {
         let seen = obs.and_then(|o| o.windows.iter().find(|w| w.window == self.window.id));
-        let mode = self.mode.clone();
+        let mode = self.mode.name().to_owned();
         let name = if rep == 0 {
             format!("{mode} / {compositor}")
         } else {
             format!("{mode} / {compositor} #{rep}")
         };
-        Run {
+        let screen = seen.map(|w| w.summary.clone());
+        let frames = seen.map(|w| w.frames.clone()).unwrap_or_default();
+        let producer = self.finish()?.as_ref().map(ProducerFigures::from);
+        Ok(Run {
             name,
             compositor: compositor.to_owned(),
             rep,
-            screen: seen.map(|w| w.summary.clone()),
-            frames: seen.map(|w| w.frames.clone()).unwrap_or_default(),
-            producer: self.finish(),
+            screen,
+            frames,
+            producer,
             mode,
             compositor_stats: None,
             compositor_cpu_ms_per_frame: None,
@@ -73,7 +91,7 @@ impl ProducerRun {
             interval: None,
             per_screen_frame: None,
             copies: None,
-        }
+        })
     }
 }
 
@@ -122,7 +140,7 @@ impl Display {
 #[derive(Debug, Clone, Copy)]
 pub struct ProducerSpec<'a> {
     pub display: &'a str,
-    pub mode: &'a str,
+    pub mode: Mode,
     pub out_dir: &'a Path,
     /// Names the summary file `producer-<mode><tag>.json`.
     pub tag: &'a str,
@@ -147,27 +165,33 @@ pub fn start_producer(
     } = *spec;
     let exe = sibling_binary("zcx-producer", "zcx-producer")?;
     let root = conn.setup().roots[screen_num].root;
-    let known: Vec<u32> = find_windows(conn, root, PRODUCER_CLASS)
+    let known: Vec<u32> = find_producer_windows(conn, root)
         .iter()
         .map(|w| w.id)
         .collect();
     let summary_path = out_dir.join(format!("producer-{mode}{tag}.json"));
     let _ = std::fs::remove_file(&summary_path);
     let mut cmd = Command::new(exe);
-    cmd.args(["--mode", mode, "--display", display, "--summary-json"])
-        .arg(&summary_path)
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null());
+    cmd.args([
+        "--mode",
+        mode.name(),
+        "--display",
+        display,
+        "--summary-json",
+    ])
+    .arg(&summary_path)
+    .args(extra)
+    .stdin(Stdio::null())
+    .stdout(Stdio::null());
     let mut child = ChildGuard::spawn(&format!("zcx-producer {mode}"), cmd)?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Some(w) = find_windows(conn, root, PRODUCER_CLASS)
+        if let Some(w) = find_producer_windows(conn, root)
             .into_iter()
             .find(|w| !known.contains(&w.id))
         {
             return Ok(ProducerRun {
-                mode: mode.to_owned(),
+                mode,
                 window: w,
                 summary_path,
                 child,

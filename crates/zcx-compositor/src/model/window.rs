@@ -3,9 +3,9 @@
 //! for it (pending NameWindowPixmap, contents damage not yet imported, bounding shape in
 //! pixmap coordinates, layout placement, the transfer mode that colours its border).
 
-use crate::decor::DecorFacts;
-use crate::layout::Placement;
-use crate::region::{Rect, Region};
+use super::decor::DecorFacts;
+use super::placement::Placement;
+use crate::region::{disjoint, Rect, Region};
 
 pub type WindowId = u32;
 
@@ -156,12 +156,14 @@ impl Window {
         }
     }
 
-    /// Sets the bounding shape, given relative to the window origin (inside the border).
+    /// Sets the bounding shape, given relative to the window origin (inside the border). The
+    /// rectangles are made disjoint (a server sends them so, another source may not): a pixel
+    /// painted twice would be blended twice.
     pub(super) fn set_bounding_shape(&mut self, bounding: Option<Vec<Rect>>) {
         let bw = self.info.geometry.border_width as i32;
         self.bounding_shape = bounding
             .as_ref()
-            .map(|rs| rs.iter().map(|r| r.translate(bw, bw)).collect());
+            .map(|rs| disjoint(rs.iter().map(|r| r.translate(bw, bw))));
         self.info.bounding_shape = bounding;
     }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _};
-use zcx_compositor::sync_hook;
+use zcx_compositor::x::sync_hook;
 use zcx_testkit::{poll_until, ChildGuard};
 
 /// Set in the guest by the host test; the `guest_*` tests refuse to run without it.

@@ -20,7 +20,7 @@ use x11rb::protocol::xproto::{
 use x11rb::rust_connection::RustConnection;
 use x11rb::wrapper::ConnectionExt as _;
 use x11rb::{COPY_DEPTH_FROM_PARENT, COPY_FROM_PARENT};
-use zcx_compositor::sync_hook;
+use zcx_compositor::x::sync_hook;
 use zcx_testkit::{get_pixel, get_rect, poll_until, ChildGuard, Xvfb};
 
 pub const BACKGROUND: u32 = 0x0030_3030;

@@ -18,7 +18,7 @@ use x11rb::protocol::Event;
 use super::gbm::{GbmBo, GbmDevice, GbmError};
 use super::present::{PresentEvent, PresentShow};
 use super::shm_fence::ShmFence;
-use super::{check, Completion, FrameTransport, Mode, Options, Target, TransportError};
+use super::{check, refused, Completion, FrameTransport, Mode, Options, Target, TransportError};
 
 /// `DRM_FORMAT_MOD_INVALID`: "the driver chooses"; what PixmapFromBuffers takes when the
 /// server lists no modifiers for the format.
@@ -165,16 +165,6 @@ fn new_slot<'c, C: Connection>(
         in_flight: None,
         fence_armed: false,
     })
-}
-
-fn refused(what: &'static str, e: x11rb::errors::ReplyError) -> TransportError {
-    match e {
-        x11rb::errors::ReplyError::ConnectionError(c) => TransportError::Connection(c),
-        x11rb::errors::ReplyError::X11Error(x) => TransportError::Refused {
-            what,
-            error: format!("{:?}", x.error_kind),
-        },
-    }
 }
 
 fn gbm_error(e: GbmError) -> TransportError {

@@ -2,12 +2,12 @@
 //! handoff"): [`HandoffLink`] follows the owner of the screen's `_NET_WM_CM_S<n>` selection
 //! (XFixes selection events, and property changes on the owner's window), knows whether that
 //! owner takes frames, sends frame messages to it and decodes its answers. The `shm-pixmap`
-//! transport decides what to hand off and what to present.
+//! transport decides what to hand off and what to present, and presents without waiting for a
+//! vblank while any compositing manager owns the screen ([`HandoffLink::compositing`]).
 
 use std::time::{Duration, Instant};
 
 use x11rb::connection::Connection;
-use x11rb::errors::ReplyError;
 use x11rb::protocol::xfixes::{self, ConnectionExt as _, SelectionEventMask};
 use x11rb::protocol::xproto::{
     Atom, AtomEnum, ChangeWindowAttributesAux, ClientMessageEvent, ConnectionExt as _, EventMask,
@@ -16,7 +16,7 @@ use x11rb::protocol::xproto::{
 use x11rb::protocol::Event;
 use zcx_x11::handoff::{self, DoneMessage, FrameMessage};
 
-use super::TransportError;
+use super::{refused, TransportError};
 
 /// The core protocol's SendEvent request.
 const SEND_EVENT_OPCODE: u8 = 25;
@@ -58,15 +58,19 @@ pub struct HandoffLink<'c, C: Connection> {
     /// BadWindow, an expected race.
     sent_to: Option<Window>,
     refused_until: Option<Instant>,
+    /// Whether frames may be offered at all (`--handoff auto`); false only follows the owner.
+    offers: bool,
 }
 
 impl<'c, C: Connection> HandoffLink<'c, C> {
-    /// Starts following `_NET_WM_CM_S<screen_num>` for `window`; `None` when the server has no
-    /// XFixes (selection events), in which case frames are always presented.
+    /// Starts following `_NET_WM_CM_S<screen_num>` for `window`, offering frames when
+    /// `offers`; `None` when the server has no XFixes (selection events), in which case frames
+    /// are always presented and nothing is known about a compositing manager.
     pub fn new(
         conn: &'c C,
         window: Window,
         screen_num: usize,
+        offers: bool,
     ) -> Result<Option<Self>, TransportError> {
         if conn
             .extension_information(xfixes::X11_EXTENSION_NAME)?
@@ -75,7 +79,9 @@ impl<'c, C: Connection> HandoffLink<'c, C> {
             log::info!("handoff: the server has no XFIXES; frames are presented");
             return Ok(None);
         }
-        conn.xfixes_query_version(5, 0)?.reply().map_err(refused)?;
+        conn.xfixes_query_version(5, 0)?
+            .reply()
+            .map_err(|e| refused("a handoff request", e))?;
         let names = [
             format!("_NET_WM_CM_S{screen_num}"),
             handoff::ADVERTISE_ATOM.to_owned(),
@@ -88,7 +94,7 @@ impl<'c, C: Connection> HandoffLink<'c, C> {
             .collect::<Result<Vec<_>, _>>()?;
         let mut ids = Vec::with_capacity(cookies.len());
         for c in cookies {
-            ids.push(c.reply().map_err(refused)?.atom);
+            ids.push(c.reply().map_err(|e| refused("a handoff request", e))?.atom);
         }
         let atoms = Atoms {
             selection: ids[0],
@@ -107,6 +113,7 @@ impl<'c, C: Connection> HandoffLink<'c, C> {
             owner: None,
             sent_to: None,
             refused_until: None,
+            offers,
         };
         link.refresh_owner()?;
         Ok(Some(link))
@@ -114,7 +121,14 @@ impl<'c, C: Connection> HandoffLink<'c, C> {
 
     /// Whether frames go to the manager now.
     pub fn taking(&self, now: Instant) -> bool {
-        self.owner.is_some_and(|(_, speaks)| speaks) && self.refused_until.is_none_or(|t| now >= t)
+        self.offers
+            && self.owner.is_some_and(|(_, speaks)| speaks)
+            && self.refused_until.is_none_or(|t| now >= t)
+    }
+
+    /// Whether a compositing manager (ours or not) owns the screen.
+    pub fn compositing(&self) -> bool {
+        self.owner.is_some()
     }
 
     /// The manager refused a frame: present for [`REFUSED_BACKOFF`] before offering again.
@@ -209,7 +223,7 @@ impl<'c, C: Connection> HandoffLink<'c, C> {
             .conn
             .get_selection_owner(self.atoms.selection)?
             .reply()
-            .map_err(refused)?
+            .map_err(|e| refused("a handoff request", e))?
             .owner;
         self.owner = None;
         if owner == x11rb::NONE {
@@ -253,15 +267,5 @@ impl<C: Connection> Drop for HandoffLink<'_, C> {
         let _ = self
             .conn
             .xfixes_select_selection_input(self.window, self.atoms.selection, none);
-    }
-}
-
-fn refused(e: ReplyError) -> TransportError {
-    match e {
-        ReplyError::ConnectionError(c) => TransportError::Connection(c),
-        ReplyError::X11Error(x) => TransportError::Refused {
-            what: "a handoff request",
-            error: format!("{:?}", x.error_kind),
-        },
     }
 }

@@ -16,16 +16,19 @@ use std::time::Instant;
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{Gcontext, Window};
 use x11rb::protocol::Event;
+use zcx_x11::error::{describe, ReplyError, X11Error};
 use zcx_x11::format::FrameFormat;
 use zcx_x11::probe::ServerProbe;
+use zcx_x11::XError;
 
 pub use dri3::Dri3Transport;
 pub use put_image::{row_chunks, PutImageTransport, RowChunk};
 pub use shm_pixmap::ShmPixmapTransport;
 pub use shm_put::ShmPutTransport;
 
-/// The transfer modes; the CLI value of each is [`Mode::name`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The transfer modes; the CLI value of each is [`Mode::name`], and so is its JSON form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Mode {
     PutImage,
     ShmPut,
@@ -95,7 +98,7 @@ fn dri3_problem(probe: &ServerProbe) -> Option<String> {
 
 impl std::fmt::Display for Mode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 
@@ -138,24 +141,23 @@ pub struct Completion {
 /// Errors a transport reports; the producer turns them into one clear message.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
-    #[error("the X connection failed: {0}")]
-    Connection(#[from] x11rb::errors::ConnectionError),
+    #[error(transparent)]
+    X(#[from] XError),
     #[error(transparent)]
     Shm(#[from] zcx_x11::shm::ShmError),
-    #[error("the X server refused {what}: {error}")]
-    Refused { what: &'static str, error: String },
+    #[error("the X server refused {what}: {}", describe(error))]
+    Refused { what: &'static str, error: X11Error },
     #[error("{0}")]
     Unsupported(String),
-    #[error("cannot allocate an X resource id: {0}")]
-    Id(String),
 }
 
-impl From<x11rb::errors::ReplyOrIdError> for TransportError {
-    fn from(e: x11rb::errors::ReplyOrIdError) -> Self {
-        match e {
-            x11rb::errors::ReplyOrIdError::ConnectionError(c) => TransportError::Connection(c),
-            other => TransportError::Id(other.to_string()),
-        }
+zcx_x11::impl_from_x11rb!(TransportError);
+
+/// `e` as the server's refusal of `what` (a connection failure stays one).
+pub(crate) fn refused(what: &'static str, e: ReplyError) -> TransportError {
+    match XError::from(e) {
+        XError::X11(error) => TransportError::Refused { what, error },
+        other => TransportError::X(other),
     }
 }
 
@@ -164,13 +166,7 @@ pub(crate) fn check<C: Connection>(
     cookie: x11rb::cookie::VoidCookie<'_, C>,
     what: &'static str,
 ) -> Result<(), TransportError> {
-    cookie.check().map_err(|e| match e {
-        x11rb::errors::ReplyError::ConnectionError(c) => TransportError::Connection(c),
-        x11rb::errors::ReplyError::X11Error(x) => TransportError::Refused {
-            what,
-            error: format!("{:?}", x.error_kind),
-        },
-    })
+    cookie.check().map_err(|e| refused(what, e))
 }
 
 /// A path that moves rendered frames into the window.
@@ -229,13 +225,17 @@ pub enum Transport<'c, C: Connection> {
 pub struct Options {
     /// Buffers in the ring (at least 2 for the shared-memory paths).
     pub buffers: usize,
-    /// Present at the next vblank rather than at once (Present paths only).
+    /// Present at the next vblank rather than at once (Present paths only). The shm-pixmap
+    /// path presents at once anyway while a compositing manager owns the screen (its own
+    /// repaint is what reaches the screen; waiting for a vblank first only adds a frame).
     pub vsync: bool,
     /// Use Present where the server has it; `false` shows shared pixmaps with CopyArea.
     pub present: bool,
-    /// Hand shm-pixmap frames to a compositing manager of this screen that takes them
-    /// (`--handoff auto`); `None` never does (`--handoff off`).
-    pub handoff_screen: Option<usize>,
+    /// The screen whose compositing manager (`_NET_WM_CM_S<n>`) the shm-pixmap path follows.
+    pub screen: usize,
+    /// Hand shm-pixmap frames to that manager when it takes them (`--handoff auto`); false
+    /// never does (`--handoff off`).
+    pub handoff: bool,
 }
 
 impl<'c, C: Connection> Transport<'c, C> {

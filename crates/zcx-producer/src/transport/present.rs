@@ -24,7 +24,8 @@ pub(crate) struct PresentShow<'c, C: Connection> {
     conn: &'c C,
     window: Window,
     eid: u32,
-    options: u32,
+    /// Present at the next vblank (false: at once, PresentOptionAsync).
+    vsync: bool,
     next_serial: u32,
     /// Serials (with their frames) whose CompleteNotify has not arrived. In copy mode the
     /// server sends IdleNotify before CompleteNotify, so this is tracked apart from reuse.
@@ -40,18 +41,19 @@ impl<'c, C: Connection> PresentShow<'c, C> {
             present::select_input(conn, eid, window, mask)?,
             "PresentSelectInput",
         )?;
-        let mut options = u32::from(present::Option::COPY);
-        if !vsync {
-            options |= u32::from(present::Option::ASYNC);
-        }
         Ok(PresentShow {
             conn,
             window,
             eid,
-            options,
+            vsync,
             next_serial: 1,
             awaiting_complete: Vec::new(),
         })
+    }
+
+    /// Whether later frames wait for the next vblank.
+    pub(crate) fn set_vsync(&mut self, vsync: bool) {
+        self.vsync = vsync;
     }
 
     /// PresentPixmap of the whole `pixmap` holding `frame` (not flushed); `idle_fence` (or 0)
@@ -65,6 +67,10 @@ impl<'c, C: Connection> PresentShow<'c, C> {
         let serial = self.next_serial;
         self.next_serial = self.next_serial.wrapping_add(1).max(1);
         self.awaiting_complete.push((serial, frame));
+        let mut options = u32::from(present::Option::COPY);
+        if !self.vsync {
+            options |= u32::from(present::Option::ASYNC);
+        }
         present::pixmap(
             self.conn,
             self.window,
@@ -77,7 +83,7 @@ impl<'c, C: Connection> PresentShow<'c, C> {
             0,
             0,
             idle_fence,
-            self.options,
+            options,
             0,
             0,
             0,

@@ -52,8 +52,11 @@ pub struct ShmPixmapTransport<'c, C: Connection> {
     next_serial: u32,
     /// Handoff serials (with their frames) whose Shown (or Released) has not arrived.
     awaiting_shown: Vec<(u32, u64)>,
-    /// The compositing manager that takes frames, when one does (`--handoff auto`).
+    /// The compositing manager, followed to hand it frames (`--handoff auto`) and to present
+    /// at once while one owns the screen.
     handoff: Option<HandoffLink<'c, C>>,
+    /// Presenting waits for a vblank when no compositing manager owns the screen (`--fps` > 0).
+    vsync: bool,
     /// The buffer and frame submitted last, to present again when a handoff ends.
     last: Option<(usize, u64)>,
     /// Whether the last submitted frame was handed off.
@@ -77,9 +80,13 @@ impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
             log::info!("shm-pixmap: showing frames with CopyArea (no Present, or --no-present)");
             Show::Copy(PropertyFence::new(target.window, fence_atom))
         };
-        let handoff = match options.handoff_screen {
-            Some(screen) => HandoffLink::new(conn, target.window, screen)?,
-            None => None,
+        // The manager is followed to hand frames to it, or to know when a vblank wait would
+        // only delay what its own repaint shows.
+        let follow = options.handoff || (options.vsync && matches!(show, Show::Present(_)));
+        let handoff = if follow {
+            HandoffLink::new(conn, target.window, options.screen, options.handoff)?
+        } else {
+            None
         };
         Ok(ShmPixmapTransport {
             conn,
@@ -89,6 +96,7 @@ impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
             next_serial: 1,
             awaiting_shown: Vec::new(),
             handoff,
+            vsync: options.vsync,
             last: None,
             last_handed: false,
         })
@@ -103,11 +111,15 @@ impl<'c, C: Connection> ShmPixmapTransport<'c, C> {
     /// Shows buffer `buffer` (frame `frame`) in the window itself: Present, or CopyArea + fence.
     fn show(&mut self, buffer: usize, frame: u64) -> Result<(), TransportError> {
         let t = self.target;
+        let composited = self.handoff.as_ref().is_some_and(|l| l.compositing());
         let slot = &mut self.slots[buffer];
         slot.in_flight = Some(frame);
         slot.handed = false;
         match &mut self.show {
-            Show::Present(present) => present.present(slot.pixmap.pixmap(), frame, 0)?,
+            Show::Present(present) => {
+                present.set_vsync(self.vsync && !composited);
+                present.present(slot.pixmap.pixmap(), frame, 0)?;
+            }
             Show::Copy(fence) => {
                 let (w, h) = (t.width as u16, t.height as u16);
                 self.conn
