@@ -14,7 +14,6 @@ pub mod summary;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -23,26 +22,7 @@ use zcx_producer::transport::Mode;
 use crate::observer::ObserverConfig;
 use crate::report::{self, interval, Machine, Report, Run};
 use crate::session::{self, measure_alone, Alone, CompositorChoice, Context, Display};
-pub use plan::{plan, Plan};
-
-/// The bench's options.
-#[derive(Debug, Clone)]
-pub struct BenchOptions {
-    /// Producer modes (empty: every mode that works here).
-    pub modes: Vec<Mode>,
-    /// Compositors (empty: all of them, peers where installed).
-    pub compositors: Vec<CompositorChoice>,
-    pub reps: u32,
-    /// Observation per cell.
-    pub duration: Duration,
-    pub size: (u32, u32),
-    /// Producer `--fps` (`None`: as fast as the path allows, `--fps 0`).
-    pub fps: Option<NonZeroU32>,
-    pub out: Option<PathBuf>,
-    pub display: Option<String>,
-    pub target_dir: PathBuf,
-    pub command: String,
-}
+pub use plan::{plan, BenchOptions, Plan};
 
 /// Producer frames left out of its own statistics in each cell.
 const WARMUP_FRAMES: u32 = 5;

@@ -2,7 +2,12 @@
 //! what cannot run here, each skip with its reason and how to fix it (a peer that is not
 //! installed, a mode or an importer the display lacks). zcx-compositor runs once per importer
 //! it implements ([`ImportMode::IMPORTERS`]) that the probe says works. Modes and compositors
-//! arrive typed (parsed by the command line), so an unknown name never reaches a plan.
+//! arrive typed (parsed by the command line, as [`BenchOptions`]), so an unknown name never
+//! reaches a plan.
+
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::probe::{Availability, DisplayReport};
 use crate::refusal::Refusal;
@@ -10,7 +15,24 @@ use crate::session::CompositorChoice;
 use zcx_contracts::ImportMode;
 use zcx_producer::transport::Mode;
 
-use super::BenchOptions;
+/// The bench's options.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Producer modes (empty: every mode that works here).
+    pub modes: Vec<Mode>,
+    /// Compositors (empty: all of them, peers where installed).
+    pub compositors: Vec<CompositorChoice>,
+    pub reps: u32,
+    /// Observation per cell.
+    pub duration: Duration,
+    pub size: (u32, u32),
+    /// Producer `--fps` (`None`: as fast as the path allows, `--fps 0`).
+    pub fps: Option<NonZeroU32>,
+    pub out: Option<PathBuf>,
+    pub display: Option<String>,
+    pub target_dir: PathBuf,
+    pub command: String,
+}
 
 /// The matrix to run and what was left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
