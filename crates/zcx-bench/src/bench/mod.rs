@@ -14,6 +14,7 @@ pub mod summary;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -22,7 +23,26 @@ use zcx_producer::transport::Mode;
 use crate::observer::ObserverConfig;
 use crate::report::{self, interval, Machine, Report, Run};
 use crate::session::{self, measure_alone, Alone, CompositorChoice, Context, Display};
-pub use plan::{plan, BenchOptions, Plan};
+pub use plan::{plan, Plan};
+
+/// The bench's options.
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Producer modes (empty: every mode that works here).
+    pub modes: Vec<Mode>,
+    /// Compositors (empty: all of them, peers where installed).
+    pub compositors: Vec<CompositorChoice>,
+    pub reps: u32,
+    /// Observation per cell.
+    pub duration: Duration,
+    pub size: (u32, u32),
+    /// Producer `--fps` (`None`: as fast as the path allows, `--fps 0`).
+    pub fps: Option<NonZeroU32>,
+    pub out: Option<PathBuf>,
+    pub display: Option<String>,
+    pub target_dir: PathBuf,
+    pub command: String,
+}
 
 /// Producer frames left out of its own statistics in each cell.
 const WARMUP_FRAMES: u32 = 5;
@@ -51,7 +71,7 @@ pub fn run(opts: &BenchOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
         .clone()
         .unwrap_or_else(|| report::default_dir(&opts.target_dir, report.created_unix_s));
     // Refused before anything is written: a refusal leaves no report folder behind.
-    let plan = plan(opts, &probe)?;
+    let plan = plan(&opts.modes, &opts.compositors, &probe)?;
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     for s in &plan.skipped {
         println!("skipped: {s}");

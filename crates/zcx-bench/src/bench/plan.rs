@@ -2,37 +2,13 @@
 //! what cannot run here, each skip with its reason and how to fix it (a peer that is not
 //! installed, a mode or an importer the display lacks). zcx-compositor runs once per importer
 //! it implements ([`ImportMode::IMPORTERS`]) that the probe says works. Modes and compositors
-//! arrive typed (parsed by the command line, as [`BenchOptions`]), so an unknown name never
-//! reaches a plan.
-
-use std::num::NonZeroU32;
-use std::path::PathBuf;
-use std::time::Duration;
+//! arrive typed (parsed by the command line), so an unknown name never reaches a plan.
 
 use crate::probe::{Availability, DisplayReport};
 use crate::refusal::Refusal;
 use crate::session::CompositorChoice;
 use zcx_contracts::ImportMode;
 use zcx_producer::transport::Mode;
-
-/// The bench's options.
-#[derive(Debug, Clone)]
-pub struct BenchOptions {
-    /// Producer modes (empty: every mode that works here).
-    pub modes: Vec<Mode>,
-    /// Compositors (empty: all of them, peers where installed).
-    pub compositors: Vec<CompositorChoice>,
-    pub reps: u32,
-    /// Observation per cell.
-    pub duration: Duration,
-    pub size: (u32, u32),
-    /// Producer `--fps` (`None`: as fast as the path allows, `--fps 0`).
-    pub fps: Option<NonZeroU32>,
-    pub out: Option<PathBuf>,
-    pub display: Option<String>,
-    pub target_dir: PathBuf,
-    pub command: String,
-}
 
 /// The matrix to run and what was left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,14 +42,19 @@ pub fn all_compositors(importers: &[Availability]) -> Vec<CompositorChoice> {
     all
 }
 
-/// Decides the matrix; refuses ([`Refusal`]) a matrix with nothing left to run.
-pub fn plan(opts: &BenchOptions, probe: &DisplayReport) -> Result<Plan, Refusal> {
+/// Decides the matrix from the modes and compositors asked for (empty: all of them); refuses
+/// ([`Refusal`]) a matrix with nothing left to run.
+pub fn plan(
+    modes: &[Mode],
+    compositors: &[CompositorChoice],
+    probe: &DisplayReport,
+) -> Result<Plan, Refusal> {
     let mut skipped = Vec::new();
-    let modes = pick_modes(&opts.modes, &probe.modes, &mut skipped);
-    let asked: Vec<CompositorChoice> = if opts.compositors.is_empty() {
+    let modes = pick_modes(modes, &probe.modes, &mut skipped);
+    let asked: Vec<CompositorChoice> = if compositors.is_empty() {
         all_compositors(&probe.importers)
     } else {
-        opts.compositors.clone()
+        compositors.to_vec()
     };
     let mut compositors = Vec::new();
     for c in asked {
