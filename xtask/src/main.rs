@@ -55,6 +55,13 @@ enum Cmd {
         /// Run without a compositor.
         #[arg(long)]
         no_compositor: bool,
+        /// Run it inside the DRI3 test server (the guest), with a dri3 row beside put-image
+        /// and shm-pixmap; its report says that timings under an emulated CPU are not speed.
+        #[arg(long, conflicts_with = "no_compositor")]
+        guest: bool,
+        /// Frame size with --guest (the guest's screen is 1280x800).
+        #[arg(long, default_value = "1280x720", requires = "guest")]
+        size: String,
     },
     /// Repeated interleaved runs of every mode; medians, ratios, raw JSON kept.
     Bench {
@@ -92,7 +99,15 @@ fn main() -> Result<()> {
         Cmd::Demo {
             duration,
             out,
+            guest: true,
+            size,
+            ..
+        } => vm::demo_in_guest(duration, &size, out).map(|_| ()),
+        Cmd::Demo {
+            duration,
+            out,
             no_compositor,
+            ..
         } => demo(duration, out, no_compositor),
         Cmd::Bench {
             reps,
@@ -155,19 +170,7 @@ fn guest_image() -> Result<()> {
 
 fn demo(duration: f64, out: Option<std::path::PathBuf>, no_compositor: bool) -> Result<()> {
     deps::ensure()?;
-    cargo_step(
-        "cargo build --release (zcx, zcx-producer, zcx-compositor)",
-        &[
-            "build",
-            "--release",
-            "-p",
-            "zcx-bench",
-            "-p",
-            "zcx-producer",
-            "-p",
-            "zcx-compositor",
-        ],
-    )?;
+    vm::build_binaries(true)?;
     let mut cmd = std::process::Command::new(target_dir().join("release").join("zcx"));
     cmd.args(["demo", "--duration", &duration.to_string()]);
     if let Some(out) = out {

@@ -38,6 +38,10 @@ pub struct BenchCli {
     /// X display (default: $DISPLAY, else a private Xvfb of --size).
     #[arg(long)]
     display: Option<String>,
+    /// The display runs under an emulated CPU (the DRI3 test server, `cargo xtask vm run --
+    /// zcx bench --emulated-cpu …`): the report says its timings are not speed.
+    #[arg(long)]
+    emulated_cpu: bool,
 }
 
 pub fn run(args: &BenchCli, stop: &AtomicBool, target_dir: PathBuf) -> anyhow::Result<()> {
@@ -52,6 +56,7 @@ pub fn run(args: &BenchCli, stop: &AtomicBool, target_dir: PathBuf) -> anyhow::R
         display: args.display.clone(),
         target_dir,
         command: std::env::args().collect::<Vec<_>>().join(" "),
+        emulated_cpu: args.emulated_cpu,
     };
     zcx_bench::bench::run(&opts, stop)?;
     Ok(())

@@ -36,6 +36,8 @@ pub struct DemoOptions {
     pub size: (u32, u32),
     pub target_dir: PathBuf,
     pub command: String,
+    /// The display runs under an emulated CPU (the DRI3 test server): the report says so.
+    pub emulated_cpu: bool,
 }
 
 /// One row of the comparison: a path, measured alone.
@@ -62,10 +64,34 @@ pub const ROWS: &[Row] = &[
     Row { label: "put-image", mode: Mode::PutImage, producer_args: &[], compositor_args: &[], copies: interval::PUT_IMAGE_COPIES, needs_zcx: false },
     Row { label: "shm-pixmap (present)", mode: Mode::ShmPixmap, producer_args: &["--handoff", "off"], compositor_args: &[], copies: interval::SHM_PIXMAP_PRESENT_COPIES, needs_zcx: false },
     Row { label: "shm-pixmap (handoff)", mode: Mode::ShmPixmap, producer_args: &["--handoff", "auto"], compositor_args: &[], copies: interval::SHM_PIXMAP_HANDOFF_COPIES, needs_zcx: true },
+    Row { label: "dri3", mode: Mode::Dri3, producer_args: &[], compositor_args: &[], copies: interval::DRI3_PRESENT_COPIES, needs_zcx: false },
 ];
 
 /// zcx-compositor arguments of every measured phase (besides `--layout normal --no-hud`).
 pub const MEASURED_COMPOSITOR_ARGS: &[&str] = &[];
+
+/// The rows whose producer mode runs on this server; a note for each one left out.
+fn available_rows(
+    server: &zcx_x11::probe::ServerProbe,
+    notes: &mut Vec<String>,
+) -> Vec<&'static Row> {
+    let mut rows = Vec::new();
+    for row in ROWS {
+        match unavailable(row, server) {
+            Some(why) => notes.push(format!("{}: left out: {why}", row.label)),
+            None => rows.push(row),
+        }
+    }
+    rows
+}
+
+/// Why `row`'s producer mode cannot run on this server (dri3 without DRI3, e.g. on Xvfb).
+fn unavailable(row: &Row, server: &zcx_x11::probe::ServerProbe) -> Option<String> {
+    row.mode.unavailable_reason(server)
+}
+
+/// The note a report of a display under an emulated CPU carries.
+pub const EMULATED_CPU_NOTE: &str = "this display runs under an emulated CPU (the DRI3 test server: qemu TCG, Mesa llvmpipe): its timings and fps are not speed and do not compare with a real machine's; what holds there is what each path does per frame: socket bytes, context switches of producer and X server, the copies by design, and each row's figures against the other rows of the same run";
 
 /// What the showcase phase gave.
 #[derive(Debug, Default)]
@@ -103,7 +129,10 @@ pub fn run(opts: &DemoOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
             import: ImportMode::Auto,
         }
     };
-    for (i, row) in ROWS.iter().enumerate() {
+    let server = zcx_x11::probe::ServerProbe::probe(&c.conn, c.screen_num, c.socket)
+        .context("probing the display")?;
+    let rows = available_rows(&server, &mut report.notes);
+    for (i, row) in rows.iter().enumerate() {
         if stop.load(Ordering::Relaxed) {
             break;
         }
@@ -120,7 +149,7 @@ pub fn run(opts: &DemoOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
         demo.take_screenshot(&mut report);
         None
     } else {
-        Some(demo.showcase(&mut report)?)
+        Some(demo.showcase(&mut report, &rows)?)
     };
     describe_phases(&mut report, opts, showcase.as_ref(), stop);
     report::write_report(&dir, &report)?;
@@ -194,11 +223,11 @@ impl Demo<'_> {
     /// Every row's producer side by side (the n-th at x = n × width / rows until the
     /// compositor lays them out), zcx-compositor with the HUD, shadows and borders, the
     /// screenshot after `--showcase`; its statistics are the compositor's own.
-    fn showcase(&self, report: &mut Report) -> anyhow::Result<Showcase> {
+    fn showcase(&self, report: &mut Report, rows: &[&Row]) -> anyhow::Result<Showcase> {
         let ctx = &self.ctx;
         let width = i32::from(ctx.conn.setup().roots[ctx.screen_num].width_in_pixels);
         let mut producers: Vec<ProducerRun> = Vec::new();
-        for (i, row) in ROWS.iter().enumerate() {
+        for (i, row) in rows.iter().enumerate() {
             let args = producer_args(self.opts, row);
             let tag = format!("-showcase-{}", i + 1);
             let spec = ProducerSpec {
@@ -209,7 +238,7 @@ impl Demo<'_> {
                 extra: &args,
             };
             let mut p = session::start_producer(ctx.conn, ctx.screen_num, &spec, ctx.stop)?;
-            session::place_window(ctx.conn, &mut p, i as i32 * width / ROWS.len() as i32)?;
+            session::place_window(ctx.conn, &mut p, i as i32 * width / rows.len() as i32)?;
             producers.push(p);
         }
         println!(
@@ -270,10 +299,15 @@ fn describe_phases(
     } else {
         "zcx-compositor --layout normal --no-hud"
     };
-    let mut notes = vec![format!(
+    let mut notes: Vec<String> = opts
+        .emulated_cpu
+        .then(|| EMULATED_CPU_NOTE.to_owned())
+        .into_iter()
+        .collect();
+    notes.push(format!(
         "measured phases: one per row, each path ALONE ({compositor}, one producer unscaled at (0, 0), {:.1} s observed); every figure of a row comes from its interval: CPU and context switches of producer, X server and compositor from /proc at both ends, on-screen fps, latency, dropped and torn frames from the screen observer reading the stamp rows, producer fps from the frame numbers in those stamps",
         opts.duration.as_secs_f64()
-    )];
+    ));
     for r in &report.runs {
         if let Some(stats) = &r.compositor_stats {
             notes.push(format!(

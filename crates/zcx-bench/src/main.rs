@@ -66,6 +66,10 @@ enum Command {
         /// Frame size, WxH (also the private Xvfb's screen).
         #[arg(long, default_value = "3840x2160", value_parser = zcx_producer::cli::parse_size)]
         size: (u32, u32),
+        /// The display runs under an emulated CPU (the DRI3 test server, `cargo xtask demo
+        /// --guest`): the report says its timings are not speed.
+        #[arg(long)]
+        emulated_cpu: bool,
     },
     /// Producer modes × compositors (zcx per importer, picom, xcompmgr, none), repeated and
     /// interleaved: on-screen fps and latency, CPU, ratios against put-image.
@@ -95,10 +99,11 @@ fn main() -> std::process::ExitCode {
             no_compositor,
             display,
             size,
+            emulated_cpu,
         } => demo(
             [*duration, *showcase],
             out.clone(),
-            *no_compositor,
+            [*no_compositor, *emulated_cpu],
             display.clone(),
             *size,
         ),
@@ -199,7 +204,7 @@ fn observe(
 fn demo(
     [duration, showcase]: [Duration; 2],
     out: Option<std::path::PathBuf>,
-    no_compositor: bool,
+    [no_compositor, emulated_cpu]: [bool; 2],
     display: Option<String>,
     size: (u32, u32),
 ) -> anyhow::Result<()> {
@@ -213,6 +218,7 @@ fn demo(
         size,
         target_dir: target_dir(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
+        emulated_cpu,
     };
     zcx_bench::demo::run(&opts, &stop)?;
     Ok(())

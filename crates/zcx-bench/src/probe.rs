@@ -174,11 +174,13 @@ fn importers(server: &ServerProbe, gl: &GlInfo) -> Vec<Availability> {
         ),
         row(
             "dri3",
-            Some(match (&server.dri3, egl("EGL_EXT_image_dma_buf_import")) {
-                (None, _) => "the server has no DRI3 (GPU X servers only)".into(),
-                (_, false) => "EGL has no EGL_EXT_image_dma_buf_import".into(),
-                _ => "not implemented in zcx-compositor yet".into(),
-            }),
+            composite.or_else(
+                || match (&server.dri3, egl("EGL_EXT_image_dma_buf_import")) {
+                    (None, _) => Some("the server has no DRI3 (e.g. Xvfb)".into()),
+                    (_, false) => Some("EGL has no EGL_EXT_image_dma_buf_import on X11".into()),
+                    _ => None,
+                },
+            ),
         ),
     ]
 }

@@ -41,6 +41,10 @@ fn demo_end_to_end_writes_report_and_screenshot() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
+        stdout.contains("dri3: left out: the server has no DRI3"),
+        "Xvfb has no DRI3: the dri3 row is left out with the reason\n{stdout}"
+    );
+    assert!(
         stdout.contains("| put-image |") && stdout.contains("| shm-pixmap (present) |"),
         "{stdout}"
     );

@@ -3,7 +3,10 @@
 //! the guest must see DRI3 ≥ 1.2 and Present, and Mesa's EGL on the X11 platform must offer
 //! pixmap images and dma-buf import there; xdpyinfo must list DRI3; and `zcx-producer --mode
 //! dri3` must stream frames through dma-buf pixmaps (under 1 KiB through the socket per
-//! frame) that `zcx observe` reads back from the screen with valid, untorn stamps. Prints
+//! frame) that `zcx observe` reads back from the screen with valid, untorn stamps; and `zcx
+//! demo --emulated-cpu` there must measure a dri3 row beside put-image and shm-pixmap and say
+//! that its timings are an emulated CPU's; and 4K dri3 frames, on a screen made 3840x2160,
+//! must pass no pixels through the socket and reach the screen with valid stamps. Prints
 //! `skipped:` where the guest cannot run (no qemu, no image and not root), and fails instead
 //! under `CI=true`.
 
@@ -29,6 +32,17 @@ zcx observe --duration 4 --json observe.json >observe.log 2>&1
 echo $? >observe.status
 wait $producer
 echo $? >producer.status
+zcx demo --display :0 --size 640x360 --duration 2 --showcase 1 --emulated-cpu --out demo     >demo.log 2>&1
+echo $? >demo.status
+xrandr --fb 3840x2160 >xrandr.log 2>&1
+zcx-producer --mode dri3 --size 3840x2160 --fps 0 --frames 20 --warmup 4     --summary-json dri3-4k.json >producer-4k.log 2>&1 &
+producer=$!
+deadline=$(($(date +%s) + 120))
+until grep -q 'fps |' producer-4k.log || [ \"$(date +%s)\" -ge $deadline ]; do sleep 0.2; done
+zcx observe --duration 3 --json observe-4k.json >observe-4k.log 2>&1
+echo $? >observe-4k.status
+wait $producer
+echo $? >producer-4k.status
 ";
 
 #[test]
@@ -88,7 +102,75 @@ fn guest_xorg_offers_dri3_and_the_producer_streams_through_it() {
         xdpyinfo.lines().any(|l| l.trim_start().starts_with("DRI3")),
         "xdpyinfo lists no DRI3:\n{xdpyinfo}"
     );
+    check_demo(&read);
+    check_dri3_4k(&read);
     check_dri3_producer(&read);
+}
+
+/// 4K frames (the screen made 3840x2160 with `xrandr --fb`): no pixels through the socket,
+/// and what the observer sees of them carries valid, untorn stamps. Under TCG a 4K dri3 frame
+/// takes over half a second, so a few frames are all the observer can see.
+fn check_dri3_4k(read: &dyn Fn(&str) -> String) {
+    let log = read("producer-4k.log");
+    assert_eq!(
+        read("producer-4k.status").trim(),
+        "0",
+        "4K producer (xrandr: {}):\n{log}",
+        read("xrandr.log")
+    );
+    let summary: serde_json::Value = serde_json::from_str(&read("dri3-4k.json"))
+        .unwrap_or_else(|e| panic!("dri3-4k.json: {e}; producer:\n{log}"));
+    let run = &summary[0];
+    assert_eq!(
+        (run["width"].as_u64(), run["height"].as_u64()),
+        (Some(3840), Some(2160))
+    );
+    assert_eq!(run["frames"], 16, "{summary:#}");
+    let socket = run["socket_bytes_per_frame"].as_f64().unwrap_or(f64::MAX);
+    assert!(socket <= 1024.0, "{socket} socket bytes per 4K dri3 frame");
+    let observe_log = read("observe-4k.log");
+    assert_eq!(read("observe-4k.status").trim(), "0", "{observe_log}");
+    let observed: serde_json::Value = serde_json::from_str(&read("observe-4k.json"))
+        .unwrap_or_else(|e| panic!("observe-4k.json: {e}; observer:\n{observe_log}"));
+    let seen = &observed["windows"][0]["summary"];
+    eprintln!("4K dri3 producer: {run}\nseen: {seen}");
+    assert!(
+        seen["distinct_frames"].as_u64().unwrap_or(0) >= 1,
+        "no 4K frame seen: {observe_log}"
+    );
+    // No check of samples without a stamp here: the observer starts at the producer's first
+    // once-a-second line, which at 4K under TCG (a frame every ~0.6 s) can come before the
+    // first frame is on the screen.
+    assert_eq!(seen["torn_frames"], 0, "{observe_log}");
+}
+
+/// The demo's report: a dri3 row with no pixels through the socket, beside the others, and
+/// the emulated-CPU note.
+fn check_demo(read: &dyn Fn(&str) -> String) {
+    let log = read("demo.log");
+    assert_eq!(read("demo.status").trim(), "0", "zcx demo:\n{log}");
+    let report: serde_json::Value = serde_json::from_str(&read("demo/report.json"))
+        .unwrap_or_else(|e| panic!("demo/report.json: {e}; zcx demo:\n{log}"));
+    let runs = report["runs"].as_array().cloned().unwrap_or_default();
+    let modes: Vec<&str> = runs.iter().filter_map(|r| r["mode"].as_str()).collect();
+    for mode in ["put-image", "shm-pixmap", "dri3"] {
+        assert!(modes.contains(&mode), "no {mode} row in {modes:?}:\n{log}");
+    }
+    let dri3 = runs
+        .iter()
+        .find(|r| r["mode"] == "dri3")
+        .expect("a dri3 row");
+    let socket = dri3["producer"]["socket_bytes_per_frame"]
+        .as_f64()
+        .unwrap_or(f64::MAX);
+    assert!(
+        socket <= 1024.0,
+        "{socket} socket bytes per dri3 frame:\n{log}"
+    );
+    assert!(
+        log.contains("emulated CPU"),
+        "the report says its timings are not speed:\n{log}"
+    );
 }
 
 /// The producer's summary and what the observer saw of its window.

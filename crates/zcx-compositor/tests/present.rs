@@ -3,26 +3,20 @@
 //! edges, stacking, repaints and blending like the read-back paths; it refuses to mix with
 //! the server-copy strategy; `--stats-json` names the path that ran. `--import egl-pixmap`
 //! runs where the EGL display makes images of pixmaps and is refused with the reason where
-//! not (Xvfb).
+//! not (Xvfb), and so is `--import dri3` (Xvfb has no DRI3). The same paths on a DRI3
+//! server: `dri3_guest.rs`.
 
 mod common;
 
-use common::{
-    expect_pixel, expect_window, set_opacity, sync, wait_exit, xvfb, CompositorProcess, BACKGROUND,
-};
-use x11rb::connection::Connection;
-use x11rb::protocol::xproto::{ChangeWindowAttributesAux, ConfigureWindowAux, ConnectionExt as _};
-use zcx_testkit::{get_pixel, TestWindow};
+use common::{expect_window, wait_exit, xvfb, CompositorProcess, BACKGROUND};
+use zcx_testkit::TestWindow;
 
 const RED: u32 = 0x00ff_0000;
-const BLUE: u32 = 0x0000_00ff;
-const GREEN: u32 = 0x0000_ff00;
 
 #[test]
 fn egl_surface_shows_windows_repaints_and_blends() {
     let x = xvfb();
     let (conn, screen) = x.connect();
-    let root = conn.setup().roots[screen].root;
     let dir = std::env::temp_dir().join(format!("zcx-present-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let stats = dir.join("stats.json");
@@ -40,38 +34,7 @@ fn egl_surface_shows_windows_repaints_and_blends() {
             stats_arg,
         ],
     );
-    let blue = TestWindow::new(&conn, screen, 20, 20, 100, 80, BLUE);
-    let red = TestWindow::new(&conn, screen, 60, 50, 100, 80, RED);
-    // Red over blue where they overlap; exact edges where each meets the background.
-    for (px, py, want) in [
-        (60, 50, RED),
-        (159, 129, RED),
-        (59, 99, BLUE),
-        (20, 20, BLUE),
-        (160, 100, BACKGROUND),
-        (100, 130, BACKGROUND),
-        (19, 20, BACKGROUND),
-    ] {
-        expect_pixel(&conn, screen, px, py, want);
-    }
-    // A repaint of the lower window and a move of the upper one.
-    let aux = ChangeWindowAttributesAux::new().background_pixel(GREEN);
-    conn.change_window_attributes(blue.id(), &aux)
-        .expect("recolour");
-    conn.clear_area(false, blue.id(), 0, 0, 0, 0)
-        .expect("repaint");
-    conn.configure_window(red.id(), &ConfigureWindowAux::new().x(180))
-        .expect("move");
-    expect_window(&conn, screen, (20, 20, 100, 80), GREEN, BACKGROUND);
-    expect_window(&conn, screen, (180, 50, 100, 80), RED, BACKGROUND);
-    // Translucency goes through the same swap.
-    set_opacity(&conn, red.id(), 0x8000_0000);
-    sync(&conn, screen);
-    let over_bg = get_pixel(&conn, root, 200, 100);
-    assert!(
-        common::close(over_bg, 0x0098_1818, 2),
-        "red at 50% over the background: {over_bg:#08x}"
-    );
+    common::two_window_checks(&conn, screen);
     assert!(c.terminate().success());
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&stats).expect("stats written"))
@@ -134,4 +97,21 @@ fn egl_pixmap_import_shows_windows_or_is_refused_with_the_reason() {
             drop(c);
         }
     }
+}
+
+#[test]
+fn dri3_import_is_refused_without_dri3_with_the_reason_and_exit_2() {
+    let x = xvfb();
+    let mut child = CompositorProcess::spawn(&x, &["--composite", "gl", "--import", "dri3"]);
+    let status = wait_exit(&mut child);
+    assert_eq!(status.code(), Some(2), "not available here: exit status 2");
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err)
+        .expect("stderr");
+    assert!(err.contains("--import dri3"), "{err}");
+    assert!(
+        err.contains("DRI3") || err.contains("EGL_EXT_image_dma_buf_import"),
+        "{err}"
+    );
+    assert!(err.contains("--import shm-get-image"), "{err}");
 }

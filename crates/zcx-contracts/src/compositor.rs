@@ -17,6 +17,7 @@ pub enum ImportMode {
     GetImage,
     ShmGetImage,
     EglPixmap,
+    Dri3,
     Auto,
 }
 
@@ -33,10 +34,11 @@ pub enum CompositeMode {
 
 impl ImportMode {
     /// Every importer zcx-compositor implements (every choice but `auto`).
-    pub const IMPORTERS: [ImportMode; 3] = [
+    pub const IMPORTERS: [ImportMode; 4] = [
         ImportMode::GetImage,
         ImportMode::ShmGetImage,
         ImportMode::EglPixmap,
+        ImportMode::Dri3,
     ];
 
     /// The command-line name (`shm-get-image`).
@@ -45,6 +47,7 @@ impl ImportMode {
             ImportMode::GetImage => "get-image",
             ImportMode::ShmGetImage => "shm-get-image",
             ImportMode::EglPixmap => "egl-pixmap",
+            ImportMode::Dri3 => "dri3",
             ImportMode::Auto => "auto",
         }
     }

@@ -42,6 +42,8 @@ pub struct BenchOptions {
     pub display: Option<String>,
     pub target_dir: PathBuf,
     pub command: String,
+    /// The display runs under an emulated CPU: the report says so (`demo::EMULATED_CPU_NOTE`).
+    pub emulated_cpu: bool,
 }
 
 /// Producer frames left out of its own statistics in each cell.
@@ -75,6 +77,10 @@ pub fn run(opts: &BenchOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     for s in &plan.skipped {
         println!("skipped: {s}");
+    }
+    if opts.emulated_cpu {
+        let note = crate::demo::EMULATED_CPU_NOTE;
+        report.notes.push(note.to_owned());
     }
     report
         .notes

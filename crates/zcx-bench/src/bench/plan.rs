@@ -139,6 +139,7 @@ mod tests {
                 "zcx:auto",
                 "zcx:get-image",
                 "zcx:egl-pixmap",
+                "zcx:dri3",
                 "picom-glx",
                 "picom-xrender",
                 "xcompmgr"
@@ -148,8 +149,12 @@ mod tests {
             unavailable(&CompositorChoice::parse("zcx:egl-pixmap").unwrap(), &imp)
                 .is_some_and(|w| w.contains("no egl-pixmap"))
         );
-        let no_such = CompositorChoice::parse("zcx:dri3").expect_err("not an importer");
-        assert!(no_such.contains("no importer \"dri3\""), "{no_such}");
+        assert!(
+            unavailable(&CompositorChoice::parse("zcx:dri3").unwrap(), &imp)
+                .is_some_and(|w| w.contains("no dri3"))
+        );
+        let no_such = CompositorChoice::parse("zcx:bogus").expect_err("not an importer");
+        assert!(no_such.contains("no importer \"bogus\""), "{no_such}");
     }
 
     #[test]

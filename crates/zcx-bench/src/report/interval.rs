@@ -85,6 +85,9 @@ pub const SHM_PUT_COPIES: &[&str] = &[
 ];
 /// shm-pixmap shown with Present under a compositor.
 pub const SHM_PIXMAP_PRESENT_COPIES: &[&str] = &["Present copy into the window", COMPOSITOR_COPY];
+/// dri3 on a server whose Present copies (every server under a compositor; the DRI3 test
+/// server always): the server copies the dma-buf into the window, the compositor copies that.
+pub const DRI3_PRESENT_COPIES: &[&str] = &["Present copy into the window", COMPOSITOR_COPY];
 /// shm-pixmap handed to zcx-compositor (README "Frame handoff"): it copies the shared pixmap
 /// straight to the screen.
 pub const SHM_PIXMAP_HANDOFF_COPIES: &[&str] = &[COMPOSITOR_COPY];

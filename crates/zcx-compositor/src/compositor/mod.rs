@@ -99,6 +99,7 @@ impl<'c> Compositor<'c> {
         let server = ServerFacts {
             shm_usable,
             shares_buffers,
+            dri3: probe.as_ref().is_ok_and(|p| p.dri3.is_some()),
         };
         let (strategy, gl_setup) = Strategy::start(conn, &options, session.overlay(), server)?;
         let counters = Counters {

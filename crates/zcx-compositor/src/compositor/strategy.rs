@@ -17,6 +17,7 @@ use super::error::CompositorError;
 use super::options::Options;
 use crate::backend::gl::egl_image::EglImageApi;
 use crate::backend::gl::import::{self, ImportError, ImportMode, ImportPath, PixmapImporter};
+use crate::backend::gl::import_dri3::{dri3_unsupported, Dri3Importer};
 use crate::backend::gl::present::{
     self, EglSurfacePresenter, PresentFacts, PresentPath, Presenter, PutImagePresenter,
     ShmPutPresenter,
@@ -67,6 +68,8 @@ pub(crate) struct ServerFacts {
     pub(crate) shm_usable: bool,
     /// DRI3 or DRI2: the server shares buffers with clients.
     pub(crate) shares_buffers: bool,
+    /// DRI3: the server exports pixmaps as dma-bufs (`--import dri3`).
+    pub(crate) dri3: bool,
 }
 
 /// What making a [`GlSide`] needs, with `auto` resolved.
@@ -96,7 +99,7 @@ impl<'c> Strategy<'c> {
         let screen = &conn.setup().roots[options.screen_num];
         let gl_now = options.composite == CompositeMode::Gl;
         let ask_egl = match ImportPath::named(options.import) {
-            Some(path) => path == ImportPath::EglPixmap,
+            Some(path) => path.aliases_pixmaps(),
             None => server.shares_buffers,
         };
         // A surfaceless context first: its renderer string tells `present::choose` whether
@@ -240,19 +243,12 @@ impl GlSetup {
             // Only `--composite gl` asks (the window surface cannot mix with server copies).
             hardware_gl: context.is_some_and(|c| !present::is_software_renderer(&c.renderer())),
         };
-        let egl_images = match context {
-            Some(c) => EglImageApi::load(c).map(drop),
-            None => Err(
-                "the X server shares no buffers with clients (no DRI3, no DRI2), so \
-                 EGL cannot make images of its pixmaps"
-                    .into(),
-            ),
-        };
+        let images = ImageFacts::ask(context, server);
         Ok(Self {
             screen_num: options.screen_num,
             overlay,
             depth: screen.root_depth,
-            import: resolve_import(options.import, egl_images, server.shm_usable)?,
+            import: resolve_import(options.import, images, server.shm_usable)?,
             present: present::choose(options.present, facts).map_err(CompositorError::Usage)?,
             shm_usable: server.shm_usable,
         })
@@ -335,29 +331,74 @@ fn raw_xcb(conn: &XCBConnection) -> Result<NonNull<std::ffi::c_void>, Compositor
     NonNull::new(conn.get_raw_xcb_connection()).ok_or(CompositorError::NoXcbConnection)
 }
 
+/// What the EGL display (and the server) offer for zero-copy images: each `Err` says what is
+/// missing.
+struct ImageFacts {
+    hardware_gl: bool,
+    egl_pixmap: Result<(), String>,
+    dri3: Result<(), String>,
+}
+
+impl ImageFacts {
+    fn ask(context: Option<&GlContext>, server: ServerFacts) -> Self {
+        let Some(c) = context else {
+            let why = "the X server shares no buffers with clients (no DRI3, no DRI2), so EGL \
+                       cannot make images of its pixmaps";
+            return Self {
+                hardware_gl: false,
+                egl_pixmap: Err(why.into()),
+                dri3: Err(why.into()),
+            };
+        };
+        let api = EglImageApi::load(c);
+        let dri3 = if server.dri3 {
+            api.as_ref()
+                .map_err(Clone::clone)
+                .and_then(|a| a.dma_buf_images())
+        } else {
+            Err("the X server has no DRI3 extension (Xvfb and other software servers)".into())
+        };
+        Self {
+            hardware_gl: !present::is_software_renderer(&c.renderer()),
+            egl_pixmap: api.and_then(|a| a.pixmap_images()),
+            dri3,
+        }
+    }
+}
+
 /// The importer `mode` asks for, `auto` resolved; a named one this display cannot do is a
 /// refusal.
 fn resolve_import(
     mode: ImportMode,
-    egl_images: Result<(), String>,
+    images: ImageFacts,
     shm_usable: bool,
 ) -> Result<ImportPath, CompositorError> {
-    match (ImportPath::named(mode), egl_images) {
-        (None, egl) => {
-            let (path, why) = import::choose_auto(egl.is_ok(), shm_usable);
+    match ImportPath::named(mode) {
+        None => {
+            let (path, why) = import::choose_auto(import::AutoFacts {
+                hardware_gl: images.hardware_gl,
+                dri3_usable: images.dri3.is_ok(),
+                egl_pixmap_usable: images.egl_pixmap.is_ok(),
+                shm_usable,
+            });
             log::info!("--import auto chose {}: {why}", path.name());
             Ok(path)
         }
-        (Some(ImportPath::ShmGetImage), _) if !shm_usable => Err(ImportError::Unsupported {
+        Some(ImportPath::ShmGetImage) if !shm_usable => Err(ImportError::Unsupported {
             mode: "shm-get-image",
             why: "MIT-SHM is unusable on this connection (remote, or attaching a segment failed)"
                 .into(),
         }
         .into()),
-        (Some(ImportPath::EglPixmap), Err(missing)) => {
-            Err(import::egl_pixmap_unsupported(missing).into())
-        }
-        (Some(path), _) => Ok(path),
+        Some(ImportPath::EglPixmap) => match images.egl_pixmap {
+            Ok(()) => Ok(ImportPath::EglPixmap),
+            Err(missing) => Err(import::egl_pixmap_unsupported(missing).into()),
+        },
+        Some(ImportPath::Dri3) => match images.dri3 {
+            Ok(()) => Ok(ImportPath::Dri3),
+            Err(missing) => Err(dri3_unsupported(missing).into()),
+        },
+        Some(path) => Ok(path),
     }
 }
 
@@ -366,14 +407,22 @@ fn make_importer<'c>(
     path: ImportPath,
     context: &GlContext,
 ) -> Result<Box<dyn PixmapImporter + 'c>, CompositorError> {
+    let software_gl = present::is_software_renderer(&context.renderer());
+    let finish = || import::ServerFinish::new(conn, software_gl);
     Ok(match path {
         ImportPath::GetImage => Box::new(import::GetImageImporter::new(conn)),
         // One page at first: the segment grows to what an import needs, and with
         // `server-copy` nothing may ever be imported.
         ImportPath::ShmGetImage => Box::new(import::ShmGetImageImporter::new(conn, 4096)?),
-        ImportPath::EglPixmap => match EglImageApi::load(context) {
-            Ok(api) => Box::new(import::EglPixmapImporter::new(api)),
-            Err(missing) => return Err(import::egl_pixmap_unsupported(missing).into()),
-        },
+        ImportPath::EglPixmap => {
+            match EglImageApi::load(context).and_then(|api| api.pixmap_images().map(|()| api)) {
+                Ok(api) => Box::new(import::EglPixmapImporter::new(api, finish())),
+                Err(missing) => return Err(import::egl_pixmap_unsupported(missing).into()),
+            }
+        }
+        ImportPath::Dri3 => {
+            let api = EglImageApi::load(context).map_err(dri3_unsupported)?;
+            Box::new(Dri3Importer::new(conn, api, finish())?)
+        }
     })
 }

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod guest;
+
 use std::process::{Child, Command, ExitStatus, Stdio};
 
 use nix::sys::signal::Signal;
@@ -470,4 +472,37 @@ fn contains(r: &Rectangle, x: i16, y: i16) -> bool {
     let (x, y) = (i32::from(x), i32::from(y));
     let (rx, ry) = (i32::from(r.x), i32::from(r.y));
     (rx..rx + i32::from(r.width)).contains(&x) && (ry..ry + i32::from(r.height)).contains(&y)
+}
+
+/// Two overlapping windows on a running compositor: exact edges and stacking (red over blue),
+/// a repaint of the lower window (green) and a move of the upper one, then the upper one at
+/// 50% over the background. The windows are destroyed at the end.
+pub fn two_window_checks<C: Connection>(conn: &C, screen: usize) {
+    let blue = zcx_testkit::TestWindow::new(conn, screen, 20, 20, 100, 80, BLUE);
+    let red = zcx_testkit::TestWindow::new(conn, screen, 60, 50, 100, 80, RED);
+    expect_pixels(
+        conn,
+        screen,
+        &[
+            (60, 50, RED),
+            (159, 129, RED),
+            (59, 99, BLUE),
+            (20, 20, BLUE),
+            (160, 100, BACKGROUND),
+            (100, 130, BACKGROUND),
+            (19, 20, BACKGROUND),
+        ],
+    );
+    let aux = x11rb::protocol::xproto::ChangeWindowAttributesAux::new().background_pixel(GREEN);
+    conn.change_window_attributes(blue.id(), &aux)
+        .expect("recolour");
+    conn.clear_area(false, blue.id(), 0, 0, 0, 0)
+        .expect("repaint");
+    let aux = x11rb::protocol::xproto::ConfigureWindowAux::new().x(180);
+    conn.configure_window(red.id(), &aux).expect("move");
+    expect_window(conn, screen, (20, 20, 100, 80), GREEN, BACKGROUND);
+    expect_window(conn, screen, (180, 50, 100, 80), RED, BACKGROUND);
+    set_opacity(conn, red.id(), 0x8000_0000);
+    // Red at 50% over the background (paths round blends differently).
+    expect_pixel_near(conn, screen, 200, 100, 0x0098_1818, 2);
 }

@@ -1,8 +1,10 @@
-//! EGL images of X pixmaps (EGL_KHR_image_pixmap) as texture storage (GL_OES_EGL_image): the
-//! entry points loaded through EGL ([`EglImageApi`]), an RAII [`PixmapImage`] destroyed on
-//! drop, and binding one to the texture bound to GL_TEXTURE_2D. On a DRI3 X server the image
-//! is the pixmap's own buffer, so a texture made from it follows the window without a copy
-//! (the zero-copy importer, `import::EglPixmapImporter`).
+//! EGL images of X pixmaps as texture storage (GL_OES_EGL_image): the entry points loaded
+//! through EGL ([`EglImageApi`], with which of the two ways to name a pixmap's buffer the
+//! display offers), an RAII [`PixmapImage`] destroyed on drop, and binding one to the texture
+//! bound to GL_TEXTURE_2D. An image is made from the pixmap id (EGL_KHR_image_pixmap, here) or
+//! from the dma-buf DRI3 exports for it (EGL_EXT_image_dma_buf_import, `dma_buf`). On a DRI3
+//! X server either image is the pixmap's own buffer, so a texture made from it follows the
+//! window without a copy (`import::EglPixmapImporter`, `import_dri3::Dri3Importer`).
 
 use std::ffi::c_void;
 use std::rc::Rc;
@@ -25,22 +27,30 @@ type CreateImage = unsafe extern "C" fn(
 type DestroyImage = unsafe extern "C" fn(*const c_void, *const c_void) -> u32;
 type ImageTargetTexture = unsafe extern "C" fn(u32, *const c_void);
 
-/// The EGL and GL entry points for pixmap images, for one EGL display.
+/// The EGL and GL entry points for images, for one EGL display, and which image sources the
+/// display offers.
 pub struct EglImageApi {
-    display: *const c_void,
-    create: CreateImage,
+    pub(super) display: *const c_void,
+    pub(super) create: CreateImage,
     destroy: DestroyImage,
     target_texture: ImageTargetTexture,
+    /// What the display lacks for images of pixmap ids (`None`: EGL_KHR_image_pixmap offered).
+    pixmap_missing: Option<String>,
+    /// What it lacks for dma-buf images (`None`: EGL_EXT_image_dma_buf_import offered).
+    dma_buf_missing: Option<String>,
+    /// EGL_EXT_image_dma_buf_import_modifiers: a buffer's format modifier can be passed.
+    pub(super) modifiers: bool,
 }
 
 impl EglImageApi {
-    /// Loads the entry points; `Err` names what is missing (an extension or a function).
+    /// Loads the entry points; `Err` names what is missing (EGL_KHR_image_base or a function).
     pub fn load(ctx: &GlContext) -> Result<Rc<Self>, String> {
-        for ext in ["EGL_KHR_image_base", "EGL_KHR_image_pixmap"] {
-            if !ctx.has_egl_extension(ext) {
-                return Err(format!("the EGL display lacks {ext}"));
-            }
+        if !ctx.has_egl_extension("EGL_KHR_image_base") {
+            return Err("the EGL display lacks EGL_KHR_image_base".into());
         }
+        let lacks = |ext: &str| {
+            (!ctx.has_egl_extension(ext)).then(|| format!("the EGL display lacks {ext}"))
+        };
         let load = |name: &std::ffi::CStr| {
             let p = ctx.proc_address(name);
             if p.is_null() {
@@ -62,8 +72,21 @@ impl EglImageApi {
                 create: std::mem::transmute::<*const c_void, CreateImage>(create),
                 destroy: std::mem::transmute::<*const c_void, DestroyImage>(destroy),
                 target_texture: std::mem::transmute::<*const c_void, ImageTargetTexture>(target),
+                pixmap_missing: lacks("EGL_KHR_image_pixmap"),
+                dma_buf_missing: lacks("EGL_EXT_image_dma_buf_import"),
+                modifiers: ctx.has_egl_extension("EGL_EXT_image_dma_buf_import_modifiers"),
             }))
         }
+    }
+
+    /// `Err` names what the display lacks for images of pixmap ids.
+    pub fn pixmap_images(&self) -> Result<(), String> {
+        self.pixmap_missing.clone().map_or(Ok(()), Err)
+    }
+
+    /// `Err` names what the display lacks for images of dma-bufs.
+    pub fn dma_buf_images(&self) -> Result<(), String> {
+        self.dma_buf_missing.clone().map_or(Ok(()), Err)
     }
 
     /// An EGL image of X pixmap `pixmap` (its contents preserved).
@@ -80,10 +103,7 @@ impl EglImageApi {
                 attrs.as_ptr(),
             )
         };
-        (!image.is_null()).then(|| PixmapImage {
-            api: self.clone(),
-            image,
-        })
+        PixmapImage::adopt(self, image)
     }
 }
 
@@ -94,6 +114,14 @@ pub struct PixmapImage {
 }
 
 impl PixmapImage {
+    /// Owns `image` (made on `api`'s display); `None` for EGL_NO_IMAGE.
+    pub(super) fn adopt(api: &Rc<EglImageApi>, image: *const c_void) -> Option<Self> {
+        (!image.is_null()).then(|| Self {
+            api: api.clone(),
+            image,
+        })
+    }
+
     /// Makes the image the storage of the texture bound to GL_TEXTURE_2D.
     ///
     /// # Safety

@@ -3,7 +3,9 @@
 //! `get-image` copies through the socket, `shm-get-image` through a sealed memfd MIT-SHM
 //! segment, and `egl-pixmap` makes each pixmap an EGL image that is its texture's storage
 //! (EGL_KHR_image_pixmap, zero-copy on DRI3 servers); it is refused with a clear message where
-//! the EGL display lacks it (Xvfb and other software servers).
+//! the EGL display lacks it (Xvfb and other software servers). `dri3` (`import_dri3`) makes
+//! the same kind of image from the dma-buf DRI3 exports for the pixmap. `compositor::strategy` builds
+//! the one `--import` names, or the one [`choose_auto`] picks.
 
 use x11rb::connection::Connection;
 use x11rb::protocol::shm::ConnectionExt as _;
@@ -29,6 +31,7 @@ pub enum ImportPath {
     GetImage,
     ShmGetImage,
     EglPixmap,
+    Dri3,
 }
 
 impl ImportPath {
@@ -38,6 +41,7 @@ impl ImportPath {
             ImportMode::GetImage => Some(Self::GetImage),
             ImportMode::ShmGetImage => Some(Self::ShmGetImage),
             ImportMode::EglPixmap => Some(Self::EglPixmap),
+            ImportMode::Dri3 => Some(Self::Dri3),
             ImportMode::Auto => None,
         }
     }
@@ -48,12 +52,13 @@ impl ImportPath {
             Self::GetImage => "get-image",
             Self::ShmGetImage => "shm-get-image",
             Self::EglPixmap => "egl-pixmap",
+            Self::Dri3 => "dri3",
         }
     }
 
     /// Whether its textures alias the window pixmaps ([`PixmapImporter::aliases_pixmaps`]).
     pub fn aliases_pixmaps(self) -> bool {
-        self == Self::EglPixmap
+        matches!(self, Self::EglPixmap | Self::Dri3)
     }
 }
 
@@ -241,26 +246,96 @@ impl<C: Connection> PixmapImporter for ShmGetImageImporter<'_, C> {
     }
 }
 
-/// EGL_KHR_image_pixmap: each window pixmap becomes an EGL image that is its texture's
-/// storage, made once per NameWindowPixmap. Its rows start at the pixmap's top, like every
-/// texture here (EGL pixmap images are "y-inverted" only by GL's bottom-up convention). On a DRI3 X server that is the pixmap's own GPU
-/// buffer, so an import moves no bytes: damage only says what to draw again. Made again when
-/// the window's pixmap is renamed (map, resize); dropped with the window.
-pub struct EglPixmapImporter {
-    api: Rc<EglImageApi>,
+/// The EGL image each window's texture is made of, and the pixmap it was made from: the
+/// zero-copy importers' shared bookkeeping. An image is made once per named pixmap, again when
+/// the window's pixmap is renamed (map, resize), and dropped with the window.
+#[derive(Default)]
+pub struct WindowImages {
     images: HashMap<TextureKey, (Pixmap, PixmapImage)>,
 }
 
-impl EglPixmapImporter {
-    pub fn new(api: Rc<EglImageApi>) -> Self {
+impl WindowImages {
+    /// Makes `src`'s texture from `make()`'s image unless it is already made of `src.pixmap`.
+    /// Moves no bytes: damage only says what to draw again.
+    pub fn import(
+        &mut self,
+        renderer: &mut GlRenderer,
+        src: &ImportSource,
+        make: impl FnOnce() -> Result<PixmapImage, ImportError>,
+    ) -> Result<u64, ImportError> {
+        if self
+            .images
+            .get(&src.texture)
+            .is_some_and(|(p, _)| *p == src.pixmap)
+        {
+            return Ok(0);
+        }
+        self.images.remove(&src.texture);
+        let image = make()?;
+        renderer
+            .bind_window_image(src.texture, (src.width, src.height), &image)
+            .map_err(|e| ImportError::Vanished(e.to_string()))?;
+        self.images.insert(src.texture, (src.pixmap, image));
+        Ok(0)
+    }
+
+    pub fn forget(&mut self, window: WindowId) {
+        self.images.remove(&TextureKey::Window(window));
+    }
+}
+
+/// Whether a zero-copy importer waits for the X server's renderer before GL reads a window's
+/// buffer. On a software server nothing orders glamor's writes (llvmpipe in the X server) and
+/// our reads (llvmpipe here) of the same dma-buf, as a GPU's implicit fences do: without the
+/// wait, a window mapped in the DRI3 guest stayed black, its texture read before the server
+/// had painted it, with no later damage to repaint it. The wait is a 1×1 GetImage of the
+/// pixmap: glamor answers it with glReadPixels, which returns only once everything drawn into
+/// the pixmap before it is finished. It does not stop the server from drawing the next frame
+/// while GL reads this one (the DRI3 guest still counts torn frames), but the last frame of a
+/// burst is always shown whole.
+pub struct ServerFinish<'c, C: Connection> {
+    conn: &'c C,
+    enabled: bool,
+}
+
+impl<'c, C: Connection> ServerFinish<'c, C> {
+    /// `enabled`: the renderer is software (a GPU's implicit sync makes the wait useless).
+    pub fn new(conn: &'c C, enabled: bool) -> Self {
+        Self { conn, enabled }
+    }
+
+    /// Returns once the server has finished drawing into `pixmap` what it was asked to before.
+    pub fn wait(&self, pixmap: Pixmap) -> Result<(), ImportError> {
+        if self.enabled {
+            self.conn
+                .get_image(ImageFormat::Z_PIXMAP, pixmap, 0, 0, 1, 1, !0)?
+                .reply()?;
+        }
+        Ok(())
+    }
+}
+
+/// EGL_KHR_image_pixmap: each window pixmap becomes an EGL image that is its texture's
+/// storage. Its rows start at the pixmap's top, like every texture here (EGL pixmap images are
+/// "y-inverted" only by GL's bottom-up convention). On a DRI3 X server that is the pixmap's
+/// own GPU buffer, so an import moves no bytes.
+pub struct EglPixmapImporter<'c, C: Connection> {
+    api: Rc<EglImageApi>,
+    images: WindowImages,
+    finish: ServerFinish<'c, C>,
+}
+
+impl<'c, C: Connection> EglPixmapImporter<'c, C> {
+    pub fn new(api: Rc<EglImageApi>, finish: ServerFinish<'c, C>) -> Self {
         Self {
             api,
-            images: HashMap::new(),
+            images: WindowImages::default(),
+            finish,
         }
     }
 }
 
-impl PixmapImporter for EglPixmapImporter {
+impl<C: Connection> PixmapImporter for EglPixmapImporter<'_, C> {
     fn name(&self) -> &'static str {
         "egl-pixmap"
     }
@@ -271,29 +346,19 @@ impl PixmapImporter for EglPixmapImporter {
         src: &ImportSource,
         _rects: &[Rect],
     ) -> Result<u64, ImportError> {
-        if self
-            .images
-            .get(&src.texture)
-            .is_some_and(|(p, _)| *p == src.pixmap)
-        {
-            return Ok(0);
-        }
-        self.images.remove(&src.texture);
-        let image = self.api.image_of_pixmap(src.pixmap).ok_or_else(|| {
-            ImportError::Vanished(format!(
-                "eglCreateImageKHR refused pixmap {:#x} of {}",
-                src.pixmap, src.texture
-            ))
-        })?;
-        renderer
-            .bind_window_image(src.texture, (src.width, src.height), &image)
-            .map_err(|e| ImportError::Vanished(e.to_string()))?;
-        self.images.insert(src.texture, (src.pixmap, image));
-        Ok(0)
+        self.finish.wait(src.pixmap)?;
+        self.images.import(renderer, src, || {
+            self.api.image_of_pixmap(src.pixmap).ok_or_else(|| {
+                ImportError::Vanished(format!(
+                    "eglCreateImageKHR refused pixmap {:#x} of {}",
+                    src.pixmap, src.texture
+                ))
+            })
+        })
     }
 
     fn forget(&mut self, window: WindowId) {
-        self.images.remove(&TextureKey::Window(window));
+        self.images.forget(window);
     }
 
     fn aliases_pixmaps(&self) -> bool {
@@ -313,24 +378,49 @@ pub fn egl_pixmap_unsupported(missing: String) -> ImportError {
     }
 }
 
-/// What `--import auto` picks, and why (logged by the caller): zero-copy EGL images where the
-/// EGL display offers them, else ShmGetImage, else GetImage.
-pub fn choose_auto(egl_pixmap_usable: bool, shm_usable: bool) -> (ImportPath, &'static str) {
-    if egl_pixmap_usable {
-        (
+/// What [`choose_auto`] needs to know.
+#[derive(Clone, Copy, Debug)]
+pub struct AutoFacts {
+    /// The GL renderer is a GPU (not llvmpipe, softpipe or swrast).
+    pub hardware_gl: bool,
+    /// The server has DRI3 and the EGL display imports dma-bufs.
+    pub dri3_usable: bool,
+    /// The EGL display makes images of pixmap ids.
+    pub egl_pixmap_usable: bool,
+    pub shm_usable: bool,
+}
+
+/// What `--import auto` picks, and why (logged by the caller). With a GPU renderer, the
+/// zero-copy images: `dri3` first (explicit layout and modifier, and it needs no pixmap
+/// images from EGL's X11 platform), then `egl-pixmap`. With a software renderer, never them:
+/// llvmpipe reads the pixmap's buffer while the server's own renderer may still be writing it
+/// (no implicit dma-buf sync between two software renderers: the DRI3 guest's observer
+/// counted torn frames through both zero-copy importers in every run, none through
+/// `shm-get-image`), and the zero-copy importers cost the compositor more CPU per frame there.
+/// Then ShmGetImage, else GetImage.
+pub fn choose_auto(f: AutoFacts) -> (ImportPath, &'static str) {
+    let zero_copy_offered = f.dri3_usable || f.egl_pixmap_usable;
+    match () {
+        _ if f.hardware_gl && f.dri3_usable => (
+            ImportPath::Dri3,
+            "a GPU renderer, DRI3 and EGL dma-buf import: each window's buffer is its texture",
+        ),
+        _ if f.hardware_gl && f.egl_pixmap_usable => (
             ImportPath::EglPixmap,
-            "the EGL display makes images of X pixmaps (zero-copy on DRI3)",
-        )
-    } else if shm_usable {
-        (
+            "a GPU renderer and EGL images of X pixmaps (zero-copy on DRI3)",
+        ),
+        _ if f.shm_usable && zero_copy_offered => (
             ImportPath::ShmGetImage,
-            "no EGL pixmap images here; MIT-SHM works on this connection",
-        )
-    } else {
-        (
+            "zero-copy images are offered but the renderer is software: it would read window              buffers while the server writes them (torn frames) at more CPU than ShmGetImage",
+        ),
+        _ if f.shm_usable => (
+            ImportPath::ShmGetImage,
+            "no zero-copy images here; MIT-SHM works on this connection",
+        ),
+        _ => (
             ImportPath::GetImage,
-            "no EGL pixmap images and MIT-SHM is unusable on this connection: core GetImage",
-        )
+            "no zero-copy images and MIT-SHM is unusable on this connection: core GetImage",
+        ),
     }
 }
 
@@ -356,10 +446,32 @@ mod tests {
         assert_eq!(tiny.len(), 3);
     }
 
+    fn facts(hardware_gl: bool, dri3: bool, egl_pixmap: bool, shm: bool) -> AutoFacts {
+        AutoFacts {
+            hardware_gl,
+            dri3_usable: dri3,
+            egl_pixmap_usable: egl_pixmap,
+            shm_usable: shm,
+        }
+    }
+
     #[test]
-    fn auto_prefers_egl_images_then_shm_then_the_socket() {
-        assert_eq!(choose_auto(true, true).0, ImportPath::EglPixmap);
-        assert_eq!(choose_auto(false, true).0, ImportPath::ShmGetImage);
-        assert_eq!(choose_auto(false, false).0, ImportPath::GetImage);
+    fn auto_takes_zero_copy_images_only_on_a_gpu_then_shm_then_the_socket() {
+        let pick = |f| choose_auto(f).0;
+        assert_eq!(pick(facts(true, true, true, true)), ImportPath::Dri3);
+        assert_eq!(pick(facts(true, false, true, true)), ImportPath::EglPixmap);
+        assert_eq!(
+            pick(facts(true, false, false, true)),
+            ImportPath::ShmGetImage
+        );
+        // The DRI3 guest: everything offered, but llvmpipe.
+        let (m, why) = choose_auto(facts(false, true, true, true));
+        assert_eq!(m, ImportPath::ShmGetImage);
+        assert!(why.contains("software"), "{why}");
+        assert_eq!(
+            pick(facts(false, false, false, true)),
+            ImportPath::ShmGetImage
+        );
+        assert_eq!(pick(facts(false, true, true, false)), ImportPath::GetImage);
     }
 }

@@ -4,9 +4,11 @@
 //! window pixmaps into textures, `present` puts the target's damaged pixels on the overlay.
 
 pub mod context;
+pub mod dma_buf;
 pub mod egl_image;
 pub mod hud;
 pub mod import;
+pub mod import_dri3;
 pub mod objects;
 pub mod present;
 pub mod renderer;
