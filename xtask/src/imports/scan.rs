@@ -116,7 +116,8 @@ fn string(s: &[char], i: usize, out: &mut Vec<Token>) -> usize {
 /// Skips a char literal (`'a'`, `'\n'`, `'\u{1F600}'`) or a lifetime's quote (`'a`).
 fn quote(s: &[char], i: usize) -> usize {
     if s.get(i + 1) == Some(&'\\') {
-        let mut k = i + 2;
+        // Past the escaped character, so that `'\''` ends at its last quote.
+        let mut k = i + 3;
         while k < s.len() && s[k] != '\'' {
             k += 1;
         }

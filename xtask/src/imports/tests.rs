@@ -80,7 +80,8 @@ fn re_exports_tests_comments_and_strings_make_no_circle() {
                 "m/b.rs",
                 "use super::A; // through the re-export: a, not m\n\
                  pub struct B(A);\nconst S: &str = r#\"crate::m::x\"#;\n\
-                 const C: char = '\"';\nfn f<'a>(_: &'a str) {}\n",
+                 const C: char = '\"';\nconst Q: char = '\\'';\nconst O: char = '{';\n\
+                 fn f<'a>(_: &'a str) {}\n",
             ),
             ("p.rs", "use crate::m::B;\n"),
         ],
