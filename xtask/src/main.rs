@@ -1,12 +1,13 @@
 //! `cargo xtask`: the project's front door. Owns the command line and the order of steps:
-//! `deps` (system packages), `test` (fmt, the DRI3 guest image, clippy, tests, the skips,
-//! doc-tests), `demo` (release build, then `zcx demo`), `bench` (producer runs compared in one
-//! table), `vm` (the DRI3 test server). Child processes are reaped on every exit path: Ctrl-C
+//! `deps` (system packages), `test` (fmt, the import check, the DRI3 guest image, clippy, tests,
+//! the skips, doc-tests), `demo` (release build, then `zcx demo`), `bench` (producer runs
+//! compared in one table), `vm` (the DRI3 test server). Child processes are reaped on every exit path: Ctrl-C
 //! sets a flag that the runner polls, and the Xvfb fixture is stopped by its `Drop`.
 
 mod bench;
 mod cmd;
 mod deps;
+mod imports;
 mod runner;
 mod skips;
 mod summary;
@@ -38,8 +39,9 @@ struct Cli {
 enum Cmd {
     /// Check (and, as root, install) the Debian packages and Rust components zcx needs.
     Deps,
-    /// deps, then cargo fmt --check, the DRI3 guest image, clippy -D warnings, cargo test
-    /// --workspace (unit and integration tests, the skips they logged, then the doc-tests).
+    /// deps, then cargo fmt --check, the import check (no module import circles), the DRI3
+    /// guest image, clippy -D warnings, cargo test --workspace (unit and integration tests,
+    /// the skips they logged, then the doc-tests).
     Test,
     /// Build in release mode and run `zcx demo`: each path measured alone under
     /// zcx-compositor, then side by side: report, screenshot and comparison table.
@@ -126,6 +128,7 @@ fn main() -> Result<()> {
 fn test() -> Result<()> {
     deps::ensure()?;
     cargo_step("cargo fmt --check", &["fmt", "--all", "--", "--check"])?;
+    imports::check(&cmd::workspace_root()).context("the import check")?;
     guest_image()?;
     cargo_step(
         "cargo clippy",

@@ -213,7 +213,7 @@ pub fn render_text(r: &DisplayReport) -> String {
             i.fd_passing,
             i.trial_attach
                 .as_ref()
-                .map_or_else(|e| e.clone(), |()| "ok".into())
+                .map_or_else(ToString::to_string, |()| "ok".into())
         )
     });
     let _ = writeln!(s_, "MIT-SHM      {shm}");

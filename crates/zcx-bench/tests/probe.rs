@@ -30,6 +30,11 @@ fn probe_json_on_xvfb() {
     let dri3 = modes.iter().find(|m| m["name"] == "dri3").unwrap();
     assert_eq!(dri3["available"], false);
     assert!(v["gl"]["source"].as_array().is_some_and(|s| !s.is_empty()));
+    let trial = &v["server"]["shm"]["trial_attach"];
+    assert!(
+        trial["Ok"].is_null() && trial.get("Ok").is_some() || trial["Err"]["why"].is_string(),
+        "trial_attach is Ok or a tagged reason: {trial}"
+    );
 
     let out = Command::new(ZCX)
         .args(["probe", "--display", xvfb.display()])

@@ -7,7 +7,9 @@ use x11rb::connection::Connection;
 use x11rb::protocol::{composite, damage, dri3, present, randr, shm, xfixes};
 
 use crate::connection::SocketKind;
-use crate::shm::{ShmAccess, ShmSegment};
+use crate::error::{describe, ConnectionError, X11Error};
+use crate::shm::{ShmAccess, ShmError, ShmSegment};
+use crate::XError;
 
 /// An extension's negotiated version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -37,7 +39,60 @@ pub struct ShmInfo {
     /// ShmAttachFd exists (MIT-SHM ≥ 1.2).
     pub fd_passing: bool,
     /// `Ok` when a trial ShmAttachFd of a small segment succeeded, else why it failed.
-    pub trial_attach: Result<(), String>,
+    pub trial_attach: Result<(), AttachFailure>,
+}
+
+/// Why the trial ShmAttachFd failed. Serialized (`zcx probe --json`) with a `why` tag and, for
+/// a refusal, the X error's kind, request, opcodes, bad value and sequence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "why", rename_all = "snake_case")]
+pub enum AttachFailure {
+    /// MIT-SHM older than 1.2 has no ShmAttachFd.
+    #[error("MIT-SHM {version} has no ShmAttachFd (needs 1.2)")]
+    NoAttachFd { version: Version },
+    /// The server answered ShmAttachFd with an X error (a remote or sandboxed server).
+    #[error("the X server refused ShmAttachFd ({})", describe(.error))]
+    Refused {
+        #[serde(serialize_with = "serialize_x11_error")]
+        error: X11Error,
+    },
+    /// This client's range of resource ids is used up.
+    #[error("this client has used up its X resource ids")]
+    IdsExhausted,
+    /// This side could not make or map the segment (the OS's words).
+    #[error("{message}")]
+    Local { message: String },
+}
+
+impl AttachFailure {
+    /// Sorts a failed trial attach; a broken connection is no answer about MIT-SHM, so it is
+    /// handed back.
+    fn from_shm(e: ShmError) -> Result<Self, ConnectionError> {
+        Ok(match e {
+            ShmError::Refused(error) | ShmError::X(XError::X11(error)) => Self::Refused { error },
+            ShmError::X(XError::IdsExhausted) => Self::IdsExhausted,
+            ShmError::X(XError::Connection(c)) => return Err(c),
+            local @ (ShmError::Empty | ShmError::Create { .. } | ShmError::Map { .. }) => {
+                Self::Local {
+                    message: local.to_string(),
+                }
+            }
+        })
+    }
+}
+
+/// An X11 error as JSON: its kind by name, the request by name where known, and the numbers.
+fn serialize_x11_error<S: serde::Serializer>(e: &X11Error, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut st = s.serialize_struct("X11Error", 6)?;
+    st.serialize_field("kind", &format!("{:?}", e.error_kind))?;
+    st.serialize_field("request", &e.request_name)?;
+    st.serialize_field("extension", &e.extension_name)?;
+    st.serialize_field("major_opcode", &e.major_opcode)?;
+    st.serialize_field("minor_opcode", &e.minor_opcode)?;
+    st.serialize_field("bad_value", &e.bad_value)?;
+    st.serialize_field("sequence", &e.sequence)?;
+    st.end()
 }
 
 impl ShmInfo {
@@ -151,7 +206,7 @@ fn version_of<C: Connection>(
     }
 }
 
-fn probe_shm<C: Connection>(conn: &C) -> Result<Option<ShmInfo>, x11rb::errors::ConnectionError> {
+fn probe_shm<C: Connection>(conn: &C) -> Result<Option<ShmInfo>, ConnectionError> {
     if conn
         .extension_information(shm::X11_EXTENSION_NAME)?
         .is_none()
@@ -172,12 +227,11 @@ fn probe_shm<C: Connection>(conn: &C) -> Result<Option<ShmInfo>, x11rb::errors::
     };
     let fd_passing = version.at_least(1, 2);
     let trial_attach = if !fd_passing {
-        Err(format!("MIT-SHM {version} has no ShmAttachFd (needs 1.2)"))
+        Err(AttachFailure::NoAttachFd { version })
     } else {
         match ShmSegment::new(conn, 4096, ShmAccess::ServerReadOnly) {
             Ok(_segment) => Ok(()),
-            Err(crate::shm::ShmError::X(crate::XError::Connection(e))) => return Err(e),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(AttachFailure::from_shm(e)?),
         }
     };
     Ok(Some(ShmInfo {
@@ -186,4 +240,44 @@ fn probe_shm<C: Connection>(conn: &C) -> Result<Option<ShmInfo>, x11rb::errors::
         fd_passing,
         trial_attach,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use x11rb::protocol::ErrorKind;
+
+    fn json(r: &Result<(), AttachFailure>) -> String {
+        serde_json::to_string(r).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_refused_trial_attach_keeps_the_x_error_in_json_and_text() {
+        let error = X11Error {
+            error_kind: ErrorKind::Access,
+            error_code: 10,
+            sequence: 7,
+            bad_value: 0x20_0001,
+            minor_opcode: 6,
+            major_opcode: 130,
+            extension_name: Some("MIT-SHM".into()),
+            request_name: Some("AttachFd"),
+        };
+        let refused = AttachFailure::Refused { error };
+        assert!(refused.to_string().contains("Access"), "{refused}");
+        assert_eq!(
+            json(&Err(refused)),
+            r#"{"Err":{"why":"refused","error":{"kind":"Access","request":"AttachFd","extension":"MIT-SHM","major_opcode":130,"minor_opcode":6,"bad_value":2097153,"sequence":7}}}"#
+        );
+    }
+
+    #[test]
+    fn other_trial_attach_outcomes_in_json() {
+        let version = Version { major: 1, minor: 1 };
+        assert_eq!(
+            json(&Err(AttachFailure::NoAttachFd { version })),
+            r#"{"Err":{"why":"no_attach_fd","version":{"major":1,"minor":1}}}"#
+        );
+        assert_eq!(json(&Ok(())), r#"{"Ok":null}"#);
+    }
 }

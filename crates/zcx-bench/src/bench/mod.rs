@@ -73,7 +73,7 @@ pub fn run(opts: &BenchOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
         .clone()
         .unwrap_or_else(|| report::default_dir(&opts.target_dir, report.created_unix_s));
     // Refused before anything is written: a refusal leaves no report folder behind.
-    let plan = plan(opts, &probe)?;
+    let plan = plan(&opts.modes, &opts.compositors, &probe)?;
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     for s in &plan.skipped {
         println!("skipped: {s}");

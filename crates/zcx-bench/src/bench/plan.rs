@@ -10,8 +10,6 @@ use crate::session::CompositorChoice;
 use zcx_contracts::ImportMode;
 use zcx_producer::transport::Mode;
 
-use super::BenchOptions;
-
 /// The matrix to run and what was left out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
@@ -44,14 +42,19 @@ pub fn all_compositors(importers: &[Availability]) -> Vec<CompositorChoice> {
     all
 }
 
-/// Decides the matrix; refuses ([`Refusal`]) a matrix with nothing left to run.
-pub fn plan(opts: &BenchOptions, probe: &DisplayReport) -> Result<Plan, Refusal> {
+/// Decides the matrix from the modes and compositors asked for (empty: all of them); refuses
+/// ([`Refusal`]) a matrix with nothing left to run.
+pub fn plan(
+    modes: &[Mode],
+    compositors: &[CompositorChoice],
+    probe: &DisplayReport,
+) -> Result<Plan, Refusal> {
     let mut skipped = Vec::new();
-    let modes = pick_modes(&opts.modes, &probe.modes, &mut skipped);
-    let asked: Vec<CompositorChoice> = if opts.compositors.is_empty() {
+    let modes = pick_modes(modes, &probe.modes, &mut skipped);
+    let asked: Vec<CompositorChoice> = if compositors.is_empty() {
         all_compositors(&probe.importers)
     } else {
-        opts.compositors.clone()
+        compositors.to_vec()
     };
     let mut compositors = Vec::new();
     for c in asked {

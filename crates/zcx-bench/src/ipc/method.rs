@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use super::IpcError;
+use super::error::IpcError;
 
 /// How a frame travels to the peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use nix::sys::resource::{getrusage, UsageWho};
 use nix::sys::socket::{getsockopt, setsockopt, sockopt, GetSockOpt, SetSockOpt};
 use serde::{Deserialize, Serialize};
 
-use super::IpcError;
+use super::error::IpcError;
 
 /// How long either side waits for the other before declaring it dead.
 pub const PEER_TIMEOUT: Duration = Duration::from_secs(60);
@@ -105,7 +105,7 @@ pub fn wait_readable(fd: BorrowedFd<'_>, peer: BorrowedFd<'_>) -> Result<Wake, I
             PollFd::new(peer, PollFlags::POLLIN),
         ];
         match poll(&mut fds, timeout) {
-            Ok(0) => return Err(IpcError::PeerTimeout),
+            Ok(0) => return Err(IpcError::PeerTimeout(PEER_TIMEOUT)),
             Ok(_) => {}
             Err(nix::errno::Errno::EINTR) => continue,
             Err(e) => return Err(IpcError::os("poll", e)),

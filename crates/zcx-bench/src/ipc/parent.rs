@@ -12,11 +12,13 @@ use std::time::Instant;
 
 use memmap2::MmapMut;
 
+use super::error::IpcError;
+use super::frame::stamp_frame;
+use super::method::IpcMethod;
 use super::os::{self, PeerChild, Usage, Wake};
 use super::peer::PeerReport;
-use super::{
-    stamp_frame, Edge, IpcConfig, IpcError, IpcMethod, MethodResult, SideResult, SocketBuffer,
-    MIN_MEASURED_FRAMES,
+use super::results::{
+    Edge, IpcConfig, MethodResult, SideResult, SocketBuffer, MIN_MEASURED_FRAMES,
 };
 use crate::stats::Percentiles;
 

@@ -11,8 +11,10 @@ use std::os::unix::net::UnixStream;
 use memmap2::MmapOptions;
 use serde::{Deserialize, Serialize};
 
+use super::error::IpcError;
+use super::frame::consume_frame;
+use super::method::IpcMethod;
 use super::os::{self, Usage, Wake};
-use super::{consume_frame, IpcError, IpcMethod};
 
 /// The peer's command line (built by the parent; hidden from users).
 #[derive(Debug, Clone, clap::Args)]

@@ -17,20 +17,12 @@ use x11rb::connection::Connection;
 use zcx_x11::metrics::thread_cpu_time;
 use zcx_x11::stamp::monotonic_now_ns;
 
+pub use screen::WindowGeometry;
 use screen::{find_producer_windows, sample_rows, RootReader};
 pub use track::{ObservedFrame, Sample, Track, WindowSummary};
 
 /// How far behind its schedule the sampling loop may fall before it stops catching up.
 const MAX_BACKLOG: Duration = Duration::from_millis(100);
-
-/// A window's rectangle in root coordinates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WindowGeometry {
-    pub x: i32,
-    pub y: i32,
-    pub width: u16,
-    pub height: u16,
-}
 
 /// How to observe.
 #[derive(Debug, Clone)]

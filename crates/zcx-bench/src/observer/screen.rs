@@ -3,13 +3,21 @@
 //! a fake screen for tests, and finding producer windows (WM_CLASS `zcx-producer`) with their
 //! geometry in root coordinates.
 
+use serde::{Deserialize, Serialize};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
     AtomEnum, ConnectionExt as _, ImageFormat, ImageOrder, MapState, Window,
 };
 use zcx_x11::stamp::{Stamp, StampError, STAMP_PIXELS};
 
-use super::WindowGeometry;
+/// A window's rectangle in root coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowGeometry {
+    pub x: i32,
+    pub y: i32,
+    pub width: u16,
+    pub height: u16,
+}
 
 /// A stamp row: the first eight pixels.
 pub type Row = [u32; STAMP_PIXELS];

@@ -17,10 +17,11 @@ use zcx_producer::transport::Mode;
 use zcx_x11::metrics::{self, CpuSample, ProcCounters};
 use zcx_x11::ZcxConnection;
 
-use super::{
-    place_window, start_producer, wait_unless_stopped, CompositorChoice, ProducerSpec,
-    RunningCompositor, ZcxLook, REDIRECT_WAIT, START_MARGIN,
+use super::compositor::{
+    CompositorChoice, RunningCompositor, ZcxLook, REDIRECT_WAIT, START_MARGIN,
 };
+use super::display::wait_unless_stopped;
+use super::producer::{place_window, start_producer, ProducerSpec};
 use crate::observer::{observe, Observation, ObserverConfig};
 use crate::report::{DesignCopies, Interval, Run, Spent};
 

@@ -8,110 +8,35 @@
 use std::collections::{HashMap, HashSet};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use x11rb::connection::Connection;
 use x11rb::protocol::xfixes::RegionWrapper;
 use x11rb::protocol::xproto::{ConnectionExt as _, Window};
 use x11rb::xcb_ffi::XCBConnection;
-use zcx_x11::XError;
 
+mod error;
 mod events;
 mod frame;
 mod gl_life;
 mod hud;
 mod hud_state;
+mod options;
 mod strategy;
 mod unredirect;
 
-use crate::backend::gl::import::{ImportError, ImportMode, ImportPath};
-use crate::backend::gl::present::{PresentError, PresentMode};
-use crate::backend::gl::GlError;
-use crate::backend::server::copy::ServerCopyError;
-use crate::model::decor::Decorations;
-use crate::model::layout::Layout;
+use crate::backend::gl::import::ImportPath;
 use crate::model::{WindowId, WindowModel};
-use crate::scene::split::CompositeMode;
 use crate::scene::TextureKey;
 use crate::stats::CompositorStats;
 use crate::x::background::RootBackground;
 use crate::x::handoff::Handoffs;
-use crate::x::manager::{ManagerError, ManagerSession};
-use crate::x::render::RenderError;
+use crate::x::manager::ManagerSession;
 use crate::x::windows::{self, Atoms, WindowResources};
+pub use error::CompositorError;
+pub use options::Options;
 use strategy::{GlSetup, ServerFacts, Strategy};
-
-#[derive(Debug, thiserror::Error)]
-pub enum CompositorError {
-    #[error(transparent)]
-    Manager(#[from] ManagerError),
-    #[error(transparent)]
-    Gl(#[from] GlError),
-    #[error(transparent)]
-    Import(#[from] ImportError),
-    #[error(transparent)]
-    Present(#[from] PresentError),
-    #[error(transparent)]
-    ServerCopy(#[from] ServerCopyError),
-    #[error(transparent)]
-    Render(#[from] RenderError),
-    #[error("{0}")]
-    Usage(String),
-    #[error(transparent)]
-    X(#[from] XError),
-    #[error("the X connection has no xcb connection behind it, which EGL needs")]
-    NoXcbConnection,
-    #[error("waiting for events: {0}")]
-    Poll(#[from] nix::Error),
-}
-
-impl CompositorError {
-    /// Whether what was asked cannot be done here (another compositing manager, an extension,
-    /// importer or present path this server or these options lack) rather than failed: exit
-    /// status 2 (README "Exit status").
-    pub fn is_refusal(&self) -> bool {
-        matches!(
-            self,
-            Self::Manager(
-                ManagerError::AlreadyRunning { .. }
-                    | ManagerError::RedirectRefused { .. }
-                    | ManagerError::MissingExtension(_)
-            ) | Self::Import(ImportError::Unsupported { .. })
-                | Self::Usage(_)
-        )
-    }
-}
-
-zcx_x11::impl_from_x11rb!(CompositorError);
-
-/// Start-up choices.
-#[derive(Clone, Debug)]
-pub struct Options {
-    pub screen_num: usize,
-    pub replace: bool,
-    pub import: ImportMode,
-    /// The background where no root pixmap is published (`x::background`).
-    pub background_rgb: u32,
-    /// Stop after this many composited frames.
-    pub frames: Option<u64>,
-    /// Stop after this long.
-    pub duration: Option<Duration>,
-    pub layout: Layout,
-    /// Draw the HUD over producer windows.
-    pub hud: bool,
-    /// Who produces the repainted pixels (`scene::split`).
-    pub composite: CompositeMode,
-    /// Drop shadows and mode-coloured producer borders (`decor`).
-    pub decorations: Decorations,
-    /// How the GL-composited pixels reach the overlay (`present::choose`).
-    pub present: PresentMode,
-    /// Let a full-screen opaque window with nothing over it bypass compositing
-    /// (`unredirect`); `--no-unredirect` turns it off.
-    pub unredirect: bool,
-    /// Take frames handed over by producers (`handoff`; `--no-handoff` turns it off).
-    pub handoff: bool,
-}
 
 /// Why the event loop ended; every one of them is a clean exit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,7 +13,8 @@ use x11rb::connection::Connection as _;
 use x11rb::protocol::xproto::{ConnectionExt as _, Screen, Window};
 use x11rb::xcb_ffi::XCBConnection;
 
-use super::{CompositorError, Options};
+use super::error::CompositorError;
+use super::options::Options;
 use crate::backend::gl::egl_image::EglImageApi;
 use crate::backend::gl::import::{self, ImportError, ImportMode, ImportPath, PixmapImporter};
 use crate::backend::gl::import_dri3::{dri3_unsupported, Dri3Importer};

@@ -17,7 +17,8 @@ use image::imageops::{self, FilterType};
 use image::{ImageReader, RgbImage};
 use rayon::prelude::*;
 
-use super::{FrameMut, FrameSource, SourceError};
+use super::error::SourceError;
+use super::frame::{FrameMut, FrameSource};
 
 /// The image in `demo-assets/` that ships with zcx, as a path `asset:` resolves.
 pub const DEMO_ASSET: &str = "plasma-1920x1080.jpg";

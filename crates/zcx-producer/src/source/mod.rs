@@ -1,24 +1,8 @@
 //! Frame sources: what the producer draws into each frame before it is stamped and sent.
 
-/// A frame to render into: `width * height` pixels, row-major, no padding between rows.
-/// Each pixel is `0x00RRGGBB` (depth 24, 32 bits per pixel, native byte order).
-#[derive(Debug)]
-pub struct FrameMut<'a> {
-    pub pixels: &'a mut [u32],
-    pub width: u32,
-    pub height: u32,
-}
-
-/// A producer of animated frames.
-pub trait FrameSource: Send {
-    /// A short description for logs and the window title, e.g. `testcard` or `asset:demo.jpg`.
-    fn describe(&self) -> String;
-
-    /// Renders frame `frame_number` into `frame`, writing every pixel.
-    fn render(&mut self, frame_number: u64, frame: FrameMut<'_>);
-}
-
 mod asset;
+mod error;
+mod frame;
 mod testcard;
 
 use std::fmt;
@@ -26,6 +10,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 pub use asset::{resolve_asset_path, AssetSource, DEMO_ASSET};
+pub use error::SourceError;
+pub use frame::{FrameMut, FrameSource};
 pub use testcard::TestCard;
 
 /// Which frame source to run, as given on the command line: `testcard` or `asset:<path>`.
@@ -66,55 +52,6 @@ impl fmt::Display for SourceSpec {
             SourceSpec::Asset(path) => write!(f, "asset:{}", path.display()),
         }
     }
-}
-
-/// Why a frame source could not be set up. Each variant says what the user can do about it.
-#[derive(Debug, thiserror::Error)]
-pub enum SourceError {
-    #[error("bad source `{given}`: {why}; use `testcard` or `asset:<path to a PNG or JPEG>`")]
-    BadSpec { given: String, why: &'static str },
-    #[error("frame size {width}x{height} is empty; a frame source needs at least 1x1 pixels")]
-    EmptyFrame { width: u32, height: u32 },
-    #[error(
-        "asset `{}` not found (tried {}); check the path, or put the file in demo-assets/",
-        given.display(),
-        tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" and ")
-    )]
-    AssetMissing { given: PathBuf, tried: Vec<PathBuf> },
-    #[error("cannot read asset `{}`: {source}; check its permissions", path.display())]
-    AssetUnreadable {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error(
-        "cannot decode asset `{}`: {source}; the file may be truncated or corrupt, or not a \
-         PNG or JPEG: re-export it or pick another image",
-        path.display()
-    )]
-    AssetCorrupt {
-        path: PathBuf,
-        source: image::ImageError,
-    },
-    #[error(
-        "asset `{}` is {width}x{height} pixels; use an image of at least {min}x{min}",
-        path.display()
-    )]
-    AssetTooSmall {
-        path: PathBuf,
-        width: u32,
-        height: u32,
-        min: u32,
-    },
-    #[error(
-        "asset `{}` would need a {width}x{height} working image for this frame size, which is \
-         too large; use a smaller frame",
-        path.display()
-    )]
-    FrameTooLarge {
-        path: PathBuf,
-        width: u64,
-        height: u64,
-    },
 }
 
 /// Builds the source `spec` names for frames of `width` x `height` pixels. Slow for assets

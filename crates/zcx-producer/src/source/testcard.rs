@@ -13,7 +13,7 @@
 
 use rayon::prelude::*;
 
-use super::{FrameMut, FrameSource};
+use super::frame::{FrameMut, FrameSource};
 
 /// Pixels per band handed to one rayon task (about 64 KiB of frame).
 const BAND_PIXELS: usize = 16 * 1024;

@@ -15,10 +15,12 @@ use x11rb::protocol::dri3;
 use x11rb::protocol::xproto::PixmapWrapper;
 use x11rb::protocol::Event;
 
+use super::error::{check, refused, TransportError};
 use super::gbm::{GbmBo, GbmDevice, GbmError};
+use super::mode::Mode;
 use super::present::{PresentEvent, PresentShow};
+use super::role::{Completion, FrameTransport, Options, Target};
 use super::shm_fence::ShmFence;
-use super::{check, refused, Completion, FrameTransport, Mode, Options, Target, TransportError};
 
 /// `DRM_FORMAT_MOD_INVALID`: "the driver chooses"; what PixmapFromBuffers takes when the
 /// server lists no modifiers for the format.

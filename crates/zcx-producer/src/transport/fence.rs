@@ -10,7 +10,7 @@ use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, PropMode, Window};
 use x11rb::protocol::Event;
 
-use super::Completion;
+use super::role::Completion;
 
 #[derive(Debug)]
 pub(crate) struct PropertyFence {

@@ -16,7 +16,7 @@ use x11rb::protocol::xproto::{
 use x11rb::protocol::Event;
 use zcx_x11::handoff::{self, DoneMessage, FrameMessage};
 
-use super::{refused, TransportError};
+use super::error::{refused, TransportError};
 
 /// The core protocol's SendEvent request.
 const SEND_EVENT_OPCODE: u8 = 25;

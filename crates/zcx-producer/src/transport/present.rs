@@ -9,7 +9,8 @@ use x11rb::protocol::present::{self, CompleteKind, EventMask as PresentEventMask
 use x11rb::protocol::xproto::{Pixmap, Window};
 use x11rb::protocol::Event;
 
-use super::{check, Completion, TransportError};
+use super::error::{check, TransportError};
+use super::role::Completion;
 
 /// What a Present event meant to the transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,8 +9,10 @@ use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{Atom, ConnectionExt as _, ImageFormat};
 use x11rb::protocol::Event;
 
+use super::error::TransportError;
 use super::fence::PropertyFence;
-use super::{Completion, FrameTransport, Mode, Target, TransportError};
+use super::mode::Mode;
+use super::role::{Completion, FrameTransport, Target};
 
 /// Bytes of a PutImage request before its pixel data, with the BIG-REQUESTS length field.
 pub const PUT_IMAGE_HEADER_BYTES: usize = 28;

@@ -17,7 +17,7 @@ use x11rb::connection::Connection;
 use x11rb::protocol::xproto::Window;
 use x11rb::protocol::{dri3, sync};
 
-use super::{check, TransportError};
+use super::error::{check, TransportError};
 
 /// The fence word's size: libxshmfence maps exactly `sizeof(struct xshmfence)`.
 const FENCE_BYTES: usize = 4;

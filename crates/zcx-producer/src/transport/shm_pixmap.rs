@@ -20,10 +20,12 @@ use x11rb::protocol::Event;
 use zcx_x11::handoff::DoneStatus;
 use zcx_x11::shm::{ShmAccess, ShmSegment};
 
+use super::error::{check, TransportError};
 use super::fence::PropertyFence;
 use super::handoff::{HandoffLink, LinkEvent};
+use super::mode::Mode;
 use super::present::{PresentEvent, PresentShow};
-use super::{check, Completion, FrameTransport, Mode, Options, Target, TransportError};
+use super::role::{Completion, FrameTransport, Options, Target};
 
 /// A shared pixmap and the segment behind it. Field order is drop order: the pixmap is freed
 /// before the segment is detached and unmapped.

@@ -11,7 +11,9 @@ use x11rb::protocol::xproto::ImageFormat;
 use x11rb::protocol::Event;
 use zcx_x11::shm::{ShmAccess, ShmSegment};
 
-use super::{Completion, FrameTransport, Mode, Target, TransportError};
+use super::error::TransportError;
+use super::mode::Mode;
+use super::role::{Completion, FrameTransport, Target};
 
 struct Slot<'c, C: Connection> {
     segment: ShmSegment<'c, C>,
