@@ -2,8 +2,9 @@
 //! its `mod` declarations), an edge wherever a file names another module (`use` and paths in
 //! code through `crate::`, `super::`, `self::` or a child module; a name a module only
 //! re-exports is followed to the module that defines it), and the circles in that graph
-//! (Tarjan's strongly connected components). A circle fails the check: ARCHITECTURE.md
-//! promises none. Also prints each crate's modules and layers (the longest import chain).
+//! (petgraph's Tarjan strongly connected components). A circle fails the check:
+//! ARCHITECTURE.md promises none. Also prints each crate's modules and layers (the longest
+//! import chain).
 
 mod scan;
 
@@ -11,8 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Context as _, Result};
+use petgraph::algo::{tarjan_scc, toposort};
+use petgraph::graph::{DiGraph, NodeIndex};
 
-use scan::{scan, tokenize, FileScan};
+use scan::{scan, FileScan};
 
 /// A module's path inside its crate (`[]`: the crate root).
 type ModPath = Vec<String>;
@@ -29,11 +32,7 @@ pub fn check(root: &Path) -> Result<()> {
         let krate = load(&file)?;
         let graph = edges(&krate);
         let circles = circles(&graph);
-        let layers = if circles.is_empty() {
-            layers(&graph)
-        } else {
-            0
-        };
+        let layers = layers(&graph);
         println!(
             "imports: {name}: {} modules, {layers} layers, {} circles",
             krate.files.len(),
@@ -78,7 +77,7 @@ fn load(file: &Path) -> Result<Crate> {
     let mut todo = vec![(ModPath::new(), file.to_path_buf(), true)];
     while let Some((path, file, owns_dir)) = todo.pop() {
         let text = std::fs::read_to_string(&file).with_context(|| format!("reading {file:?}"))?;
-        let scanned = scan(&tokenize(&text));
+        let scanned = scan(&text).with_context(|| format!("parsing {file:?}"))?;
         let dir = file.parent().unwrap_or(Path::new("."));
         let stem = file.file_stem().unwrap_or_default();
         for (name, attr) in &scanned.declared {
@@ -200,76 +199,42 @@ fn edges(krate: &Crate) -> BTreeMap<ModPath, BTreeSet<ModPath>> {
     graph
 }
 
-/// The strongly connected components of more than one module (Tarjan).
-fn circles(graph: &BTreeMap<ModPath, BTreeSet<ModPath>>) -> Vec<Vec<ModPath>> {
-    struct Tarjan<'g> {
-        graph: &'g BTreeMap<ModPath, BTreeSet<ModPath>>,
-        index: BTreeMap<&'g ModPath, (usize, usize)>,
-        stack: Vec<&'g ModPath>,
-        out: Vec<Vec<ModPath>>,
-    }
-    impl<'g> Tarjan<'g> {
-        fn visit(&mut self, v: &'g ModPath) {
-            let n = self.index.len();
-            self.index.insert(v, (n, n));
-            self.stack.push(v);
-            for w in self.graph.get(v).into_iter().flatten() {
-                let low = match self.index.get(w) {
-                    None => {
-                        self.visit(w);
-                        self.index[w].1
-                    }
-                    Some(&(i, _)) if self.stack.contains(&w) => i,
-                    Some(_) => continue,
-                };
-                let entry = self.index.get_mut(v).expect("visited");
-                entry.1 = entry.1.min(low);
-            }
-            let (i, low) = self.index[v];
-            if i == low {
-                let at = self.stack.iter().rposition(|m| *m == v).unwrap_or(0);
-                let component: Vec<ModPath> = self.stack.drain(at..).cloned().collect();
-                if component.len() > 1 {
-                    self.out.push(component);
-                }
+/// The import graph as petgraph's, one node per module.
+fn digraph(graph: &BTreeMap<ModPath, BTreeSet<ModPath>>) -> DiGraph<&ModPath, ()> {
+    let mut g = DiGraph::new();
+    let index: BTreeMap<&ModPath, NodeIndex> = graph.keys().map(|m| (m, g.add_node(m))).collect();
+    for (from, targets) in graph {
+        for to in targets {
+            if let (Some(&a), Some(&b)) = (index.get(from), index.get(to)) {
+                g.add_edge(a, b, ());
             }
         }
     }
-    let mut t = Tarjan {
-        graph,
-        index: BTreeMap::new(),
-        stack: Vec::new(),
-        out: Vec::new(),
-    };
-    for v in graph.keys() {
-        if !t.index.contains_key(v) {
-            t.visit(v);
-        }
-    }
-    t.out
+    g
 }
 
-/// The longest import chain, in modules (the graph has no circles).
+/// The strongly connected components of more than one module.
+fn circles(graph: &BTreeMap<ModPath, BTreeSet<ModPath>>) -> Vec<Vec<ModPath>> {
+    let g = digraph(graph);
+    tarjan_scc(&g)
+        .into_iter()
+        .filter(|c| c.len() > 1)
+        .map(|c| c.into_iter().map(|n| g[n].clone()).collect())
+        .collect()
+}
+
+/// The longest import chain, in modules; 0 where there are circles.
 fn layers(graph: &BTreeMap<ModPath, BTreeSet<ModPath>>) -> usize {
-    fn depth<'g>(
-        graph: &'g BTreeMap<ModPath, BTreeSet<ModPath>>,
-        v: &'g ModPath,
-        memo: &mut BTreeMap<&'g ModPath, usize>,
-    ) -> usize {
-        if let Some(&d) = memo.get(v) {
-            return d;
-        }
-        let below = graph.get(v).into_iter().flatten();
-        let d = 1 + below.map(|w| depth(graph, w, memo)).max().unwrap_or(0);
-        memo.insert(v, d);
-        d
+    let g = digraph(graph);
+    let Ok(order) = toposort(&g, None) else {
+        return 0;
+    };
+    let mut depth = vec![0; g.node_count()];
+    for n in order.into_iter().rev() {
+        let below = g.neighbors(n).map(|w| depth[w.index()]).max();
+        depth[n.index()] = 1 + below.unwrap_or(0);
     }
-    let mut memo = BTreeMap::new();
-    graph
-        .keys()
-        .map(|v| depth(graph, v, &mut memo))
-        .max()
-        .unwrap_or(0)
+    depth.into_iter().max().unwrap_or(0)
 }
 
 fn describe(circle: &[ModPath]) -> String {

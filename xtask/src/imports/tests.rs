@@ -1,6 +1,6 @@
 //! The import check on small made-up crates (each case a circle or not) and on this workspace.
 
-use super::scan::{tokenize, use_tree, Token};
+use super::scan::{scan, use_tree};
 use super::*;
 
 /// A made-up workspace in the temp dir with one crate `k`, removed on drop.
@@ -69,7 +69,10 @@ fn re_exports_tests_comments_and_strings_make_no_circle() {
     let fake = Fake::new(
         "clean",
         &[
-            ("lib.rs", "pub mod m;\n#[path = \"p.rs\"]\nmod props;\n"),
+            (
+                "lib.rs",
+                "pub mod m;\n#[cfg(test)]\n#[path = \"p.rs\"]\npub(crate) mod props;\n",
+            ),
             (
                 "m/mod.rs",
                 "mod a;\nmod b;\npub use a::A;\npub use b::{self, B};\n\
@@ -98,17 +101,23 @@ fn re_exports_tests_comments_and_strings_make_no_circle() {
 
 #[test]
 fn use_trees_expand_into_full_paths() {
-    let tokens = tokenize("super::{a::{self, B as C}, d, e::*}");
-    let paths: Vec<String> = use_tree(&tokens).iter().map(|p| p.join("::")).collect();
+    let item: syn::ItemUse =
+        syn::parse_str("use super::{a::{self, B as C}, d, e::*};").expect("a use item");
+    let paths: Vec<String> = use_tree(&item.tree).iter().map(|p| p.join("::")).collect();
     assert_eq!(paths, ["super::a", "super::a::B", "super::d", "super::e"]);
-    assert_eq!(
-        tokenize("/* a /* nested */ b */ x::y"),
-        [
-            Token::Ident("x".into()),
-            Token::PathSep,
-            Token::Ident("y".into())
-        ]
-    );
+}
+
+#[test]
+fn macro_arguments_name_paths_and_comments_do_not() {
+    let text = "/* a /* nested */ crate::x */ fn f() { assert!(crate::a::ok(), \"{}\", b::C); }";
+    let named: Vec<String> = scan(text)
+        .expect("parses")
+        .paths
+        .iter()
+        .map(|n| n.segments.join("::"))
+        .collect();
+    assert_eq!(named, ["crate::a::ok", "b::C"]);
+    assert!(scan("fn f( {").is_err(), "a syntax error is an error");
 }
 
 #[test]
