@@ -10,9 +10,13 @@
 
 use std::time::Instant;
 
+use std::os::fd::OwnedFd;
+
 use x11rb::connection::Connection;
+use x11rb::cookie::VoidCookie;
+use x11rb::errors::ConnectionError;
 use x11rb::protocol::dri3;
-use x11rb::protocol::xproto::PixmapWrapper;
+use x11rb::protocol::xproto::{Pixmap, PixmapWrapper, Window};
 use x11rb::protocol::Event;
 
 use super::error::{check, refused, TransportError};
@@ -125,12 +129,58 @@ fn new_slot<'c, C: Connection>(
     }
     let fd = bo.fd().map_err(gbm_error)?;
     let id = conn.generate_id()?;
-    let (width, height, depth) = (w as u16, h as u16, target.format.depth);
-    let cookie = match modifier {
+    let layout = BufferLayout {
+        width: w as u16,
+        height: h as u16,
+        stride,
+        depth: target.format.depth,
+        modifier,
+    };
+    let cookie = send_pixmap_from_buffer(conn, id, target.window, &layout, fd)?;
+    check(cookie, "DRI3 PixmapFromBuffer(s)")?;
+    Ok(Slot {
+        pixmap: PixmapWrapper::for_pixmap(conn, id),
+        idle: ShmFence::new(conn, target.window)?,
+        bo,
+        in_flight: None,
+        fence_armed: false,
+    })
+}
+
+/// What the server needs to know of one packed single-plane 32 bpp buffer to wrap it in a pixmap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferLayout {
+    pub width: u16,
+    pub height: u16,
+    /// Bytes per row.
+    pub stride: u32,
+    pub depth: u8,
+    /// `Some` for PixmapFromBuffers (DRI3 1.2), `None` for PixmapFromBuffer (DRI3 1.0).
+    pub modifier: Option<u64>,
+}
+
+/// Sends the request that makes `pixmap` from the dma-buf `fd` (not flushed, not checked):
+/// the pure request-building half of a slot, kept apart from the GBM allocation so its
+/// request shape can be tested without a GPU.
+pub fn send_pixmap_from_buffer<'c, C: Connection>(
+    conn: &'c C,
+    pixmap: Pixmap,
+    window: Window,
+    layout: &BufferLayout,
+    fd: OwnedFd,
+) -> Result<VoidCookie<'c, C>, ConnectionError> {
+    let BufferLayout {
+        width,
+        height,
+        stride,
+        depth,
+        modifier,
+    } = *layout;
+    match modifier {
         Some(modifier) => dri3::pixmap_from_buffers(
             conn,
-            id,
-            target.window,
+            pixmap,
+            window,
             width,
             height,
             stride,
@@ -145,28 +195,20 @@ fn new_slot<'c, C: Connection>(
             32,
             modifier,
             vec![fd],
-        )?,
+        ),
         None => dri3::pixmap_from_buffer(
             conn,
-            id,
-            target.window,
-            stride * h,
+            pixmap,
+            window,
+            stride * u32::from(height),
             width,
             height,
             stride as u16,
             depth,
             32,
             fd,
-        )?,
-    };
-    check(cookie, "DRI3 PixmapFromBuffer(s)")?;
-    Ok(Slot {
-        pixmap: PixmapWrapper::for_pixmap(conn, id),
-        idle: ShmFence::new(conn, target.window)?,
-        bo,
-        in_flight: None,
-        fence_armed: false,
-    })
+        ),
+    }
 }
 
 fn gbm_error(e: GbmError) -> TransportError {
