@@ -289,4 +289,51 @@ mod tests {
             MOD_INVALID
         );
     }
+
+    /// Request shapes (tier 2) of a dri3 slot's present, against the recording connection:
+    /// the idle fence is shared by FenceFromFD with its fd, PresentPixmap names it as
+    /// `idle_fence`, and dropping the fence destroys it.
+    #[test]
+    fn present_pixmap_carries_the_idle_fence() {
+        use zcx_testkit::recording::RecordingConnection;
+        const WINDOW: u32 = 0x40_0001;
+        const PIXMAP: u32 = 0x40_0009;
+        let u32_at = |b: &[u8], i: usize| u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let conn = RecordingConnection::new(16_777_212, &["DRI3", "Present", "SYNC"]);
+        let opcode = |name| conn.major_opcode(name).expect("a fake extension");
+        let mut present = PresentShow::new(&conn, WINDOW, false).expect("select input");
+        let fence = ShmFence::new(&conn, WINDOW).expect("an idle fence");
+        let setup = conn.take();
+        let share = setup.last().expect("FenceFromFD");
+        assert_eq!(
+            (share.major, share.minor, share.fds),
+            (opcode("DRI3"), 4, 1)
+        );
+        assert_eq!(
+            (u32_at(&share.bytes, 4), u32_at(&share.bytes, 8)),
+            (WINDOW, fence.id())
+        );
+        assert_eq!(share.bytes[12], 0, "created untriggered");
+
+        present.present(PIXMAP, 7, fence.id()).expect("present");
+        let sent = conn.take();
+        assert_eq!(sent.len(), 1, "one request per frame: {sent:?}");
+        let b = &sent[0].bytes;
+        assert_eq!(
+            (sent[0].major, sent[0].minor, sent[0].fds),
+            (opcode("Present"), 1, 0)
+        );
+        assert_eq!((u32_at(b, 4), u32_at(b, 8)), (WINDOW, PIXMAP));
+        assert_eq!(u32_at(b, 36), fence.id(), "idle_fence");
+        assert_eq!(u32_at(b, 32), 0, "no wait_fence");
+        assert_eq!(u32_at(b, 40), 0b11, "options COPY | ASYNC without vsync");
+        assert_eq!(present.awaiting_complete(), 1);
+
+        let id = fence.id();
+        drop(fence);
+        let freed = conn.take();
+        let destroy = freed.first().expect("SyncDestroyFence");
+        assert_eq!((destroy.major, destroy.minor), (opcode("SYNC"), 17));
+        assert_eq!(u32_at(&destroy.bytes, 4), id);
+    }
 }
