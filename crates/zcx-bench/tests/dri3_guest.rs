@@ -6,7 +6,9 @@
 //! frame) that `zcx observe` reads back from the screen with valid, untorn stamps; and `zcx
 //! demo --emulated-cpu` there must measure a dri3 row beside put-image and shm-pixmap and say
 //! that its timings are an emulated CPU's; and 4K dri3 frames, on a screen made 3840x2160,
-//! must pass no pixels through the socket and reach the screen with valid stamps. Prints
+//! must pass no pixels through the socket and reach the screen with valid stamps; and a dri3
+//! producer killed with SIGKILL mid-stream must leave the server answering, its window gone,
+//! /dev/shm as it was, and a new dri3 producer streaming. Prints
 //! `skipped:` where the guest cannot run (no qemu, no image and not root), and fails instead
 //! under `CI=true`.
 
@@ -43,6 +45,24 @@ zcx observe --duration 3 --json observe-4k.json >observe-4k.log 2>&1
 echo $? >observe-4k.status
 wait $producer
 echo $? >producer-4k.status
+ls /dev/shm >shm-before-kill.txt
+zcx-producer --mode dri3 --size 640x360 --fps 30 --warmup 0 >producer-killed.log 2>&1 &
+producer=$!
+deadline=$(($(date +%s) + 120))
+until grep -q 'fps |' producer-killed.log && xwininfo -root -tree | grep -q zcx-producer \
+    || [ \"$(date +%s)\" -ge $deadline ]; do sleep 0.1; done
+xwininfo -root -tree >windows-before-kill.txt 2>&1
+kill -9 $producer
+wait $producer
+echo $? >producer-killed.status
+deadline=$(($(date +%s) + 30))
+while xwininfo -root -tree | grep -q zcx-producer && [ \"$(date +%s)\" -lt $deadline ]; do sleep 0.1; done
+xwininfo -root -tree >windows-after-kill.txt 2>&1
+echo $? >server-after-kill.status
+ls /dev/shm >shm-after-kill.txt
+zcx-producer --mode dri3 --size 640x360 --fps 0 --frames 12 --warmup 2 \
+    --summary-json dri3-after-kill.json >producer-after-kill.log 2>&1
+echo $? >producer-after-kill.status
 ";
 
 #[test]
@@ -105,6 +125,37 @@ fn guest_xorg_offers_dri3_and_the_producer_streams_through_it() {
     check_demo(&read);
     check_dri3_4k(&read);
     check_dri3_producer(&read);
+    check_producer_killed(&read);
+}
+
+/// A dri3 producer killed (SIGKILL) mid-stream: the server lives on, the client's window (and
+/// with the client its pixmaps and fences, which the server frees with the window's owner) is
+/// gone, no shared-memory file is left behind, and a new dri3 producer streams.
+fn check_producer_killed(read: &dyn Fn(&str) -> String) {
+    let log = read("producer-killed.log");
+    assert!(log.contains("fps |"), "the producer never streamed:\n{log}");
+    assert_eq!(read("producer-killed.status").trim(), "137", "{log}");
+    let before = read("windows-before-kill.txt");
+    assert!(
+        before.contains("zcx-producer"),
+        "no producer window:\n{before}"
+    );
+    let after = read("windows-after-kill.txt");
+    assert_eq!(read("server-after-kill.status").trim(), "0", "{after}");
+    assert!(
+        !after.contains("zcx-producer"),
+        "the killed producer's window is still there:\n{after}"
+    );
+    assert_eq!(
+        read("shm-before-kill.txt"),
+        read("shm-after-kill.txt"),
+        "/dev/shm"
+    );
+    let again = read("producer-after-kill.log");
+    assert_eq!(read("producer-after-kill.status").trim(), "0", "{again}");
+    let summary: serde_json::Value = serde_json::from_str(&read("dri3-after-kill.json"))
+        .unwrap_or_else(|e| panic!("dri3-after-kill.json: {e}; producer:\n{again}"));
+    assert_eq!(summary[0]["frames"], 10, "{summary:#}");
 }
 
 /// 4K frames (the screen made 3840x2160 with `xrandr --fb`): no pixels through the socket,

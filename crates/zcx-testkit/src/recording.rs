@@ -1,8 +1,11 @@
 //! A fake X connection that records every request instead of sending it, for request-shape
 //! tests (tier 2): which requests a component sends, in what order, how large, with which fds.
-//! Every request "succeeds": void requests have no error and requests with replies have none.
+//! Every request "succeeds": void requests have no error and requests with replies have none,
+//! except replies with fds, which a test queues (`queue_reply_with_fds`) in the order the
+//! component waits for them.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::io::IoSlice;
 
 use x11rb::connection::{Connection, DiscardMode, ReplyOrError, RequestConnection, RequestKind};
@@ -35,6 +38,7 @@ pub struct RecordingConnection {
     next_id: Cell<u32>,
     sequence: Cell<SequenceNumber>,
     requests: RefCell<Vec<Recorded>>,
+    fd_replies: RefCell<VecDeque<(Vec<u8>, Vec<RawFdContainer>)>>,
 }
 
 impl std::fmt::Debug for RecordingConnection {
@@ -55,6 +59,7 @@ impl RecordingConnection {
             next_id: Cell::new(0x0020_0000),
             sequence: Cell::new(0),
             requests: RefCell::new(Vec::new()),
+            fd_replies: RefCell::new(VecDeque::new()),
         }
     }
 
@@ -67,6 +72,12 @@ impl RecordingConnection {
     /// Takes the requests recorded so far.
     pub fn take(&self) -> Vec<Recorded> {
         std::mem::take(&mut self.requests.borrow_mut())
+    }
+
+    /// Queues the wire bytes and fds of the next reply-with-fds waited for (whatever its
+    /// sequence number); with none queued, such a wait fails as before.
+    pub fn queue_reply_with_fds(&self, bytes: Vec<u8>, fds: Vec<RawFdContainer>) {
+        self.fd_replies.borrow_mut().push_back((bytes, fds));
     }
 
     fn record(&self, bufs: &[IoSlice<'_>], fds: Vec<RawFdContainer>) -> SequenceNumber {
@@ -145,7 +156,10 @@ impl RequestConnection for RecordingConnection {
         _: SequenceNumber,
     ) -> Result<ReplyOrError<x11rb::connection::BufWithFds<Vec<u8>>, Vec<u8>>, ConnectionError>
     {
-        Err(ConnectionError::UnknownError)
+        let reply = self.fd_replies.borrow_mut().pop_front();
+        reply
+            .map(ReplyOrError::Reply)
+            .ok_or(ConnectionError::UnknownError)
     }
 
     fn check_for_raw_error(&self, _: SequenceNumber) -> Result<Option<Vec<u8>>, ConnectionError> {

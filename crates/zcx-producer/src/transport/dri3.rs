@@ -10,9 +10,13 @@
 
 use std::time::Instant;
 
+use std::os::fd::OwnedFd;
+
 use x11rb::connection::Connection;
+use x11rb::cookie::VoidCookie;
+use x11rb::errors::ConnectionError;
 use x11rb::protocol::dri3;
-use x11rb::protocol::xproto::PixmapWrapper;
+use x11rb::protocol::xproto::{Pixmap, PixmapWrapper, Window};
 use x11rb::protocol::Event;
 
 use super::error::{check, refused, TransportError};
@@ -125,12 +129,58 @@ fn new_slot<'c, C: Connection>(
     }
     let fd = bo.fd().map_err(gbm_error)?;
     let id = conn.generate_id()?;
-    let (width, height, depth) = (w as u16, h as u16, target.format.depth);
-    let cookie = match modifier {
+    let layout = BufferLayout {
+        width: w as u16,
+        height: h as u16,
+        stride,
+        depth: target.format.depth,
+        modifier,
+    };
+    let cookie = send_pixmap_from_buffer(conn, id, target.window, &layout, fd)?;
+    check(cookie, "DRI3 PixmapFromBuffer(s)")?;
+    Ok(Slot {
+        pixmap: PixmapWrapper::for_pixmap(conn, id),
+        idle: ShmFence::new(conn, target.window)?,
+        bo,
+        in_flight: None,
+        fence_armed: false,
+    })
+}
+
+/// What the server needs to know of one packed single-plane 32 bpp buffer to wrap it in a pixmap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferLayout {
+    pub width: u16,
+    pub height: u16,
+    /// Bytes per row.
+    pub stride: u32,
+    pub depth: u8,
+    /// `Some` for PixmapFromBuffers (DRI3 1.2), `None` for PixmapFromBuffer (DRI3 1.0).
+    pub modifier: Option<u64>,
+}
+
+/// Sends the request that makes `pixmap` from the dma-buf `fd` (not flushed, not checked):
+/// the pure request-building half of a slot, kept apart from the GBM allocation so its
+/// request shape can be tested without a GPU.
+pub fn send_pixmap_from_buffer<'c, C: Connection>(
+    conn: &'c C,
+    pixmap: Pixmap,
+    window: Window,
+    layout: &BufferLayout,
+    fd: OwnedFd,
+) -> Result<VoidCookie<'c, C>, ConnectionError> {
+    let BufferLayout {
+        width,
+        height,
+        stride,
+        depth,
+        modifier,
+    } = *layout;
+    match modifier {
         Some(modifier) => dri3::pixmap_from_buffers(
             conn,
-            id,
-            target.window,
+            pixmap,
+            window,
             width,
             height,
             stride,
@@ -145,28 +195,20 @@ fn new_slot<'c, C: Connection>(
             32,
             modifier,
             vec![fd],
-        )?,
+        ),
         None => dri3::pixmap_from_buffer(
             conn,
-            id,
-            target.window,
-            stride * h,
+            pixmap,
+            window,
+            stride * u32::from(height),
             width,
             height,
             stride as u16,
             depth,
             32,
             fd,
-        )?,
-    };
-    check(cookie, "DRI3 PixmapFromBuffer(s)")?;
-    Ok(Slot {
-        pixmap: PixmapWrapper::for_pixmap(conn, id),
-        idle: ShmFence::new(conn, target.window)?,
-        bo,
-        in_flight: None,
-        fence_armed: false,
-    })
+        ),
+    }
 }
 
 fn gbm_error(e: GbmError) -> TransportError {
@@ -246,5 +288,52 @@ mod tests {
             linear_or_invalid(&[0x0100_0000_0000_0001], &[]),
             MOD_INVALID
         );
+    }
+
+    /// Request shapes (tier 2) of a dri3 slot's present, against the recording connection:
+    /// the idle fence is shared by FenceFromFD with its fd, PresentPixmap names it as
+    /// `idle_fence`, and dropping the fence destroys it.
+    #[test]
+    fn present_pixmap_carries_the_idle_fence() {
+        use zcx_testkit::recording::RecordingConnection;
+        const WINDOW: u32 = 0x40_0001;
+        const PIXMAP: u32 = 0x40_0009;
+        let u32_at = |b: &[u8], i: usize| u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let conn = RecordingConnection::new(16_777_212, &["DRI3", "Present", "SYNC"]);
+        let opcode = |name| conn.major_opcode(name).expect("a fake extension");
+        let mut present = PresentShow::new(&conn, WINDOW, false).expect("select input");
+        let fence = ShmFence::new(&conn, WINDOW).expect("an idle fence");
+        let setup = conn.take();
+        let share = setup.last().expect("FenceFromFD");
+        assert_eq!(
+            (share.major, share.minor, share.fds),
+            (opcode("DRI3"), 4, 1)
+        );
+        assert_eq!(
+            (u32_at(&share.bytes, 4), u32_at(&share.bytes, 8)),
+            (WINDOW, fence.id())
+        );
+        assert_eq!(share.bytes[12], 0, "created untriggered");
+
+        present.present(PIXMAP, 7, fence.id()).expect("present");
+        let sent = conn.take();
+        assert_eq!(sent.len(), 1, "one request per frame: {sent:?}");
+        let b = &sent[0].bytes;
+        assert_eq!(
+            (sent[0].major, sent[0].minor, sent[0].fds),
+            (opcode("Present"), 1, 0)
+        );
+        assert_eq!((u32_at(b, 4), u32_at(b, 8)), (WINDOW, PIXMAP));
+        assert_eq!(u32_at(b, 36), fence.id(), "idle_fence");
+        assert_eq!(u32_at(b, 32), 0, "no wait_fence");
+        assert_eq!(u32_at(b, 40), 0b11, "options COPY | ASYNC without vsync");
+        assert_eq!(present.awaiting_complete(), 1);
+
+        let id = fence.id();
+        drop(fence);
+        let freed = conn.take();
+        let destroy = freed.first().expect("SyncDestroyFence");
+        assert_eq!((destroy.major, destroy.minor), (opcode("SYNC"), 17));
+        assert_eq!(u32_at(&destroy.bytes, 4), id);
     }
 }

@@ -206,15 +206,11 @@ pub fn dri3_unsupported(missing: String) -> ImportError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use x11rb::x11_utils::Serialize;
+    use zcx_testkit::recording::RecordingConnection;
 
     fn exported(depth: u8, planes: usize) -> Exported {
-        let fds = (0..planes)
-            .map(|_| {
-                std::fs::File::open("/dev/null")
-                    .map(OwnedFd::from)
-                    .expect("opening /dev/null")
-            })
-            .collect();
+        let fds = (0..planes).map(|_| some_fd()).collect();
         Exported {
             width: 64,
             height: 32,
@@ -251,5 +247,86 @@ mod tests {
         let e = dri3_unsupported("the X server has no DRI3 extension".into()).to_string();
         assert!(e.contains("--import dri3") && e.contains("no DRI3"), "{e}");
         assert!(e.contains("--import shm-get-image"), "{e}");
+    }
+
+    const PIXMAP: Pixmap = 0x40_0005;
+
+    fn some_fd() -> OwnedFd {
+        std::fs::File::open("/dev/null").expect("/dev/null").into()
+    }
+
+    /// Request shape (tier 2) of BuffersFromPixmap, and its reply (layout and fds) taken
+    /// as the export, against the recording connection.
+    #[test]
+    fn buffers_from_pixmap_asks_for_the_pixmap_and_keeps_the_reply_layout() {
+        let conn = RecordingConnection::new(16_777_212, &["DRI3"]);
+        let reply = dri3::BuffersFromPixmapReply {
+            sequence: 1,
+            length: 2,
+            width: 640,
+            height: 480,
+            modifier: 0,
+            depth: 24,
+            bpp: 32,
+            strides: vec![2560],
+            offsets: vec![0],
+            buffers: vec![some_fd()],
+        };
+        conn.queue_reply_with_fds(reply.serialize().to_vec(), vec![some_fd()]);
+        let exported = export(&conn, true, PIXMAP).expect("the queued reply");
+        let sent = conn.take();
+        assert_eq!(sent.len(), 1, "one request per export: {sent:?}");
+        let r = &sent[0];
+        assert_eq!(
+            (Some(r.major), r.minor, r.fds),
+            (conn.major_opcode("DRI3"), 8, 0)
+        );
+        assert_eq!(r.bytes.len(), 8, "BuffersFromPixmap is the pixmap id alone");
+        assert_eq!(
+            u32::from_ne_bytes([r.bytes[4], r.bytes[5], r.bytes[6], r.bytes[7]]),
+            PIXMAP
+        );
+        assert_eq!((exported.width, exported.height), (640, 480));
+        assert_eq!(
+            (exported.depth, exported.bpp, exported.modifier),
+            (24, 32, 0)
+        );
+        assert_eq!(
+            (&exported.strides[..], &exported.offsets[..]),
+            (&[2560][..], &[0][..])
+        );
+        assert_eq!(exported.fds.len(), 1, "the reply's fd is kept");
+        let buf = exported.dma_buf().expect("a single-plane XRGB8888 buffer");
+        assert_eq!(
+            (buf.fourcc, buf.stride, buf.modifier),
+            (FOURCC_XRGB8888, 2560, 0)
+        );
+    }
+
+    /// BufferFromPixmap (DRI3 < 1.2): same request shape under its own opcode; the export
+    /// has no modifier.
+    #[test]
+    fn buffer_from_pixmap_exports_without_a_modifier() {
+        let conn = RecordingConnection::new(16_777_212, &["DRI3"]);
+        let reply = dri3::BufferFromPixmapReply {
+            sequence: 1,
+            length: 0,
+            size: 2560 * 480,
+            width: 640,
+            height: 480,
+            stride: 2560,
+            depth: 32,
+            bpp: 32,
+            nfd: 1,
+            pixmap_fd: some_fd(),
+        };
+        conn.queue_reply_with_fds(reply.serialize().to_vec(), vec![some_fd()]);
+        let exported = export(&conn, false, PIXMAP).expect("the queued reply");
+        let sent = conn.take();
+        assert_eq!(sent.len(), 1, "one request per export: {sent:?}");
+        assert_eq!((sent[0].minor, sent[0].fds, sent[0].bytes.len()), (3, 0, 8));
+        assert_eq!((exported.modifier, exported.depth), (MOD_INVALID, 32));
+        let buf = exported.dma_buf().expect("a single-plane ARGB8888 buffer");
+        assert_eq!((buf.fourcc, buf.stride), (FOURCC_ARGB8888, 2560));
     }
 }
