@@ -132,15 +132,9 @@ impl Rect {
 /// The pixels of `rects` as disjoint rectangles, exactly (no cap on their number, unlike
 /// [`Region`]; quadratic in the count, for shapes, which change rarely).
 pub fn disjoint(rects: impl IntoIterator<Item = Rect>) -> Vec<Rect> {
-    let mut out: Vec<Rect> = Vec::new();
-    for r in rects {
-        let mut pieces = vec![r];
-        for have in &out {
-            pieces = pieces.iter().flat_map(|p| p.subtract(have)).collect();
-        }
-        out.extend(pieces.into_iter().filter(|p| !p.is_empty()));
-    }
-    out
+    let mut region = Region::new();
+    rects.into_iter().for_each(|r| region.add_uncapped(r));
+    region.rects
 }
 
 /// A set of pixels stored as disjoint rectangles. Small by design: when it grows past
@@ -192,6 +186,15 @@ impl Region {
 
     /// Adds `r`, keeping the rectangles disjoint.
     pub fn add(&mut self, r: Rect) {
+        self.add_uncapped(r);
+        if self.rects.len() > Self::MAX_RECTS {
+            let b = self.bounds();
+            self.rects = vec![b];
+        }
+    }
+
+    /// Adds `r` exactly, however many rectangles that takes.
+    fn add_uncapped(&mut self, r: Rect) {
         if r.is_empty() || self.rects.iter().any(|have| have.contains(&r)) {
             return;
         }
@@ -201,10 +204,6 @@ impl Region {
             pieces = pieces.iter().flat_map(|p| p.subtract(have)).collect();
         }
         self.rects.extend(pieces);
-        if self.rects.len() > Self::MAX_RECTS {
-            let b = self.bounds();
-            self.rects = vec![b];
-        }
     }
 
     pub fn add_region(&mut self, other: &Region) {
