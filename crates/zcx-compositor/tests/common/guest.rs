@@ -98,15 +98,10 @@ pub fn wait_for_producer_stats<C: Connection>(
                 panic!("zcx-producer --mode dri3 exited early: {status}");
             }
             let tree = conn.query_tree(root).ok()?.reply().ok()?;
-            let window = tree
-                .children
+            tree.children
                 .iter()
                 .find(|w| producer_stats(conn, **w).is_some())
-                .copied();
-            if window.is_none() {
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            window
+                .copied()
         },
     )
 }
@@ -132,11 +127,7 @@ pub fn wait_for_screen_size<C: Connection>(conn: &C, screen: usize, want: (u16, 
         "the root and the overlay to take the new size",
         || {
             let (r, o) = (size(root), size(overlay));
-            if r != Some(want) || o != Some(want) {
-                std::thread::sleep(Duration::from_millis(100));
-                return None;
-            }
-            Some(())
+            (r == Some(want) && o == Some(want)).then_some(())
         },
     );
     conn.composite_release_overlay_window(root)
