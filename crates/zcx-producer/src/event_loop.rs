@@ -46,6 +46,10 @@ pub(crate) struct Producer<'c> {
     stop: Arc<AtomicBool>,
     source_name: String,
     server_name: String,
+    /// The threads that render frames, as many as the source uses
+    /// ([`FrameSource::threads`]): an idle rayon worker spins (yields) before it sleeps, so
+    /// every extra one costs context switches on each frame.
+    render_pool: rayon::ThreadPool,
     /// Written by the render job when the frame is done; wakes the X thread.
     render_done: EventFd,
     /// Events read while a frame was rendering, with the instant each was read.
@@ -92,6 +96,11 @@ impl<'c> Producer<'c> {
             },
             window,
             source_name: source.describe(),
+            render_pool: rayon::ThreadPoolBuilder::new()
+                .num_threads(source.threads())
+                .thread_name(|i| format!("zcx-render-{i}"))
+                .build()
+                .context("cannot start the render threads")?,
             source,
             meters: Meters {
                 server,
@@ -240,7 +249,7 @@ impl<'c> Producer<'c> {
             .with_context(|| format!("cannot get buffer {buffer} for frame {frame}"))?;
         let (source, done) = (&mut self.source, &self.render_done);
         let (conn, pending) = (self.conn, &mut self.pending);
-        let collected = rayon::in_place_scope(|scope| {
+        let collected = self.render_pool.in_place_scope(|scope| {
             scope.spawn(move |_| {
                 let _notify = NotifyOnDrop(done);
                 source.render(

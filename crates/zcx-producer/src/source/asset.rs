@@ -144,6 +144,11 @@ impl FrameSource for AssetSource {
         self.label.clone()
     }
 
+    /// Resampling is arithmetic, so every core helps.
+    fn threads(&self) -> usize {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+
     /// Renders frame `frame_number`. Any frame size works (the view is resampled to it); the
     /// size given to [`AssetSource::open`] is the one that maps 1:1 at zoom 1.
     fn render(&mut self, frame_number: u64, frame: FrameMut<'_>) {

@@ -14,6 +14,12 @@ pub trait FrameSource: Send {
     /// A short description for logs and the window title, e.g. `testcard` or `asset:demo.jpg`.
     fn describe(&self) -> String;
 
+    /// How many threads render this source well: one where rendering is bound by memory
+    /// bandwidth (more only add wake-ups), the cores where it is bound by arithmetic.
+    fn threads(&self) -> usize {
+        1
+    }
+
     /// Renders frame `frame_number` into `frame`, writing every pixel.
     fn render(&mut self, frame_number: u64, frame: FrameMut<'_>);
 }

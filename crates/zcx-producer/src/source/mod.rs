@@ -3,6 +3,7 @@
 mod asset;
 mod error;
 mod frame;
+mod stream;
 mod testcard;
 
 use std::fmt;
