@@ -116,6 +116,47 @@ pub fn observe(
     }
 }
 
+/// Samples `window`'s stamp rows on the screen until `frames` distinct whole frames (top and
+/// bottom stamp equal) were seen: true then, false when `limit` passed or `stop` was set first.
+/// A measurement opens its interval only once its producer's frames reach the screen, however
+/// long the compositor takes to start (picom's GLX back end, zcx-compositor under an emulated
+/// CPU).
+pub fn wait_for_frames(
+    conn: &impl Connection,
+    screen_num: usize,
+    window: u32,
+    frames: usize,
+    limit: Duration,
+    stop: &AtomicBool,
+) -> bool {
+    let root = conn.setup().roots[screen_num].root;
+    let mut reader = RootReader::new(conn, screen_num);
+    let config = ObserverConfig::default();
+    let period = Duration::from_secs_f64(1.0 / f64::from(config.samples_per_s));
+    let start = Instant::now();
+    let (mut geometry, mut next_scan) = (None, start);
+    let mut seen = std::collections::BTreeSet::new();
+    while seen.len() < frames {
+        if stop.load(Ordering::Relaxed) || start.elapsed() >= limit {
+            return false;
+        }
+        if Instant::now() >= next_scan {
+            geometry = find_producer_windows(conn, root)
+                .into_iter()
+                .find(|w| w.id == window)
+                .map(|w| w.geometry);
+            next_scan += config.rescan;
+        }
+        if let Some((Ok(top), Ok(bottom))) = geometry.and_then(|g| sample_rows(&mut reader, &g)) {
+            if top == bottom {
+                seen.insert(top.frame);
+            }
+        }
+        std::thread::sleep(period);
+    }
+    true
+}
+
 type Tracked = BTreeMap<u32, (WindowGeometry, Track)>;
 
 /// Adds new producer windows and follows moved ones.

@@ -1,7 +1,8 @@
 //! One producer alone under one compositor, observed: what `zcx demo` measures per row and
 //! `zcx bench` per cell, with one definition of every figure. The producer starts unscaled at
 //! (0, 0), the compositor (`--layout normal --no-hud`, plus the caller's arguments) redirects
-//! it, and after a settling second the interval opens: the /proc counters of the producer,
+//! it, and after a settling second, once the observer has seen the producer's frames change on
+//! the screen, the interval opens: the /proc counters of the producer,
 //! the X server (its pid from SO_PEERCRED) and the compositor are read, the observer watches
 //! the screen for the duration, and the counters are read again. The run's figures are those
 //! differences and what the observer saw ([`Interval`]); nothing else shares the interval, so
@@ -22,7 +23,7 @@ use super::compositor::{
 };
 use super::display::wait_unless_stopped;
 use super::producer::{place_window, start_producer, ProducerSpec};
-use crate::observer::{observe, Observation, ObserverConfig};
+use crate::observer::{observe, wait_for_frames, Observation, ObserverConfig};
 use crate::report::{DesignCopies, Interval, Run, Spent};
 
 /// How long a compositor gets to start (and a producer to warm up) before the interval.
@@ -30,6 +31,11 @@ pub const SETTLE: Duration = Duration::from_secs(1);
 /// How long zcx-compositor gets to finish its last frame and exit by its `--duration` (a 4K
 /// frame on llvmpipe under load takes up to a second or two).
 pub const EXIT_WAIT: Duration = Duration::from_secs(6);
+/// How long the producer's frames may take to reach the screen after the settling second (a
+/// compositor still starting: picom's GLX back end, anything under an emulated CPU).
+pub const FRAMES_WAIT: Duration = Duration::from_secs(30);
+/// Distinct frames the observer must see on the screen before the interval opens.
+const FIRST_FRAMES: usize = 3;
 
 /// What every measurement of one session shares.
 pub struct Context<'a> {
@@ -131,7 +137,8 @@ pub fn measure_alone(ctx: &Context<'_>, m: &Alone<'_>) -> anyhow::Result<Run> {
         side_by_side: false,
         hud: false,
         decorations: false,
-        duration: Some(SETTLE + m.duration + START_MARGIN),
+        // A safety net: it is stopped (SIGTERM, statistics written) when the interval ends.
+        duration: Some(SETTLE + FRAMES_WAIT + m.duration + START_MARGIN),
         extra: &m.compositor_args,
     };
     let mut compositor =
@@ -144,6 +151,21 @@ pub fn measure_alone(ctx: &Context<'_>, m: &Alone<'_>) -> anyhow::Result<Run> {
         None => {
             wait_unless_stopped(SETTLE, ctx.stop);
         }
+    }
+    let window = producer.window.id;
+    let shown = wait_for_frames(
+        ctx.conn,
+        ctx.screen_num,
+        window,
+        FIRST_FRAMES,
+        FRAMES_WAIT,
+        ctx.stop,
+    );
+    if !shown && !ctx.stop.load(std::sync::atomic::Ordering::Relaxed) {
+        log::warn!(
+            "{}: no frame of the producer reached the screen within {FRAMES_WAIT:?}; measuring what the screen shows",
+            m.name
+        );
     }
     let parties = Parties {
         producer: ProcCounters::open(producer.child.pid() as i32),
@@ -159,9 +181,8 @@ pub fn measure_alone(ctx: &Context<'_>, m: &Alone<'_>) -> anyhow::Result<Run> {
     let obs = observe(ctx.conn, ctx.screen_num, &config, ctx.stop);
     let after = parties.sample();
     let seconds = start.elapsed().as_secs_f64();
-    let window = producer.window.id;
     let stats = match compositor {
-        Some(c) => c.finish_within(EXIT_WAIT, ctx.stop)?,
+        Some(c) => c.finish()?,
         None => None,
     };
     let mut run = producer.into_run(Some(&obs), &m.compositor.name(), m.rep)?;
