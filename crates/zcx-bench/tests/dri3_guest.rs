@@ -8,21 +8,34 @@
 //! that its timings are an emulated CPU's; and 4K dri3 frames, on a screen made 3840x2160,
 //! must pass no pixels through the socket and reach the screen with valid stamps; and a dri3
 //! producer killed with SIGKILL mid-stream must leave the server answering, its window gone,
-//! /dev/shm as it was, and a new dri3 producer streaming. Prints
-//! `skipped:` where the guest cannot run (no qemu, no image and not root), and fails instead
-//! under `CI=true`.
+//! /dev/shm as it was, the server's pixmaps back to their count before it started (XRes), and
+//! a new dri3 producer streaming; and a test client that rewrites its DRI3 buffers without
+//! waiting for IdleNotify must be caught by the same observer; and `zcx bench --emulated-cpu`
+//! there must measure dri3 cells under no compositor and zcx-compositor. Prints `skipped:`
+//! where the guest cannot run (no qemu, no image and not root), and fails instead under
+//! `CI=true`.
+//!
+//! The checks that need a Rust client inside the guest (the broken DRI3 client, the XRes
+//! counts) are `#[ignore]`d tests of this binary (`dri3_guest/in_guest.rs`) that the script
+//! runs there; the host reads their logs and files.
 
 mod common;
+#[path = "dri3_guest/in_guest.rs"]
+mod in_guest;
 
+use std::path::Path;
 use std::time::Duration;
 
 use zcx_testkit::vm::dri3_vm_or_skip;
 
-/// Everything the one boot runs. The observer starts once the producer has printed its first
-/// once-a-second statistics line (frames are flowing; under TCG the producer takes seconds to
-/// load Mesa's driver for GBM), polled with a 120 s deadline; its 4 s then fall inside the
-/// producer's 8 s at 30 fps.
+/// Everything the one boot runs; `{test}` is this test binary as the guest sees it. The
+/// observer starts once the producer has printed its first once-a-second statistics line
+/// (frames are flowing; under TCG the producer takes seconds to load Mesa's driver for GBM),
+/// polled with a 120 s deadline; its 4 s then fall inside the producer's 8 s at 30 fps. The
+/// broken client (`guest_broken_reuse_gating_is_seen_torn`) runs at the same size and rate
+/// and the same observer watches it for as long, until the script tells it to stop.
 const SCRIPT: &str = "\
+export ZCX_IN_DRI3_GUEST=1
 zcx probe --json >probe.json
 xdpyinfo -queryExtensions >xdpyinfo.txt
 zcx-producer --mode dri3 --size 640x360 --fps 30 --frames 240 --warmup 10 \
@@ -34,10 +47,23 @@ zcx observe --duration 4 --json observe.json >observe.log 2>&1
 echo $? >observe.status
 wait $producer
 echo $? >producer.status
-zcx demo --display :0 --size 640x360 --duration 2 --showcase 1 --emulated-cpu --out demo     >demo.log 2>&1
+{test} --ignored --exact --nocapture in_guest::guest_broken_reuse_gating_is_seen_torn >broken.log 2>&1 &
+broken=$!
+deadline=$(($(date +%s) + 120))
+until [ -e broken.streaming ] || [ \"$(date +%s)\" -ge $deadline ]; do sleep 0.1; done
+zcx observe --duration 4 --json observe-broken.json >observe-broken.log 2>&1
+echo $? >observe-broken.status
+touch broken.stop
+wait $broken
+zcx demo --display :0 --size 640x360 --duration 2 --showcase 1 --emulated-cpu --out demo \
+    >demo.log 2>&1
 echo $? >demo.status
+zcx bench --display :0 --emulated-cpu --reps 1 --duration 2 --size 320x240 --fps 30 \
+    --modes dri3,shm-pixmap --compositors none,zcx --out bench >bench.log 2>&1
+echo $? >bench.status
 xrandr --fb 3840x2160 >xrandr.log 2>&1
-zcx-producer --mode dri3 --size 3840x2160 --fps 0 --frames 20 --warmup 4     --summary-json dri3-4k.json >producer-4k.log 2>&1 &
+zcx-producer --mode dri3 --size 3840x2160 --fps 0 --frames 20 --warmup 4 \
+    --summary-json dri3-4k.json >producer-4k.log 2>&1 &
 producer=$!
 deadline=$(($(date +%s) + 120))
 until grep -q 'fps |' producer-4k.log || [ \"$(date +%s)\" -ge $deadline ]; do sleep 0.2; done
@@ -45,21 +71,7 @@ zcx observe --duration 3 --json observe-4k.json >observe-4k.log 2>&1
 echo $? >observe-4k.status
 wait $producer
 echo $? >producer-4k.status
-ls /dev/shm >shm-before-kill.txt
-zcx-producer --mode dri3 --size 640x360 --fps 30 --warmup 0 >producer-killed.log 2>&1 &
-producer=$!
-deadline=$(($(date +%s) + 120))
-until grep -q 'fps |' producer-killed.log && xwininfo -root -tree | grep -q zcx-producer \
-    || [ \"$(date +%s)\" -ge $deadline ]; do sleep 0.1; done
-xwininfo -root -tree >windows-before-kill.txt 2>&1
-kill -9 $producer
-wait $producer
-echo $? >producer-killed.status
-deadline=$(($(date +%s) + 30))
-while xwininfo -root -tree | grep -q zcx-producer && [ \"$(date +%s)\" -lt $deadline ]; do sleep 0.1; done
-xwininfo -root -tree >windows-after-kill.txt 2>&1
-echo $? >server-after-kill.status
-ls /dev/shm >shm-after-kill.txt
+{test} --ignored --exact --nocapture in_guest::guest_killed_producer_leaves_no_pixmaps >killed.log 2>&1
 zcx-producer --mode dri3 --size 640x360 --fps 0 --frames 12 --warmup 2 \
     --summary-json dri3-after-kill.json >producer-after-kill.log 2>&1
 echo $? >producer-after-kill.status
@@ -72,8 +84,14 @@ fn guest_xorg_offers_dri3_and_the_producer_streams_through_it() {
     let Some(vm) = dri3_vm_or_skip(&bin_dir) else {
         return;
     };
+    let exe = std::env::current_exe().expect("the test binary's path");
+    // target/<profile>/deps/<this test>: the profile folder is shared as /mnt/bin.
+    let rel = exe
+        .strip_prefix(&bin_dir)
+        .expect("under the profile folder");
+    let script = SCRIPT.replace("{test}", &Path::new("/mnt/bin").join(rel).to_string_lossy());
     let run = vm
-        .run(&["sh", "-c", SCRIPT], Duration::from_secs(300))
+        .run(&["sh", "-c", &script], Duration::from_secs(480))
         .unwrap_or_else(|e| panic!("running in the DRI3 guest: {e}"));
     eprintln!(
         "guest cycle (boot, checks, power-off): {:.1} s",
@@ -122,34 +140,66 @@ fn guest_xorg_offers_dri3_and_the_producer_streams_through_it() {
         xdpyinfo.lines().any(|l| l.trim_start().starts_with("DRI3")),
         "xdpyinfo lists no DRI3:\n{xdpyinfo}"
     );
-    check_demo(&read);
-    check_dri3_4k(&read);
     check_dri3_producer(&read);
+    check_broken_client(&read);
     check_producer_killed(&read);
+    check_dri3_4k(&read);
+    check_demo(&read);
+    check_bench(&read);
 }
 
-/// A dri3 producer killed (SIGKILL) mid-stream: the server lives on, the client's window (and
-/// with the client its pixmaps and fences, which the server frees with the window's owner) is
-/// gone, no shared-memory file is left behind, and a new dri3 producer streams.
+/// A guest test's log, asserted to show that test passed.
+fn guest_test_passed(read: &dyn Fn(&str) -> String, log: &str, name: &str) -> String {
+    let text = read(log);
+    assert!(
+        text.contains(&format!("test {name} ... ok")),
+        "{name} in the guest:\n{text}"
+    );
+    text
+}
+
+/// The broken client's frames, seen by the same observer as the real producer's at the same
+/// size and rate: far beyond the bound the real producer stays within.
+fn check_broken_client(read: &dyn Fn(&str) -> String) {
+    let log = guest_test_passed(
+        read,
+        "broken.log",
+        "in_guest::guest_broken_reuse_gating_is_seen_torn",
+    );
+    let observe_log = read("observe-broken.log");
+    assert_eq!(read("observe-broken.status").trim(), "0", "{observe_log}");
+    let observed: serde_json::Value = serde_json::from_str(&read("observe-broken.json"))
+        .unwrap_or_else(|e| panic!("observe-broken.json: {e}; observer:\n{observe_log}"));
+    let seen = &observed["windows"][0]["summary"];
+    eprintln!("broken DRI3 client seen on the guest's screen: {seen}");
+    let samples = seen["samples"].as_u64().unwrap_or(0);
+    let without = seen["samples_without_stamp"].as_u64().unwrap_or(0);
+    let torn = seen["torn_frames"].as_u64().unwrap_or(0);
+    assert!(
+        samples >= 50,
+        "only {samples} samples: {observe_log}\n{log}"
+    );
+    // The real producer's bound is 2% of the samples without a stamp and 1 torn frame; the
+    // broken client must exceed one of them tenfold, so that neither check passes by chance.
+    assert!(
+        torn >= 10 || without * 5 >= samples,
+        "the observer missed the broken gating: {torn} torn frames and {without} of {samples} \
+         samples without a stamp: {observe_log}\n{log}"
+    );
+}
+
+/// A dri3 producer killed (SIGKILL) mid-stream: the guest test checked the server's pixmaps,
+/// its window and /dev/shm (`in_guest::guest_killed_producer_leaves_no_pixmaps`); a new dri3
+/// producer streams after it.
 fn check_producer_killed(read: &dyn Fn(&str) -> String) {
-    let log = read("producer-killed.log");
-    assert!(log.contains("fps |"), "the producer never streamed:\n{log}");
-    assert_eq!(read("producer-killed.status").trim(), "137", "{log}");
-    let before = read("windows-before-kill.txt");
-    assert!(
-        before.contains("zcx-producer"),
-        "no producer window:\n{before}"
+    guest_test_passed(
+        read,
+        "killed.log",
+        "in_guest::guest_killed_producer_leaves_no_pixmaps",
     );
-    let after = read("windows-after-kill.txt");
-    assert_eq!(read("server-after-kill.status").trim(), "0", "{after}");
-    assert!(
-        !after.contains("zcx-producer"),
-        "the killed producer's window is still there:\n{after}"
-    );
-    assert_eq!(
-        read("shm-before-kill.txt"),
-        read("shm-after-kill.txt"),
-        "/dev/shm"
+    eprintln!(
+        "server pixmaps around a killed dri3 producer: {}",
+        read("pixmaps.json")
     );
     let again = read("producer-after-kill.log");
     assert_eq!(read("producer-after-kill.status").trim(), "0", "{again}");
@@ -193,6 +243,62 @@ fn check_dri3_4k(read: &dyn Fn(&str) -> String) {
     // once-a-second line, which at 4K under TCG (a frame every ~0.6 s) can come before the
     // first frame is on the screen.
     assert_eq!(seen["torn_frames"], 0, "{observe_log}");
+}
+
+/// `zcx bench` on the guest's display: a dri3 cell measured under no compositor and under
+/// zcx-compositor (frames made, the screen sampled, no pixels through the socket), beside
+/// shm-pixmap, and the report's note that its timings are an emulated CPU's.
+fn check_bench(read: &dyn Fn(&str) -> String) {
+    let log = read("bench.log");
+    assert_eq!(read("bench.status").trim(), "0", "zcx bench:\n{log}");
+    let report: serde_json::Value = serde_json::from_str(&read("bench/report.json"))
+        .unwrap_or_else(|e| panic!("bench/report.json: {e}; zcx bench:\n{log}"));
+    let runs = report["runs"].as_array().cloned().unwrap_or_default();
+    for run in &runs {
+        eprintln!("zcx bench, {}: {}", run["name"], run["screen"]);
+    }
+    for compositor in ["none", "zcx"] {
+        let cell = |mode: &str| {
+            runs.iter()
+                .find(|r| {
+                    r["mode"] == mode
+                        && r["compositor"]
+                            .as_str()
+                            .is_some_and(|c| c.split(':').next() == Some(compositor))
+                })
+                .unwrap_or_else(|| panic!("no {mode} / {compositor} cell:\n{log}"))
+        };
+        cell("shm-pixmap (present)");
+        let dri3 = cell("dri3");
+        assert!(
+            dri3["producer"]["frames"].as_u64().unwrap_or(0) >= 1,
+            "dri3 / {compositor} made no frames: {dri3:#}"
+        );
+        assert!(
+            dri3["screen"]["samples"].as_u64().unwrap_or(0) >= 1,
+            "the observer took no sample of dri3 / {compositor}: {dri3:#}"
+        );
+        // Frames on the screen are required without a compositor only: a cell opens after a
+        // fixed settling second, and under TCG zcx-compositor has been seen to paint the
+        // window only 1–2 s into the observation (README, DRI3 test server). That dri3 frames
+        // reach the screen through it is checked by zcx-compositor's own guest test.
+        let seen = dri3["screen"]["distinct_frames"].as_u64().unwrap_or(0);
+        assert!(
+            compositor != "none" || seen >= 1,
+            "no dri3 frame seen on the screen without a compositor: {dri3:#}"
+        );
+        let socket = dri3["producer"]["socket_bytes_per_frame"]
+            .as_f64()
+            .unwrap_or(f64::MAX);
+        assert!(socket <= 1024.0, "{socket} socket bytes per dri3 frame");
+    }
+    let notes = report["notes"].as_array().cloned().unwrap_or_default();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().is_some_and(|n| n.contains("emulated CPU"))),
+        "the bench report does not say its timings are not speed: {notes:?}"
+    );
 }
 
 /// The demo's report: a dri3 row with no pixels through the socket, beside the others, and

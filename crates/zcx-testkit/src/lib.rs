@@ -2,7 +2,8 @@
 //!
 //! Owns: the owner of every child process a test starts ([`ChildGuard`]), a headless X
 //! server per test ([`Xvfb`], started with `-displayfd`, never a fixed
-//! display number and never touching `DISPLAY`), RAII test windows ([`TestWindow`]),
+//! display number and never touching `DISPLAY`), RAII test windows ([`TestWindow`]), a
+//! started producer's window ([`wait_for_producer_window`]),
 //! pixel reads through core `GetImage` ([`get_pixel`], [`get_rect`]), deadline polling
 //! ([`poll_until`]), the explicit `skipped: <reason>` convention ([`skipped`] with one of
 //! [`Lacks`]), a fake connection that records requests for request-shape tests
@@ -23,5 +24,5 @@ pub use error::TestkitError;
 pub use pixels::{get_pixel, get_rect};
 pub use skip::{skipped, Lacks, SKIP_LOG_ENV};
 pub use util::{expect_exit_status, have_tool, in_ci, poll_until, require_tools};
-pub use window::TestWindow;
+pub use window::{wait_for_producer_window, TestWindow};
 pub use xvfb::{Xvfb, XvfbBuilder};

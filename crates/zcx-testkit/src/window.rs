@@ -1,8 +1,10 @@
 //! RAII test windows: a solid-colour, override-redirect InputOutput window that is mapped
-//! on creation and destroyed on drop.
+//! on creation and destroyed on drop; and waiting for a started zcx-producer's window.
 
+use std::time::Duration;
 use x11rb::connection::Connection;
-use x11rb::protocol::xproto::{ConnectionExt as _, CreateWindowAux, Window, WindowClass};
+
+use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, CreateWindowAux, Window, WindowClass};
 use x11rb::COPY_DEPTH_FROM_PARENT;
 
 /// A mapped top-level window with a solid background; destroyed when dropped.
@@ -66,4 +68,34 @@ impl<C: Connection> Drop for TestWindow<'_, C> {
         let _ = self.conn.destroy_window(self.id);
         let _ = self.conn.flush();
     }
+}
+
+/// The window of the zcx-producer `producer` once it has published its `_ZCX_STATS`
+/// statistics (frames are flowing): a child of the root of `screen`. Panics when the
+/// producer exits first or `timeout` passes.
+pub fn wait_for_producer_window<C: Connection>(
+    conn: &C,
+    screen: usize,
+    producer: &mut crate::ChildGuard,
+    timeout: Duration,
+) -> Window {
+    let root = conn.setup().roots[screen].root;
+    let stats = conn
+        .intern_atom(false, b"_ZCX_STATS")
+        .ok()
+        .and_then(|c| c.reply().ok())
+        .map(|r| r.atom)
+        .expect("interning _ZCX_STATS");
+    crate::poll_until(timeout, "the producer's first statistics", || {
+        if let Ok(Some(status)) = producer.try_wait() {
+            panic!("zcx-producer exited early: {status}");
+        }
+        let tree = conn.query_tree(root).ok()?.reply().ok()?;
+        tree.children.into_iter().find(|&w| {
+            conn.get_property(false, w, stats, AtomEnum::ANY, 0, 1)
+                .ok()
+                .and_then(|c| c.reply().ok())
+                .is_some_and(|p| !p.value.is_empty())
+        })
+    })
 }

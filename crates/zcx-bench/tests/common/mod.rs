@@ -2,8 +2,10 @@
 
 #![allow(dead_code)]
 
+pub mod dri3_client;
 pub mod handoff_client;
 pub mod procs;
+pub mod xres;
 
 use std::path::PathBuf;
 use std::process::Command;

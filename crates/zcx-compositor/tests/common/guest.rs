@@ -89,21 +89,7 @@ pub fn wait_for_producer_stats<C: Connection>(
     screen: usize,
     producer: &mut ChildGuard,
 ) -> u32 {
-    let root = conn.setup().roots[screen].root;
-    poll_until(
-        GUEST_TIMEOUT,
-        "the dri3 producer's first statistics",
-        || {
-            if let Ok(Some(status)) = producer.try_wait() {
-                panic!("zcx-producer --mode dri3 exited early: {status}");
-            }
-            let tree = conn.query_tree(root).ok()?.reply().ok()?;
-            tree.children
-                .iter()
-                .find(|w| producer_stats(conn, **w).is_some())
-                .copied()
-        },
-    )
+    zcx_testkit::wait_for_producer_window(conn, screen, producer, GUEST_TIMEOUT)
 }
 
 /// The root's and the compositor's overlay's size once both are `want`.

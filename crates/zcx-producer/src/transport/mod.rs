@@ -4,7 +4,7 @@
 pub mod dri3;
 mod error;
 mod fence;
-mod gbm;
+pub mod gbm;
 pub mod handoff;
 mod mode;
 mod present;
