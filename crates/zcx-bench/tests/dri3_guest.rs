@@ -246,7 +246,7 @@ fn check_dri3_4k(read: &dyn Fn(&str) -> String) {
 }
 
 /// `zcx bench` on the guest's display: a dri3 cell measured under no compositor and under
-/// zcx-compositor (frames made, the screen sampled, no pixels through the socket), beside
+/// zcx-compositor (frames made, frames seen on the screen, no pixels through the socket), beside
 /// shm-pixmap, and the report's note that its timings are an emulated CPU's.
 fn check_bench(read: &dyn Fn(&str) -> String) {
     let log = read("bench.log");
@@ -274,18 +274,11 @@ fn check_bench(read: &dyn Fn(&str) -> String) {
             dri3["producer"]["frames"].as_u64().unwrap_or(0) >= 1,
             "dri3 / {compositor} made no frames: {dri3:#}"
         );
+        // A cell opens only once its frames reach the screen (however long zcx-compositor
+        // takes to start under TCG), so every cell must have seen them.
         assert!(
-            dri3["screen"]["samples"].as_u64().unwrap_or(0) >= 1,
-            "the observer took no sample of dri3 / {compositor}: {dri3:#}"
-        );
-        // Frames on the screen are required without a compositor only: a cell opens after a
-        // fixed settling second, and under TCG zcx-compositor has been seen to paint the
-        // window only 1–2 s into the observation (README, DRI3 test server). That dri3 frames
-        // reach the screen through it is checked by zcx-compositor's own guest test.
-        let seen = dri3["screen"]["distinct_frames"].as_u64().unwrap_or(0);
-        assert!(
-            compositor != "none" || seen >= 1,
-            "no dri3 frame seen on the screen without a compositor: {dri3:#}"
+            dri3["screen"]["distinct_frames"].as_u64().unwrap_or(0) >= 1,
+            "no dri3 frame seen on the screen under {compositor}: {dri3:#}"
         );
         let socket = dri3["producer"]["socket_bytes_per_frame"]
             .as_f64()
