@@ -7,7 +7,7 @@ use crate::model::background::Background;
 use crate::model::decor::{WindowDecor, SHADOW};
 use crate::model::placement::{Placement, SrcRect};
 use crate::model::{WindowId, WindowModel};
-use crate::region::{Rect, Region};
+use crate::region::{self, Rect, Region};
 
 pub mod hud;
 pub mod split;
@@ -65,6 +65,12 @@ impl Scene {
                 let extents = placement.dst;
                 let shape = match &w.bounding_shape {
                     None => vec![extents],
+                    // Disjoint in the window; scaled, each is rounded outwards, so neighbours
+                    // can overlap on the screen and must be made disjoint again (else a pixel
+                    // is painted twice, and a later part covers an earlier server copy).
+                    Some(rs) if placement.is_scaled() => {
+                        region::disjoint(rs.iter().filter_map(|r| placement.to_screen(*r)))
+                    }
                     Some(rs) => rs.iter().filter_map(|r| placement.to_screen(*r)).collect(),
                 };
                 SceneItem {
@@ -395,6 +401,32 @@ mod tests {
         let shape = &scene.items[0].shape;
         let area: u64 = shape.iter().map(Rect::area).sum();
         assert_eq!(area, 400, "shape {shape:?} counts a pixel twice");
+    }
+
+    #[test]
+    fn a_scaled_shape_stays_disjoint_on_the_screen() {
+        // A 10x30 producer scaled into a 100x100 screen's one column: its two shape bands,
+        // disjoint in the window, are rounded outwards on the screen and would overlap.
+        let mut m = model(vec![WindowInfo {
+            producer: true,
+            ..win(1, 0, 0, 10, 30)
+        }]);
+        m.set_layout(crate::model::layout::Layout::SideBySide);
+        m.handle_shape(
+            1,
+            Some(vec![Rect::new(0, 0, 10, 7), Rect::new(0, 7, 10, 23)]),
+        );
+        let scene = Scene::from_model(&m);
+        let item = &scene.items[0];
+        assert!(item.placement.is_scaled(), "{:?}", item.placement);
+        let shape = &item.shape;
+        for (i, a) in shape.iter().enumerate() {
+            for b in &shape[i + 1..] {
+                assert_eq!(a.intersect(b), None, "{a:?} and {b:?} overlap in {shape:?}");
+            }
+        }
+        let area: u64 = shape.iter().map(Rect::area).sum();
+        assert_eq!(area, item.extents.area(), "shape {shape:?}");
     }
 
     #[test]
