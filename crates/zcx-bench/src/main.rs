@@ -115,7 +115,7 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("zcx: {e:#}");
+            eprintln!("zcx: {}", zcx_x11::message::one_line(e.as_ref()));
             std::process::ExitCode::from(exit_status(&e))
         }
     }

@@ -114,7 +114,7 @@ fn main() -> ExitCode {
             let refused = e
                 .downcast_ref::<CompositorError>()
                 .is_some_and(CompositorError::is_refusal);
-            eprintln!("zcx-compositor: {e:#}");
+            eprintln!("zcx-compositor: {}", zcx_x11::message::one_line(e.as_ref()));
             ExitCode::from(if refused { 2 } else { 1 })
         }
     }

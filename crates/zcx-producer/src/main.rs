@@ -33,7 +33,11 @@ fn main() -> ExitCode {
             print!("{}", summary_table(&outcome.summaries));
             if let Some(path) = &cli.summary_json {
                 if let Err(e) = write_json(path, &outcome.summaries) {
-                    eprintln!("zcx-producer: cannot write {}: {e:#}", path.display());
+                    eprintln!(
+                        "zcx-producer: cannot write {}: {}",
+                        path.display(),
+                        zcx_x11::message::one_line(e.as_ref())
+                    );
                     return ExitCode::FAILURE;
                 }
             }
@@ -46,7 +50,7 @@ fn main() -> ExitCode {
             }
         }
         Err(e) => {
-            eprintln!("zcx-producer: {e:#}");
+            eprintln!("zcx-producer: {}", zcx_x11::message::one_line(e.as_ref()));
             if e.downcast_ref::<ModeUnavailable>().is_some() {
                 ExitCode::from(2)
             } else {

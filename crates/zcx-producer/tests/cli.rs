@@ -38,11 +38,14 @@ fn no_display_is_one_clear_error() {
 fn unreachable_and_malformed_displays_are_clear_errors() {
     let out = run(&["--display", ":31999", "--frames", "1"]);
     assert_eq!(out.status.code(), Some(1));
+    let text = stderr(&out);
     assert!(
-        stderr(&out).contains("cannot reach the X server at \":31999\""),
-        "{}",
-        stderr(&out)
+        text.contains("cannot reach the X server at \":31999\""),
+        "{text}"
     );
+    // One line, the cause said once (the error quotes it and also carries it as its source).
+    assert_eq!(text.trim_end().lines().count(), 1, "{text}");
+    assert_eq!(text.matches("(os error").count(), 1, "{text}");
     let out = run(&["--display", "no display here", "--frames", "1"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(

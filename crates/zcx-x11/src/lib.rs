@@ -9,6 +9,7 @@ pub mod error;
 pub mod format;
 pub mod handoff;
 pub mod identity;
+pub mod message;
 pub mod metrics;
 pub mod probe;
 pub mod shm;
