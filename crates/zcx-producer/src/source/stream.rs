@@ -7,7 +7,7 @@
 //! without reading them and does not evict the cache. Measured on the 2-vCPU EPYC VM over a
 //! 3840×2160 frame, one thread writing `column + row`: 1.4–1.8 ms with ordinary stores (Rust,
 //! vectorized), 1.2 ms streaming; the test card with its counter (`cargo bench -p zcx-producer
-//! --bench render`): 1.8 ms before, on two threads, 1.30 ms now.
+//! --bench render`): 1.8–2.4 ms before, on two threads, 1.30 ms now.
 //!
 //! Streaming stores are weakly ordered: [`fence`] must run on the writing thread before another
 //! thread or process may read what it wrote. Elsewhere than x86-64 the stores are ordinary.
