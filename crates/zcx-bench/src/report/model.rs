@@ -10,7 +10,7 @@ use zcx_contracts::StatsReport;
 use zcx_producer::stats::Summary;
 
 /// The schema name written into every report; bump when a key changes meaning.
-pub const SCHEMA: &str = "zcx-report/2";
+pub const SCHEMA: &str = "zcx-report/3";
 
 /// Where the figures were measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +59,7 @@ impl From<&Summary> for ProducerFigures {
             render_ms: p(s.render_ms),
             submit_ms: p(s.submit_ms),
             complete_ms: p(s.complete_ms),
+            render_cpu_ms_per_frame: s.render_cpu_ms_per_frame,
             client_cpu_ms_per_frame: s.client_cpu_ms_per_frame,
             server_cpu_ms_per_frame: s.server_cpu_ms_per_frame,
             client_ctx_switches_per_frame: s.client_ctx_switches_per_frame,
@@ -77,6 +78,8 @@ pub struct ProducerFigures {
     pub render_ms: Option<Percentiles>,
     pub submit_ms: Option<Percentiles>,
     pub complete_ms: Option<Percentiles>,
+    /// CPU per frame made spent rendering (the producer's own count over its run).
+    pub render_cpu_ms_per_frame: Option<f64>,
     pub client_cpu_ms_per_frame: Option<f64>,
     pub server_cpu_ms_per_frame: Option<f64>,
     pub client_ctx_switches_per_frame: Option<f64>,
@@ -191,6 +194,7 @@ impl Report {
                     run.name, base.name
                 ));
             }
+            notes.extend(self.floor_note(run, base));
             if let Some(bytes) = run.producer.as_ref().and_then(|p| p.socket_bytes_per_frame) {
                 let pixel_free = bytes < 1024.0;
                 notes.push(format!(
@@ -205,6 +209,34 @@ impl Report {
             }
         }
         self.notes.extend(notes);
+    }
+}
+
+impl Report {
+    /// For a path whose design is one copy: the floor of its headline (rendering, by the
+    /// producer's own count per frame on screen, plus one memcpy of the frame), how near the
+    /// run came, and put-image's headline over that floor: the most any one-copy path could
+    /// show against put-image on this machine.
+    fn floor_note(&self, run: &Run, base: &Run) -> Option<String> {
+        if run.copies.as_ref()?.count != 1 {
+            return None;
+        }
+        let interval = run.interval.as_ref()?;
+        let made_per_seen = interval.producer_frames? as f64 / interval.screen_frames.max(1) as f64;
+        let render = run.producer.as_ref()?.render_cpu_ms_per_frame? * made_per_seen;
+        let memcpy = self.memcpy_ms_per_frame.filter(|m| *m > 0.0)?;
+        let floor = render + memcpy;
+        let (measured, put_image) = (end_to_end(run)?, end_to_end(base)?);
+        Some(format!(
+            "{}: its floor is rendering plus one copy, {floor:.2} ms per frame on screen \
+             (rendering {render:.2} ms by the producer's own count, one memcpy of the frame \
+             {memcpy:.2} ms); it measured {measured:.2} ({:.2}× the floor); {} ÷ the floor is \
+             {:.1}×, the most a one-copy path can show against it here",
+            run.name,
+            measured / floor,
+            base.name,
+            put_image / floor
+        ))
     }
 }
 

@@ -180,6 +180,40 @@ fn comparison_notes_state_the_ratio_and_socket_bytes() {
 }
 
 #[test]
+fn a_one_copy_path_is_set_against_its_floor() {
+    let mut r = recorded_report();
+    r.notes.clear();
+    r.memcpy_ms_per_frame = Some(2.0);
+    if let Some(p) = r.runs[1].producer.as_mut() {
+        p.render_cpu_ms_per_frame = Some(0.5);
+    }
+    r.add_comparison_notes();
+    let interval = r.runs[1].interval.clone().expect("interval");
+    let render =
+        0.5 * interval.producer_frames.expect("frames made") as f64 / interval.screen_frames as f64;
+    let floor = render + 2.0;
+    let note = r
+        .notes
+        .iter()
+        .find(|n| n.contains("its floor is rendering plus one copy"))
+        .unwrap_or_else(|| panic!("no floor note: {:?}", r.notes));
+    assert!(note.starts_with("shm-pixmap / none:"), "{note}");
+    assert!(
+        note.contains(&format!("{floor:.2} ms per frame on screen")),
+        "{note}"
+    );
+    assert!(
+        note.contains(&format!("{:.1}×, the most", 24.0 / floor)),
+        "{note}"
+    );
+    // put-image's design is more than one copy: no floor note for it.
+    assert_eq!(
+        r.notes.iter().filter(|n| n.contains("its floor")).count(),
+        1
+    );
+}
+
+#[test]
 fn writes_every_file() {
     let dir = std::env::temp_dir().join(format!("zcx-report-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
