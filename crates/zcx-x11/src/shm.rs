@@ -14,7 +14,7 @@ use x11rb::protocol::shm::{self, SegWrapper};
 use crate::error::{describe, X11Error, XError};
 
 /// Page size used to pre-fault mappings (touching one byte per page is enough).
-const PAGE_BYTES: usize = 4096;
+pub const PAGE_BYTES: usize = 4096;
 
 /// What the X server may do with a segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,7 +132,7 @@ impl<'c, C: Connection> ShmSegment<'c, C> {
 }
 
 /// Creates a memfd of exactly `size_bytes`, sealed against shrinking and growing (a truncated
-/// segment would SIGBUS whoever maps it), mapped shared and pre-faulted.
+/// segment would SIGBUS whoever maps it), mapped shared (huge pages asked for) and pre-faulted.
 pub fn create_mapped_memfd(size_bytes: usize) -> Result<(OwnedFd, MmapMut), ShmError> {
     if size_bytes == 0 {
         return Err(ShmError::Empty);
@@ -158,8 +158,16 @@ pub fn create_mapped_memfd(size_bytes: usize) -> Result<(OwnedFd, MmapMut), ShmE
     // SAFETY: the file is a private memfd we just created and sealed against resizing, so the
     // mapping can never be truncated under us; other writers are the X server only, which
     // the transports synchronise with (completion/idle events) before touching pixels.
-    let mut map = unsafe { MmapOptions::new().len(size_bytes).populate().map_mut(&file) }
+    let mut map = unsafe { MmapOptions::new().len(size_bytes).map_mut(&file) }
         .map_err(|source| ShmError::Map { size_bytes, source })?;
+    // Huge pages where the system gives them to shared memory (`shmem_enabled` advise or
+    // always; Debian's default is never, and then this changes nothing): a 4K frame spans
+    // 8,100 small pages, and a thread that wakes for each frame pays a page walk for most of
+    // them (README "What bounds the end-to-end ratio"). Asked before the first touch, when the
+    // pages are chosen; a refusal only means small pages.
+    if let Err(e) = map.advise(memmap2::Advice::HugePage) {
+        log::debug!("madvise(MADV_HUGEPAGE) on a frame segment: {e}");
+    }
     for page in map.chunks_mut(PAGE_BYTES) {
         page[0] = 0;
     }

@@ -52,12 +52,46 @@ pub fn row_chunks(
         .collect())
 }
 
+/// The client-side frame: a private anonymous mapping, pre-faulted, with huge pages asked for
+/// as for the shared paths' segments (`zcx_x11::shm::create_mapped_memfd`). The kernel decides
+/// per kind of memory: with Debian's defaults anonymous memory gets them and shared memory
+/// does not (README "What bounds the end-to-end ratio").
+struct FrameBuffer {
+    map: memmap2::MmapMut,
+}
+
+impl FrameBuffer {
+    fn new(pixels: usize) -> Result<FrameBuffer, TransportError> {
+        let bytes = pixels * 4;
+        let mut map = memmap2::MmapOptions::new()
+            .len(bytes)
+            .map_anon()
+            .map_err(|e| {
+                TransportError::Unsupported(format!("cannot map a {bytes}-byte frame buffer: {e}"))
+            })?;
+        if let Err(e) = map.advise(memmap2::Advice::HugePage) {
+            log::debug!("madvise(MADV_HUGEPAGE) on the put-image buffer: {e}");
+        }
+        map.chunks_mut(zcx_x11::shm::PAGE_BYTES)
+            .for_each(|page| page[0] = 0);
+        Ok(FrameBuffer { map })
+    }
+
+    fn pixels(&self) -> &[u32] {
+        bytemuck::cast_slice(&self.map[..])
+    }
+
+    fn pixels_mut(&mut self) -> &mut [u32] {
+        bytemuck::cast_slice_mut(&mut self.map[..])
+    }
+}
+
 /// Core PutImage from a client-side buffer.
 pub struct PutImageTransport<'c, C: Connection> {
     conn: &'c C,
     target: Target,
     chunks: Vec<RowChunk>,
-    buffer: Vec<u32>,
+    buffer: FrameBuffer,
     fence: PropertyFence,
 }
 
@@ -84,7 +118,7 @@ impl<'c, C: Connection> PutImageTransport<'c, C> {
             conn,
             target,
             chunks,
-            buffer: vec![0; target.frame_pixels()],
+            buffer: FrameBuffer::new(target.frame_pixels())?,
             fence: PropertyFence::new(target.window, fence_atom),
         })
     }
@@ -102,7 +136,7 @@ impl<C: Connection> FrameTransport for PutImageTransport<'_, C> {
     }
 
     fn pixels(&mut self, _buffer: usize) -> Result<&mut [u32], TransportError> {
-        Ok(&mut self.buffer)
+        Ok(self.buffer.pixels_mut())
     }
 
     fn submit(&mut self, _buffer: usize, frame: u64) -> Result<(), TransportError> {
@@ -110,7 +144,7 @@ impl<C: Connection> FrameTransport for PutImageTransport<'_, C> {
         for chunk in &self.chunks {
             let start = chunk.y as usize * width;
             let end = start + chunk.rows as usize * width;
-            let data: &[u8] = bytemuck::cast_slice(&self.buffer[start..end]);
+            let data: &[u8] = bytemuck::cast_slice(&self.buffer.pixels()[start..end]);
             self.conn.put_image(
                 ImageFormat::Z_PIXMAP,
                 self.target.window,
