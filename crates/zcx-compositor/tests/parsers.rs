@@ -202,3 +202,19 @@ proptest! {
         }
     }
 }
+
+/// The producer's numbers survive the `_ZCX_STATS` JSON exactly, however extreme (serde_json
+/// parses floats correctly rounded only with its `float_roundtrip` feature; proptest found one
+/// it read an ulp off).
+#[test]
+fn stats_numbers_round_trip_exactly() {
+    for fps in [
+        1.962_859_263_961_723_7e-202,
+        59.94,
+        f64::MIN_POSITIVE,
+        1e300,
+    ] {
+        let bytes = serde_json::to_vec(&json!({ "fps": fps })).expect("json");
+        assert_eq!(ProducerStats::parse(&bytes).fps, Some(fps), "{fps:e}");
+    }
+}
