@@ -23,6 +23,8 @@ pub use child::ChildGuard;
 pub use error::TestkitError;
 pub use pixels::{get_pixel, get_rect};
 pub use skip::{skipped, Lacks, SKIP_LOG_ENV};
-pub use util::{expect_exit_status, have_tool, in_ci, poll_until, require_tools};
+pub use util::{
+    expect_exit_status, have_tool, in_ci, poll_until, poll_until_or_none, require_tools,
+};
 pub use window::{wait_for_producer_window, TestWindow};
 pub use xvfb::{Xvfb, XvfbBuilder};

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use x11rb::protocol::xproto::ConnectionExt as _;
 use x11rb::rust_connection::RustConnection;
-use zcx_testkit::{poll_until, wait_for_producer_window, ChildGuard};
+use zcx_testkit::{poll_until, poll_until_or_none, wait_for_producer_window, ChildGuard};
 
 use crate::common::dri3_client::BrokenDri3Client;
 use crate::common::xres;
@@ -117,24 +117,24 @@ fn guest_killed_producer_leaves_no_pixmaps() {
 /// Polls until `window` is gone and the server's pixmaps are `baseline` again, within
 /// [`GUEST_TIMEOUT`]; the total then. The panic names the last count seen.
 fn wait_for_pixmaps_freed(conn: &RustConnection, window: u32, baseline: u32) -> u32 {
-    let deadline = Instant::now() + GUEST_TIMEOUT;
-    loop {
+    let mut last = (0, false);
+    let freed = poll_until_or_none(GUEST_TIMEOUT, || {
         let gone = conn
             .get_window_attributes(window)
             .expect("the server answers after the kill")
             .reply()
             .is_err();
         let total = xres::total_pixmaps(conn);
-        if gone && total == baseline {
-            return total;
-        }
-        assert!(
-            Instant::now() < deadline,
+        last = (total, gone);
+        (gone && total == baseline).then_some(total)
+    });
+    freed.unwrap_or_else(|| {
+        let (total, gone) = last;
+        panic!(
             "{GUEST_TIMEOUT:?} after the kill: the server holds {total} pixmaps, {baseline} \
              before the producer started; its window gone: {gone}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        )
+    })
 }
 
 /// The names in /dev/shm, sorted.
