@@ -77,6 +77,30 @@ zcx-producer --mode dri3 --size 640x360 --fps 0 --frames 12 --warmup 2 \
 echo $? >producer-after-kill.status
 ";
 
+/// Every in-guest test of `dri3_guest/in_guest.rs` is run by [`SCRIPT`]: an ignored test the
+/// script does not name would never run anywhere.
+#[test]
+fn every_in_guest_test_is_run_by_the_script() {
+    let source = include_str!("dri3_guest/in_guest.rs");
+    let lines: Vec<&str> = source.lines().collect();
+    let defined: Vec<&str> = lines
+        .windows(2)
+        .filter(|w| w[0].starts_with("#[ignore"))
+        .filter_map(|w| w[1].strip_prefix("fn "))
+        .filter_map(|rest| rest.split('(').next())
+        .collect();
+    assert!(
+        !defined.is_empty(),
+        "no in-guest tests found in in_guest.rs"
+    );
+    for name in defined {
+        assert!(
+            SCRIPT.contains(&format!("in_guest::{name} ")),
+            "in_guest::{name} is not run by the guest SCRIPT"
+        );
+    }
+}
+
 #[test]
 fn guest_xorg_offers_dri3_and_the_producer_streams_through_it() {
     let bin_dir = common::bin_dir();
