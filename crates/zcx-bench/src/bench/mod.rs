@@ -243,7 +243,10 @@ fn finish_report(report: &mut Report, dir: &Path, stop: &AtomicBool) -> anyhow::
             .push(format!("load average at the end: {}", l.join(" ")));
     }
     report.observer_cpu_percent = None;
-    report.notes.extend(summary::comparison_notes(&report.runs));
+    report.notes.extend(summary::comparison_notes(
+        &report.runs,
+        report.memcpy_ms_per_frame,
+    ));
     report::write_report(dir, report)?;
     let medians = summary::table(&report.runs);
     let path = dir.join("summary.md");

@@ -2,10 +2,12 @@
 //! ran): medians over repetitions of the same figures a `zcx demo` row has (end-to-end CPU per
 //! frame on screen, producer and on-screen fps, latency, compositor CPU), and put-image's
 //! end-to-end CPU divided by the cell's under the same compositor, taken per repetition (both
-//! measured minutes apart at most) before the median.
+//! measured minutes apart at most) before the median. A one-copy cell is also set against its
+//! floor (rendering plus one memcpy of the frame), per repetition before the median.
 
 use std::fmt::Write as _;
 
+use crate::report::model::one_copy_floor;
 use crate::report::{end_to_end, Run};
 use crate::stats::median;
 
@@ -83,10 +85,12 @@ pub fn summarize(runs: &[Run]) -> Vec<CellSummary> {
 }
 
 /// The comparison with `put-image` per cell, on the medians, saying plainly where the
-/// measurement contradicts the expectation (≥ 3.5× less CPU, no pixels through the socket).
-pub fn comparison_notes(runs: &[Run]) -> Vec<String> {
+/// measurement contradicts the expectation (≥ 3.5× less CPU, no pixels through the socket);
+/// with the time of one memcpy of a frame, each one-copy cell's floor too.
+pub fn comparison_notes(runs: &[Run], memcpy_ms: Option<f64>) -> Vec<String> {
     let mut notes = Vec::new();
     for c in summarize(runs).iter().filter(|c| c.mode != "put-image") {
+        notes.extend(memcpy_ms.and_then(|m| floor_note(runs, c, m)));
         let cell = format!("{} / {}", c.mode, c.compositor);
         if let Some(r) = c.put_image_over_this {
             let verdict = if r >= 3.5 {
@@ -106,6 +110,36 @@ pub fn comparison_notes(runs: &[Run]) -> Vec<String> {
         }
     }
     notes
+}
+
+/// A one-copy cell against its floor, medians over repetitions: the floor, the cell's headline
+/// over it, and put-image's headline over it (same compositor and repetition), the most any
+/// one-copy path could show here.
+fn floor_note(runs: &[Run], c: &CellSummary, memcpy_ms: f64) -> Option<String> {
+    let cell: Vec<&Run> = runs
+        .iter()
+        .filter(|r| r.compositor == c.compositor && r.mode == c.mode)
+        .collect();
+    let floor = |r: &Run| Some(one_copy_floor(r, memcpy_ms)?.total());
+    let over_floor = |r: &Run| Some(end_to_end(r)? / floor(r)?);
+    let put_image_over_floor = |r: &Run| {
+        let base = runs
+            .iter()
+            .find(|b| b.mode == "put-image" && b.compositor == r.compositor && b.rep == r.rep)?;
+        Some(end_to_end(base)? / floor(r)?)
+    };
+    let total = med(&cell, floor)?;
+    Some(format!(
+        "{} / {}: its floor, rendering plus one memcpy of the frame ({memcpy_ms:.2} ms), is \
+         {total:.2} ms per frame on screen; it measured {}× the floor, and put-image ÷ the floor \
+         is {}×, the most a one-copy path can show against put-image here (medians over {} \
+         repetitions)",
+        c.mode,
+        c.compositor,
+        opt(med(&cell, over_floor), 2),
+        opt(med(&cell, put_image_over_floor), 1),
+        c.reps
+    ))
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {
@@ -146,7 +180,7 @@ pub fn table(runs: &[Run]) -> String {
 mod tests {
     use super::*;
     use crate::observer::ObservedFrame;
-    use crate::report::{Interval, ProducerFigures, Spent};
+    use crate::report::{DesignCopies, Interval, ProducerFigures, Spent};
 
     fn run(comp: &str, mode: &str, rep: u32, cpu: f64) -> Run {
         let frames: Vec<ObservedFrame> = (0..10)
@@ -206,7 +240,7 @@ mod tests {
         assert_eq!(cells[1].put_image_over_this, Some(10.0));
         assert_eq!(cells[1].producer_fps, Some(100.0));
         assert_eq!(cells[0].compositor_cpu_percent, Some(20.0));
-        let notes = comparison_notes(&runs);
+        let notes = comparison_notes(&runs, Some(1.0));
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert!(
             notes[0].contains("10.0× less") && notes[0].contains("as expected"),
@@ -217,5 +251,41 @@ mod tests {
             t.contains("| none | shm-pixmap | 3 | 2.00 | 10.0× |"),
             "{t}"
         );
+    }
+
+    #[test]
+    fn a_one_copy_cell_is_set_against_its_floor_per_repetition() {
+        // Rendering 1.0 ms per frame made, 9 made per 10 seen: 0.9 per frame on screen; one
+        // memcpy 0.5 ms: the floor is 1.4 ms in every rep. put-image drifts 10 → 20 → 40 and
+        // the handoff stays at a tenth of it: over the floor 0.71, 1.43, 2.86; put-image over
+        // the floor 7.1, 14.3, 28.6.
+        let mut runs = Vec::new();
+        for (rep, base) in [(1, 10.0), (2, 20.0), (3, 40.0)] {
+            runs.push(run("zcx", "put-image", rep, base));
+            let mut handoff = run("zcx", "shm-pixmap (handoff)", rep, base / 10.0);
+            handoff.copies = Some(DesignCopies::new(&["copy to the screen"]));
+            if let Some(p) = handoff.producer.as_mut() {
+                p.render_cpu_ms_per_frame = Some(1.0);
+            }
+            runs.push(handoff);
+        }
+        let notes = comparison_notes(&runs, Some(0.5));
+        let floor = notes
+            .iter()
+            .find(|n| n.contains("its floor"))
+            .unwrap_or_else(|| panic!("no floor note: {notes:?}"));
+        assert!(
+            floor.starts_with("shm-pixmap (handoff) / zcx:")
+                && floor.contains("is 1.40 ms per frame on screen")
+                && floor.contains("measured 1.43× the floor")
+                && floor.contains("put-image ÷ the floor is 14.3×")
+                && floor.contains("over 3 repetitions"),
+            "{floor}"
+        );
+        // Without a memcpy figure there is no floor; put-image is never set against one.
+        assert!(comparison_notes(&runs, None)
+            .iter()
+            .all(|n| !n.contains("floor")));
+        assert_eq!(notes.iter().filter(|n| n.contains("floor")).count(), 1);
     }
 }

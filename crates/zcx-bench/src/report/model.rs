@@ -213,31 +213,54 @@ impl Report {
 }
 
 impl Report {
-    /// For a path whose design is one copy: the floor of its headline (rendering, by the
-    /// producer's own count per frame on screen, plus one memcpy of the frame), how near the
+    /// For a path whose design is one copy: its floor (see [`one_copy_floor`]), how near the
     /// run came, and put-image's headline over that floor: the most any one-copy path could
     /// show against put-image on this machine.
     fn floor_note(&self, run: &Run, base: &Run) -> Option<String> {
-        if run.copies.as_ref()?.count != 1 {
-            return None;
-        }
-        let interval = run.interval.as_ref()?;
-        let made_per_seen = interval.producer_frames? as f64 / interval.screen_frames.max(1) as f64;
-        let render = run.producer.as_ref()?.render_cpu_ms_per_frame? * made_per_seen;
-        let memcpy = self.memcpy_ms_per_frame.filter(|m| *m > 0.0)?;
-        let floor = render + memcpy;
+        let memcpy = self.memcpy_ms_per_frame?;
+        let floor = one_copy_floor(run, memcpy)?;
         let (measured, put_image) = (end_to_end(run)?, end_to_end(base)?);
         Some(format!(
-            "{}: its floor is rendering plus one copy, {floor:.2} ms per frame on screen \
-             (rendering {render:.2} ms by the producer's own count, one memcpy of the frame \
+            "{}: its floor is rendering plus one copy, {:.2} ms per frame on screen \
+             (rendering {:.2} ms by the producer's own count, one memcpy of the frame \
              {memcpy:.2} ms); it measured {measured:.2} ({:.2}× the floor); {} ÷ the floor is \
              {:.1}×, the most a one-copy path can show against it here",
             run.name,
-            measured / floor,
+            floor.total(),
+            floor.render_ms,
+            measured / floor.total(),
             base.name,
-            put_image / floor
+            put_image / floor.total()
         ))
     }
+}
+
+/// The least a frame on screen can cost on a path whose design is one copy: the producer's
+/// rendering (its own count, per frame on screen) plus one memcpy of the frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Floor {
+    pub render_ms: f64,
+    pub memcpy_ms: f64,
+}
+
+impl Floor {
+    pub fn total(self) -> f64 {
+        self.render_ms + self.memcpy_ms
+    }
+}
+
+/// `run`'s floor, given the time of one memcpy of a frame on this machine; `None` for a path
+/// of more than one copy, or where a figure is missing.
+pub fn one_copy_floor(run: &Run, memcpy_ms: f64) -> Option<Floor> {
+    if run.copies.as_ref()?.count != 1 || memcpy_ms <= 0.0 {
+        return None;
+    }
+    let interval = run.interval.as_ref()?;
+    let made_per_seen = interval.producer_frames? as f64 / interval.screen_frames.max(1) as f64;
+    Some(Floor {
+        render_ms: run.producer.as_ref()?.render_cpu_ms_per_frame? * made_per_seen,
+        memcpy_ms,
+    })
 }
 
 /// A run's headline figure: end-to-end CPU ms per frame on screen.
