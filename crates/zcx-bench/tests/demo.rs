@@ -60,7 +60,7 @@ fn demo_end_to_end_writes_report_and_screenshot() {
     }
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
-    assert_eq!(report["schema"], "zcx-report/3");
+    assert_eq!(report["schema"], "zcx-report/4");
     let names: Vec<&str> = report["runs"]
         .as_array()
         .unwrap()

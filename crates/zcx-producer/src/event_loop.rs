@@ -152,6 +152,12 @@ impl<'c> Producer<'c> {
                     self.window.atoms._ZCX_FENCE,
                 )
                 .with_context(|| format!("cannot set up the {mode} transport"))?;
+                let memory = transport.frame_memory();
+                stats.set_frame_memory(
+                    (!memory.is_empty())
+                        .then(|| zcx_x11::pages::own_frame_memory(&memory))
+                        .flatten(),
+                );
                 let step = self.run_mode(&mut transport, &mut stats, &mut frame)?;
                 if step != Step::WindowGone {
                     transport

@@ -11,6 +11,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use zcx_contracts::{ContractError, Versioned};
 use zcx_x11::metrics::{self, CpuSample, ProcCounters};
+use zcx_x11::pages::FrameMemory;
 
 use crate::transport::{Completion, Mode};
 
@@ -50,7 +51,7 @@ impl Meters {
 pub use zcx_contracts::Percentiles;
 
 /// The `schema` of [`Summary`].
-pub const SUMMARY_SCHEMA: &str = "zcx-producer-summary/1";
+pub const SUMMARY_SCHEMA: &str = "zcx-producer-summary/2";
 
 /// The summary of one mode's run; the keys are a public format (`--summary-json`, `_ZCX_STATS`;
 /// README "zcx-producer"), read back strictly by zcx-bench ([`read_summaries`]).
@@ -78,6 +79,10 @@ pub struct Summary {
     /// Frames in the statistics that were handed to the compositing manager instead of shown
     /// in the window by the server (README "Frame handoff").
     pub handoff_frames: u64,
+    /// The transport's frame memory and how much of it is on huge pages (this process's
+    /// `/proc/self/smaps` once the transport is set up); `None` for dri3, whose buffers are
+    /// mapped only while written, or where smaps cannot be read.
+    pub frame_memory: Option<FrameMemory>,
     pub server: String,
 }
 
@@ -124,6 +129,7 @@ pub struct ModeStats {
     submitted: VecDeque<(u64, Instant)>,
     thread_in_render: CpuSample,
     steady_start: Option<Snapshot>,
+    frame_memory: Option<FrameMemory>,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -147,6 +153,7 @@ impl ModeStats {
             first_steady_frame: None,
             steady_frames: 0,
             handoff_frames: 0,
+            frame_memory: None,
             render_us: histogram(),
             submit_us: histogram(),
             complete_us: histogram(),
@@ -182,6 +189,11 @@ impl ModeStats {
             let _ = self.render_us.record(micros(r.render));
             let _ = self.submit_us.record(micros(r.submit));
         }
+    }
+
+    /// The transport's frame memory, as counted once it is set up.
+    pub fn set_frame_memory(&mut self, memory: Option<FrameMemory>) {
+        self.frame_memory = memory;
     }
 
     pub fn record_completion(&mut self, c: Completion) {
@@ -226,6 +238,7 @@ impl ModeStats {
             client_ctx_switches_per_frame: None,
             server_ctx_switches_per_frame: None,
             socket_bytes_per_frame: None,
+            frame_memory: self.frame_memory,
             server: self.server.clone(),
         };
         let (Some(start), true) = (self.steady_start, self.steady_frames > 0) else {

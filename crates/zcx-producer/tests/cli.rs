@@ -512,3 +512,92 @@ fn m_key_cycles_modes_and_q_quits_with_every_summary() {
     let modes: Vec<_> = summaries(&json).iter().map(|s| s["mode"].clone()).collect();
     assert_eq!(modes, ["shm-pixmap", "shm-put"]);
 }
+
+/// The frame mappings of process `pid` as anyone can read them in its `/proc/<pid>/smaps`,
+/// parsed here independently of the producer's own reader: `(bytes, huge_page_bytes)` of the
+/// shared segments (`/memfd:zcx-frame`) and, apart, of private anonymous mappings with huge
+/// pages asked for (`hg` in VmFlags: put-image's buffer).
+fn frame_mappings_from_outside(pid: i32) -> ((u64, u64), (u64, u64)) {
+    let smaps =
+        std::fs::read_to_string(format!("/proc/{pid}/smaps")).expect("the producer's smaps");
+    let (mut shared, mut private) = ((0, 0), (0, 0));
+    let mut vmas: Vec<Vec<&str>> = Vec::new();
+    for line in smaps.lines() {
+        let is_header = line
+            .split_whitespace()
+            .next()
+            .is_some_and(|r| r.contains('-') && !r.ends_with(':'));
+        if is_header {
+            vmas.push(vec![line]);
+        } else if let Some(v) = vmas.last_mut() {
+            v.push(line);
+        }
+    }
+    let kib = |vma: &[&str], field: &str| -> u64 {
+        vma.iter()
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+            .and_then(|v| v.trim().strip_suffix("kB")?.trim().parse().ok())
+            .unwrap_or(0)
+            * 1024
+    };
+    for vma in &vmas {
+        let header: Vec<&str> = vma[0].split_whitespace().collect();
+        let path = header.get(5..).map(|p| p.join(" ")).unwrap_or_default();
+        let flags = vma
+            .iter()
+            .find_map(|l| l.strip_prefix("VmFlags:"))
+            .unwrap_or("");
+        if path.starts_with("/memfd:zcx-frame") {
+            shared.0 += kib(vma, "Size");
+            shared.1 += kib(vma, "ShmemPmdMapped");
+        } else if path.is_empty() && flags.split_whitespace().any(|f| f == "hg") {
+            private.0 += kib(vma, "Size");
+            private.1 += kib(vma, "AnonHugePages");
+        }
+    }
+    (shared, private)
+}
+
+/// The producer's `frame_memory` (its frame buffers and how much of them is on huge pages)
+/// agrees with what an outside reader of its /proc/<pid>/smaps sees, in every mode whose
+/// buffers stay mapped: put-image's one private buffer, the shared paths' ring of segments.
+#[test]
+fn frame_memory_agrees_with_the_producers_smaps() {
+    let xvfb = Xvfb::builder().size(1920, 1080, 24).start().expect("Xvfb");
+    let frame_bytes = 1920 * 1080 * 4;
+    for (mode, buffers) in [("put-image", 1), ("shm-put", 3), ("shm-pixmap", 3)] {
+        let json = temp_path(&format!("pages-{mode}.json"));
+        let producer = streaming(
+            &xvfb,
+            &json,
+            "1920x1080",
+            "30",
+            &["--mode", mode, "--buffers", "3"],
+        );
+        let (conn, screen) = xvfb.connect();
+        let window = find_producer_window(&conn, conn.setup().roots[screen].root);
+        let stats = wait_for_stats(&conn, window);
+        let (shared, private) = frame_mappings_from_outside(producer.pid());
+        kill(Pid::from_raw(producer.pid()), Signal::SIGTERM).unwrap();
+        let out = producer.finish(Duration::from_secs(30));
+        assert_eq!(out.status.code(), Some(0), "{mode}: {}", stderr(&out));
+        let memory = &stats["frame_memory"];
+        let (bytes, huge) = (
+            memory["bytes"].as_u64().expect("frame_memory.bytes"),
+            memory["huge_page_bytes"]
+                .as_u64()
+                .expect("frame_memory.huge_page_bytes"),
+        );
+        assert_eq!(bytes, buffers * frame_bytes, "{mode}: {memory}");
+        let outside = if mode == "put-image" { private } else { shared };
+        eprintln!("{mode}: producer says {bytes} bytes, {huge} on huge pages; smaps {outside:?}");
+        assert_eq!(outside.0, bytes, "{mode}: mapped size, outside vs {memory}");
+        // khugepaged may still collapse small pages into huge ones after the producer counted.
+        assert!(
+            outside.1 >= huge && outside.1 <= bytes,
+            "{mode}: huge pages outside {} vs the producer's {memory}",
+            outside.1
+        );
+        let _ = std::fs::remove_file(&json);
+    }
+}

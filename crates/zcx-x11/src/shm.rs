@@ -103,6 +103,12 @@ impl<'c, C: Connection> ShmSegment<'c, C> {
         self.map.is_empty()
     }
 
+    /// Where the segment is mapped in this process (for [`crate::pages`]).
+    pub fn address_range(&self) -> std::ops::Range<usize> {
+        let start = self.map.as_ptr() as usize;
+        start..start + self.map.len()
+    }
+
     pub fn as_slice(&self) -> &[u8] {
         &self.map
     }

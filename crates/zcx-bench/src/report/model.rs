@@ -5,12 +5,13 @@ use serde::{Deserialize, Serialize};
 
 use super::interval::{DesignCopies, Interval, PerScreenFrame};
 use crate::observer::{ObservedFrame, WindowSummary};
-use crate::stats::Percentiles;
+use crate::stats::{median, Percentiles};
 use zcx_contracts::StatsReport;
 use zcx_producer::stats::Summary;
+use zcx_x11::pages::{self, FrameMemory};
 
 /// The schema name written into every report; bump when a key changes meaning.
-pub const SCHEMA: &str = "zcx-report/3";
+pub const SCHEMA: &str = "zcx-report/4";
 
 /// Where the figures were measured.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,6 +22,12 @@ pub struct Machine {
     pub x_vendor: String,
     pub x_release: u32,
     pub gl_renderer: Option<String>,
+    /// The kernel's huge-page policy (`/sys/kernel/mm/transparent_hugepage`) for private
+    /// anonymous memory (`enabled`) and for shared memory (`shmem_enabled`).
+    #[serde(default)]
+    pub thp_enabled: Option<String>,
+    #[serde(default)]
+    pub thp_shmem_enabled: Option<String>,
 }
 
 impl Machine {
@@ -31,6 +38,7 @@ impl Machine {
             .lines()
             .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')))
             .map_or_else(|| "unknown".to_owned(), |(_, v)| v.trim().to_owned());
+        let (thp_enabled, thp_shmem_enabled) = pages::thp_policy();
         let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
             .map_or_else(|_| "unknown".to_owned(), |s| s.trim().to_owned());
         Machine {
@@ -40,6 +48,8 @@ impl Machine {
             x_vendor,
             x_release,
             gl_renderer,
+            thp_enabled,
+            thp_shmem_enabled,
         }
     }
 }
@@ -65,6 +75,7 @@ impl From<&Summary> for ProducerFigures {
             client_ctx_switches_per_frame: s.client_ctx_switches_per_frame,
             server_ctx_switches_per_frame: s.server_ctx_switches_per_frame,
             socket_bytes_per_frame: s.socket_bytes_per_frame,
+            frame_memory: s.frame_memory,
         }
     }
 }
@@ -85,6 +96,9 @@ pub struct ProducerFigures {
     pub client_ctx_switches_per_frame: Option<f64>,
     pub server_ctx_switches_per_frame: Option<f64>,
     pub socket_bytes_per_frame: Option<f64>,
+    /// The transport's frame memory and how much of it was on huge pages.
+    #[serde(default)]
+    pub frame_memory: Option<FrameMemory>,
 }
 
 /// One producer in one configuration.
@@ -208,6 +222,7 @@ impl Report {
                 ));
             }
         }
+        notes.extend(self.huge_page_note());
         self.notes.extend(notes);
     }
 }
@@ -231,6 +246,64 @@ impl Report {
             measured / floor.total(),
             base.name,
             put_image / floor.total()
+        ))
+    }
+}
+
+impl Report {
+    /// Where the modes' frame memory differs in page size (the kernel gives huge pages to
+    /// private memory and, by default, not to shared memory), which shows in their rendering
+    /// cost: each mode's share on huge pages and rendering CPU per frame made (medians over its
+    /// runs), the system's policy, and how to give shared memory huge pages too.
+    pub fn huge_page_note(&self) -> Option<String> {
+        let mut modes: Vec<&str> = Vec::new();
+        for r in &self.runs {
+            if !modes.contains(&r.mode.as_str()) {
+                modes.push(&r.mode);
+            }
+        }
+        let per_mode: Vec<(&str, f64, Option<f64>)> = modes
+            .into_iter()
+            .filter_map(|mode| {
+                let figures: Vec<&ProducerFigures> = self
+                    .runs
+                    .iter()
+                    .filter(|r| r.mode == mode)
+                    .filter_map(|r| r.producer.as_ref())
+                    .collect();
+                let shares: Vec<f64> = figures
+                    .iter()
+                    .filter_map(|p| Some(p.frame_memory?.huge_share()))
+                    .collect();
+                let renders: Vec<f64> = figures
+                    .iter()
+                    .filter_map(|p| p.render_cpu_ms_per_frame)
+                    .collect();
+                Some((mode, median(&shares)?, median(&renders)))
+            })
+            .collect();
+        let huge = |share: f64| share >= 0.5;
+        if per_mode.iter().all(|m| huge(m.1)) || per_mode.iter().all(|m| !huge(m.1)) {
+            return None;
+        }
+        let modes: Vec<String> = per_mode
+            .iter()
+            .map(|(mode, share, render)| {
+                let render = render.map_or_else(String::new, |r| format!(", rendering {r:.2} ms"));
+                format!("{mode} {:.0}%{render}", share * 100.0)
+            })
+            .collect();
+        let policy = |p: &Option<String>| p.clone().unwrap_or_else(|| "unknown".into());
+        Some(format!(
+            "frame memory on huge pages (the producer's /proc/self/smaps; rendering CPU per \
+             frame made): {}. The kernel decides per kind of memory: private memory (put-image's \
+             buffer) follows transparent_hugepage/enabled ({}), shared memory (the shared paths' \
+             segments) shmem_enabled ({}); the same test card costs less to render on huge pages. \
+             As root, `echo advise > /sys/kernel/mm/transparent_hugepage/shmem_enabled` gives the \
+             shared segments huge pages too",
+            modes.join("; "),
+            policy(&self.machine.thp_enabled),
+            policy(&self.machine.thp_shmem_enabled),
         ))
     }
 }

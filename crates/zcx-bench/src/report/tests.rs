@@ -3,6 +3,7 @@
 use super::*;
 use crate::observer::{ObservedFrame, Track};
 use crate::stats::Percentiles;
+use zcx_x11::pages::FrameMemory;
 
 fn recorded_run(mode: &str, cpu: f64, socket: f64, fps_interval_ms: u64) -> Run {
     let mut track = Track::default();
@@ -76,6 +77,8 @@ fn recorded_report() -> Report {
         x_vendor: "The X.Org Foundation".into(),
         x_release: 12101007,
         gl_renderer: Some("llvmpipe".into()),
+        thp_enabled: Some("madvise".into()),
+        thp_shmem_enabled: Some("never".into()),
     };
     let mut r = Report::new("zcx demo --duration 3".into(), machine);
     r.runs
@@ -116,6 +119,8 @@ fn report_json_has_the_fixed_schema() {
             "cpu_model",
             "gl_renderer",
             "kernel",
+            "thp_enabled",
+            "thp_shmem_enabled",
             "x_release",
             "x_vendor"
         ]
@@ -263,4 +268,48 @@ fn empty_runs_still_draw_charts_saying_no_data() {
 fn csv_fields_with_commas_are_quoted() {
     assert_eq!(csv_field("a,b"), "\"a,b\"");
     assert_eq!(csv_field("plain"), "plain");
+}
+
+#[test]
+fn frame_memory_on_different_page_sizes_is_noted() {
+    let mut r = recorded_report();
+    r.notes.clear();
+    r.add_comparison_notes();
+    assert!(
+        r.notes.iter().all(|n| !n.contains("huge pages")),
+        "no frame memory known, no note: {:?}",
+        r.notes
+    );
+    let set = |run: &mut Run, huge_page_bytes: u64, render: f64| {
+        let p = run.producer.as_mut().expect("producer figures");
+        p.frame_memory = Some(FrameMemory {
+            bytes: 33_177_600,
+            huge_page_bytes,
+        });
+        p.render_cpu_ms_per_frame = Some(render);
+    };
+    set(&mut r.runs[0], 33_177_600, 2.0);
+    set(&mut r.runs[1], 0, 2.5);
+    r.notes.clear();
+    r.add_comparison_notes();
+    let note = r
+        .notes
+        .iter()
+        .find(|n| n.starts_with("frame memory on huge pages"))
+        .unwrap_or_else(|| panic!("no huge-page note: {:?}", r.notes));
+    assert!(
+        note.contains("put-image 100%, rendering 2.00 ms; shm-pixmap 0%, rendering 2.50 ms")
+            && note.contains("enabled (madvise)")
+            && note.contains("shmem_enabled (never)"),
+        "{note}"
+    );
+    // The same page size everywhere explains nothing: no note.
+    set(&mut r.runs[0], 0, 2.0);
+    r.notes.clear();
+    r.add_comparison_notes();
+    assert!(
+        r.notes.iter().all(|n| !n.contains("huge pages")),
+        "{:?}",
+        r.notes
+    );
 }

@@ -120,6 +120,9 @@ impl<C: Connection> FrameTransport for Transport<'_, C> {
     fn handed_off(&self) -> bool {
         self.inner_ref().handed_off()
     }
+    fn frame_memory(&self) -> Vec<std::ops::Range<usize>> {
+        self.inner_ref().frame_memory()
+    }
     fn wind_down(&mut self) -> Result<(), TransportError> {
         self.inner().wind_down()
     }

@@ -181,6 +181,11 @@ impl<C: Connection> FrameTransport for PutImageTransport<'_, C> {
     fn in_flight(&self) -> usize {
         self.fence.pending()
     }
+
+    fn frame_memory(&self) -> Vec<std::ops::Range<usize>> {
+        let start = self.buffer.map.as_ptr() as usize;
+        std::iter::once(start..start + self.buffer.map.len()).collect()
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The role every transport plays ([`FrameTransport`]), what it is given (the [`Target`]
 //! window, the [`Options`]) and what it reports ([`Completion`]).
 
+use std::ops::Range;
 use std::time::Instant;
 
 use x11rb::protocol::xproto::{Gcontext, Window};
@@ -70,6 +71,13 @@ pub trait FrameTransport {
     /// shown in the window by the server (`shm_pixmap`, README "Frame handoff").
     fn handed_off(&self) -> bool {
         false
+    }
+
+    /// This transport's frame memory, as address ranges mapped in this process, so that how
+    /// much of it the kernel backs with huge pages can be counted (`zcx_x11::pages`); empty
+    /// where frames are mapped only while they are written (dri3's buffer objects).
+    fn frame_memory(&self) -> Vec<Range<usize>> {
+        Vec::new()
     }
 
     /// The transport is about to stop: end what would keep buffers in flight forever (a

@@ -374,6 +374,13 @@ impl<C: Connection> FrameTransport for ShmPixmapTransport<'_, C> {
         }
     }
 
+    fn frame_memory(&self) -> Vec<std::ops::Range<usize>> {
+        self.slots
+            .iter()
+            .map(|s| s.segment.address_range())
+            .collect()
+    }
+
     fn in_flight(&self) -> usize {
         let busy = self.slots.iter().filter(|s| s.in_flight.is_some()).count();
         let presented = match &self.show {

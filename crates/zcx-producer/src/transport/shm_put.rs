@@ -111,4 +111,11 @@ impl<C: Connection> FrameTransport for ShmPutTransport<'_, C> {
     fn in_flight(&self) -> usize {
         self.slots.iter().filter(|s| s.in_flight.is_some()).count()
     }
+
+    fn frame_memory(&self) -> Vec<std::ops::Range<usize>> {
+        self.slots
+            .iter()
+            .map(|s| s.segment.address_range())
+            .collect()
+    }
 }
