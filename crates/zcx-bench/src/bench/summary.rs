@@ -90,7 +90,6 @@ pub fn summarize(runs: &[Run]) -> Vec<CellSummary> {
 pub fn comparison_notes(runs: &[Run], memcpy_ms: Option<f64>) -> Vec<String> {
     let mut notes = Vec::new();
     for c in summarize(runs).iter().filter(|c| c.mode != "put-image") {
-        notes.extend(memcpy_ms.and_then(|m| floor_note(runs, c, m)));
         let cell = format!("{} / {}", c.mode, c.compositor);
         if let Some(r) = c.put_image_over_this {
             let verdict = if r >= 3.5 {
@@ -103,6 +102,7 @@ pub fn comparison_notes(runs: &[Run], memcpy_ms: Option<f64>) -> Vec<String> {
                 c.reps
             ));
         }
+        notes.extend(memcpy_ms.and_then(|m| floor_note(runs, c, m)));
         if let Some(b) = c.socket_bytes_per_frame.filter(|b| *b >= 1024.0) {
             notes.push(format!(
                 "{cell}: {b:.0} bytes per frame through the X socket: pixels DID cross the socket"
