@@ -290,7 +290,7 @@ pub fn stats_line(s: &Summary) -> String {
 pub fn summary_table(summaries: &[Summary]) -> String {
     let mut out = String::new();
     out.push_str(&format!(
-        "{:<10} {:>6} {:>7} {:>13} {:>13} {:>9} {:>9} {:>9} {:>9} {:>11}\n",
+        "{:<10} {:>6} {:>7} {:>13} {:>13} {:>9} {:>9} {:>9} {:>9} {:>11} {:>6}\n",
         "mode",
         "frames",
         "fps",
@@ -300,7 +300,8 @@ pub fn summary_table(summaries: &[Summary]) -> String {
         "client",
         "server",
         "ctx c/s",
-        "socket KiB"
+        "socket KiB",
+        "huge"
     ));
     for s in summaries {
         let pp = |p: Option<Percentiles>| {
@@ -308,7 +309,7 @@ pub fn summary_table(summaries: &[Summary]) -> String {
         };
         let f = |v: Option<f64>, prec: usize| v.map_or("-".to_owned(), |v| format!("{v:.prec$}"));
         out.push_str(&format!(
-            "{:<10} {:>6} {:>7} {:>13} {:>13} {:>9} {:>9} {:>9} {:>9} {:>11}\n",
+            "{:<10} {:>6} {:>7} {:>13} {:>13} {:>9} {:>9} {:>9} {:>9} {:>11} {:>6}\n",
             s.mode,
             s.frames,
             f(s.fps, 1),
@@ -323,9 +324,11 @@ pub fn summary_table(summaries: &[Summary]) -> String {
                 f(s.server_ctx_switches_per_frame, 1)
             ),
             f(s.socket_bytes_per_frame.map(|b| b / 1024.0), 1),
+            s.frame_memory
+                .map_or("-".to_owned(), |m| format!("{:.0}%", m.huge_share() * 100.0)),
         ));
     }
-    out.push_str("(times in ms; render/client/server = CPU ms per frame; ctx = context switches per frame)\n");
+    out.push_str("(times in ms; render/client/server = CPU ms per frame; ctx = context switches per frame; huge = frame memory on huge pages)\n");
     out
 }
 
