@@ -286,6 +286,10 @@ pub fn stats_line(s: &Summary) -> String {
     )
 }
 
+fn huge_percent(m: FrameMemory) -> String {
+    format!("{:.0}%", m.huge_share() * 100.0)
+}
+
 /// The table printed at exit, one row per mode that ran.
 pub fn summary_table(summaries: &[Summary]) -> String {
     let mut out = String::new();
@@ -324,8 +328,7 @@ pub fn summary_table(summaries: &[Summary]) -> String {
                 f(s.server_ctx_switches_per_frame, 1)
             ),
             f(s.socket_bytes_per_frame.map(|b| b / 1024.0), 1),
-            s.frame_memory
-                .map_or("-".to_owned(), |m| format!("{:.0}%", m.huge_share() * 100.0)),
+            s.frame_memory.map_or("-".to_owned(), huge_percent),
         ));
     }
     out.push_str("(times in ms; render/client/server = CPU ms per frame; ctx = context switches per frame; huge = frame memory on huge pages)\n");
