@@ -72,7 +72,8 @@ pub fn frame_memory(smaps: &str, ranges: &[Range<usize>]) -> FrameMemory {
     finish(current);
     FrameMemory {
         bytes,
-        huge_page_bytes,
+        // The kernel's mappings never overlap; text that claims they do counts no more than all.
+        huge_page_bytes: huge_page_bytes.min(bytes),
     }
 }
 
@@ -155,6 +156,10 @@ AnonHugePages:         0 kB
             frame_memory("garbage\n:\n-", std::slice::from_ref(&(0..10))).huge_page_bytes,
             0
         );
+        // The same mapping listed twice (never from the kernel) still counts at most all.
+        let twice = format!("{SMAPS}{SMAPS}");
+        let m = frame_memory(&twice, std::slice::from_ref(&anon));
+        assert_eq!((m.bytes, m.huge_page_bytes), (32 << 20, 32 << 20));
     }
 
     #[test]
