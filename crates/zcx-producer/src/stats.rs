@@ -1,5 +1,6 @@
-//! Per-mode frame statistics: latency percentiles of each stage, and the steady-state means of
-//! CPU time, context switches and socket bytes per frame on both sides of the X socket.
+//! Per-mode frame statistics: latency percentiles of each stage, the steady-state means of
+//! CPU time, context switches and socket bytes per frame on both sides of the X socket, and how
+//! much of the transport's frame memory is on huge pages.
 //! Frames before `warmup` are left out (first-touch page faults, caches, server warm-up).
 
 use std::collections::VecDeque;

@@ -248,9 +248,7 @@ impl Report {
             put_image / floor.total()
         ))
     }
-}
 
-impl Report {
     /// Where the modes' frame memory differs in page size (the kernel gives huge pages to
     /// private memory and, by default, not to shared memory), which shows in their rendering
     /// cost: each mode's share on huge pages and rendering CPU per frame made (medians over its
@@ -298,8 +296,8 @@ impl Report {
             "frame memory on huge pages (the producer's /proc/self/smaps; rendering CPU per \
              frame made): {}. The kernel decides per kind of memory: private memory (put-image's \
              buffer) follows transparent_hugepage/enabled ({}), shared memory (the shared paths' \
-             segments) shmem_enabled ({}); the same test card costs less to render on huge pages. \
-             As root, `echo advise > /sys/kernel/mm/transparent_hugepage/shmem_enabled` gives the \
+             segments) shmem_enabled ({}); rendering writes every page of a frame, and on small \
+             pages a thread that wakes once per frame pays a page walk for most of them. As root, `echo advise > /sys/kernel/mm/transparent_hugepage/shmem_enabled` gives the \
              shared segments huge pages too",
             modes.join("; "),
             policy(&self.machine.thp_enabled),
