@@ -122,6 +122,7 @@ pub fn run(opts: &DemoOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
     };
     let (w, h) = opts.size;
     report.memcpy_ms_per_frame = Some(session::memcpy_ms(w as usize * h as usize * 4));
+    report.observer_cost = session::observer_cost::measure(&demo.ctx);
     let choice = if opts.no_compositor {
         CompositorChoice::None
     } else {

@@ -61,6 +61,20 @@ fn demo_end_to_end_writes_report_and_screenshot() {
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["schema"], "zcx-report/4");
+    // The observer's cost to the X server was measured before the rows and is noted.
+    let cost = &report["observer_cost"];
+    assert!(
+        cost["server_ms_per_s"].as_f64().is_some_and(|v| v >= 0.0)
+            && cost["rounds_per_s"].as_f64().is_some_and(|v| v > 0.0),
+        "observer_cost: {cost}"
+    );
+    assert!(
+        report["notes"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .is_some_and(|n| n.contains("observer's reads cost the X server"))),
+        "no observer note: {}",
+        report["notes"]
+    );
     let names: Vec<&str> = report["runs"]
         .as_array()
         .unwrap()

@@ -92,6 +92,7 @@ pub fn run(opts: &BenchOptions, stop: &AtomicBool) -> anyhow::Result<PathBuf> {
         ctx: Context::new(&c.conn, c.screen_num, &display.name, &dir, stop),
         opts,
     };
+    report.observer_cost = session::observer_cost::measure(&bench.ctx);
     bench.run_matrix(&plan, &mut report);
     finish_report(&mut report, &dir, stop)?;
     drop(display);
@@ -249,6 +250,8 @@ fn finish_report(report: &mut Report, dir: &Path, stop: &AtomicBool) -> anyhow::
     ));
     let huge_pages = report.huge_page_note();
     report.notes.extend(huge_pages);
+    let observer = report.observer_note();
+    report.notes.extend(observer);
     report::write_report(dir, report)?;
     let medians = summary::table(&report.runs);
     let path = dir.join("summary.md");

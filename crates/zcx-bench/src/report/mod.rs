@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 pub use interval::{DesignCopies, Interval, PerScreenFrame, Spent};
-pub use model::{end_to_end, Machine, ProducerFigures, Report, Run};
+pub use model::{end_to_end, Machine, ObserverCost, ProducerFigures, Report, Run};
 
 #[derive(Debug, Error)]
 pub enum ReportError {

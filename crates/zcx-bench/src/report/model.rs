@@ -101,6 +101,26 @@ pub struct ProducerFigures {
     pub frame_memory: Option<FrameMemory>,
 }
 
+/// The observer's cost to the X server, per second of observation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ObserverCost {
+    /// X server CPU ms per second while observing, over that of the quiet stretch.
+    pub server_ms_per_s: f64,
+    /// Sampling rounds per second the observer achieved meanwhile.
+    pub rounds_per_s: f64,
+}
+
+impl ObserverCost {
+    /// What it charged a run that observed `seconds` at `rounds_per_s`: the cost scaled by the
+    /// rounds (the X server's work is per request).
+    pub fn charged_ms(&self, seconds: f64, rounds_per_s: f64) -> f64 {
+        if self.rounds_per_s <= 0.0 {
+            return 0.0;
+        }
+        self.server_ms_per_s * seconds * rounds_per_s / self.rounds_per_s
+    }
+}
+
 /// One producer in one configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Run {
@@ -146,6 +166,10 @@ pub struct Report {
     /// A memcpy of one frame timed in this run (the unit of the measured copies column).
     #[serde(default)]
     pub memcpy_ms_per_frame: Option<f64>,
+    /// What the observer's reads cost the X server (`session::observer_cost`), measured
+    /// before the runs.
+    #[serde(default)]
+    pub observer_cost: Option<ObserverCost>,
     pub runs: Vec<Run>,
     /// Plain statements about the result (including where it contradicts expectations).
     pub notes: Vec<String>,
@@ -162,6 +186,7 @@ impl Report {
             machine,
             observer_cpu_percent: None,
             memcpy_ms_per_frame: None,
+            observer_cost: None,
             runs: Vec::new(),
             notes: Vec::new(),
         }
@@ -223,6 +248,7 @@ impl Report {
             }
         }
         notes.extend(self.huge_page_note());
+        notes.extend(self.observer_note());
         self.notes.extend(notes);
     }
 }
@@ -254,19 +280,14 @@ impl Report {
     /// cost: each mode's share on huge pages and rendering CPU per frame made (medians over its
     /// runs), the system's policy, and how to give shared memory huge pages too.
     pub fn huge_page_note(&self) -> Option<String> {
-        let mut modes: Vec<&str> = Vec::new();
-        for r in &self.runs {
-            if !modes.contains(&r.mode.as_str()) {
-                modes.push(&r.mode);
-            }
-        }
-        let per_mode: Vec<(&str, f64, Option<f64>)> = modes
+        let per_mode: Vec<(&str, f64, Option<f64>)> = self
+            .rows()
             .into_iter()
-            .filter_map(|mode| {
+            .filter_map(|row| {
                 let figures: Vec<&ProducerFigures> = self
                     .runs
                     .iter()
-                    .filter(|r| r.mode == mode)
+                    .filter(|r| row_of(r) == row)
                     .filter_map(|r| r.producer.as_ref())
                     .collect();
                 let shares: Vec<f64> = figures
@@ -277,7 +298,7 @@ impl Report {
                     .iter()
                     .filter_map(|p| p.render_cpu_ms_per_frame)
                     .collect();
-                Some((mode, median(&shares)?, median(&renders)))
+                Some((row, median(&shares)?, median(&renders)))
             })
             .collect();
         let huge = |share: f64| share >= 0.5;
@@ -303,6 +324,77 @@ impl Report {
             policy(&self.machine.thp_enabled),
             policy(&self.machine.thp_shmem_enabled),
         ))
+    }
+}
+
+impl Report {
+    /// What the observer's reads added to each mode's X CPU per frame on screen (every row
+    /// pays them: they are the measurement's, not the path's), and put-image's headline over
+    /// each other mode's with them taken out of both (same compositor and repetition; medians
+    /// over the runs).
+    pub fn observer_note(&self) -> Option<String> {
+        let cost = self.observer_cost?;
+        let charged = |r: &Run| {
+            let i = r.interval.as_ref()?;
+            (i.screen_frames > 0).then(|| {
+                cost.charged_ms(i.seconds, i.sampling_rounds_per_s) / i.screen_frames as f64
+            })
+        };
+        let without = |r: &Run| Some(end_to_end(r)? - charged(r)?);
+        let parts: Vec<String> = self
+            .rows()
+            .into_iter()
+            .filter_map(|row| {
+                let runs: Vec<&Run> = self.runs.iter().filter(|r| row_of(r) == row).collect();
+                let share = median(&runs.iter().filter_map(|r| charged(r)).collect::<Vec<_>>())?;
+                let ratios: Vec<f64> = runs
+                    .iter()
+                    .filter(|r| r.mode != "put-image")
+                    .filter_map(|r| {
+                        let base = self.baseline(&r.compositor, r.rep)?;
+                        Some(without(base)? / without(r)?.max(1e-9))
+                    })
+                    .collect();
+                Some(match median(&ratios) {
+                    Some(q) => {
+                        format!("{row} {share:.2} ms (put-image ÷ this without them {q:.1}×)")
+                    }
+                    None => format!("{row} {share:.2} ms"),
+                })
+            })
+            .collect();
+        (!parts.is_empty()).then(|| {
+            format!(
+                "the observer's reads cost the X server {:.1} ms per second at {:.0} rounds a \
+                 second (measured over a still window before the runs) and are part of every \
+                 run's X CPU; per frame on screen: {}",
+                cost.server_ms_per_s,
+                cost.rounds_per_s,
+                parts.join("; ")
+            )
+        })
+    }
+}
+
+impl Report {
+    /// The report's rows (a demo row, a bench cell) in the order they first ran.
+    fn rows(&self) -> Vec<&str> {
+        let mut rows: Vec<&str> = Vec::new();
+        for r in &self.runs {
+            if !rows.contains(&row_of(r)) {
+                rows.push(row_of(r));
+            }
+        }
+        rows
+    }
+}
+
+/// The row a run belongs to: its name without the repetition (`put-image / zcx:auto #2` is a
+/// repetition of `put-image / zcx:auto`).
+fn row_of(run: &Run) -> &str {
+    match run.name.rsplit_once(" #") {
+        Some((row, rep)) if rep.parse::<u32>().is_ok() => row,
+        _ => &run.name,
     }
 }
 

@@ -107,6 +107,7 @@ fn report_json_has_the_fixed_schema() {
             "machine",
             "memcpy_ms_per_frame",
             "notes",
+            "observer_cost",
             "observer_cpu_percent",
             "runs",
             "schema"
@@ -298,8 +299,9 @@ fn frame_memory_on_different_page_sizes_is_noted() {
         .find(|n| n.starts_with("frame memory on huge pages"))
         .unwrap_or_else(|| panic!("no huge-page note: {:?}", r.notes));
     assert!(
-        note.contains("put-image 100%, rendering 2.00 ms; shm-pixmap 0%, rendering 2.50 ms")
-            && note.contains("enabled (madvise)")
+        note.contains(
+            "put-image / none 100%, rendering 2.00 ms; shm-pixmap / none 0%, rendering 2.50 ms"
+        ) && note.contains("enabled (madvise)")
             && note.contains("shmem_enabled (never)"),
         "{note}"
     );
@@ -312,4 +314,71 @@ fn frame_memory_on_different_page_sizes_is_noted() {
         "{:?}",
         r.notes
     );
+}
+
+#[test]
+fn a_run_is_charged_the_observer_by_its_rounds() {
+    let cost = ObserverCost {
+        server_ms_per_s: 20.0,
+        rounds_per_s: 250.0,
+    };
+    assert_eq!(cost.charged_ms(10.0, 250.0), 200.0);
+    assert_eq!(cost.charged_ms(10.0, 125.0), 100.0);
+    let none = ObserverCost {
+        server_ms_per_s: 20.0,
+        rounds_per_s: 0.0,
+    };
+    assert_eq!(none.charged_ms(10.0, 250.0), 0.0);
+}
+
+#[test]
+fn the_observers_share_is_noted_with_the_ratio_without_it() {
+    let mut r = recorded_report();
+    assert!(
+        r.notes.iter().all(|n| !n.contains("observer's reads")),
+        "no cost measured, no note: {:?}",
+        r.notes
+    );
+    // 30 ms a second at the runs' own 250 rounds, over 1 s and 30 frames seen: 1 ms per
+    // frame. put-image 24 → 23 ms, shm-pixmap 4 → 3 ms: 7.7× without it (6.0× with it).
+    r.observer_cost = Some(ObserverCost {
+        server_ms_per_s: 30.0,
+        rounds_per_s: 250.0,
+    });
+    r.notes.clear();
+    r.add_comparison_notes();
+    let note = r
+        .notes
+        .iter()
+        .find(|n| n.contains("observer's reads"))
+        .unwrap_or_else(|| panic!("no observer note: {:?}", r.notes));
+    assert!(
+        note.contains("30.0 ms per second at 250 rounds")
+            && note.contains(
+                "put-image / none 1.00 ms; shm-pixmap / none 1.00 ms (put-image ÷ this without them 7.7×)"
+            ),
+        "{note}"
+    );
+}
+
+#[test]
+fn repetitions_of_a_row_share_one_note_entry() {
+    let mut r = recorded_report();
+    let mut again = r.runs[1].clone();
+    r.runs[1].name = "shm-pixmap / none #1".into();
+    again.name = "shm-pixmap / none #2".into();
+    again.rep = 1;
+    r.runs.push(again);
+    r.observer_cost = Some(ObserverCost {
+        server_ms_per_s: 30.0,
+        rounds_per_s: 250.0,
+    });
+    r.notes.clear();
+    r.add_comparison_notes();
+    let note = r
+        .notes
+        .iter()
+        .find(|n| n.contains("observer's reads"))
+        .unwrap_or_else(|| panic!("no observer note: {:?}", r.notes));
+    assert_eq!(note.matches("shm-pixmap / none").count(), 1, "{note}");
 }

@@ -2,12 +2,14 @@
 //! private Xvfb), an optional compositor (zcx-compositor with its layout, HUD and
 //! `--stats-json`, or a peer such as picom), producers in their own process groups with
 //! `--summary-json`, finding and placing their windows, turning what was measured into report
-//! runs, and the root screenshot. Every child has a [`ChildGuard`], so all of them are stopped
+//! runs, what the observer's own reads cost the X server (`observer_cost`), and the root
+//! screenshot. Every child has a [`ChildGuard`], so all of them are stopped
 //! and reaped however the session ends (Ctrl-C included: waits here poll the stop flag).
 
 mod compositor;
 mod display;
 mod measure;
+pub mod observer_cost;
 mod producer;
 mod screenshot;
 
