@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use crate::report::model::one_copy_floor;
+use crate::report::notes::one_copy_floor;
 use crate::report::{end_to_end, Run};
 use crate::stats::median;
 

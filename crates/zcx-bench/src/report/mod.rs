@@ -7,6 +7,7 @@ pub mod charts;
 mod html;
 pub mod interval;
 pub mod model;
+pub mod notes;
 pub mod table;
 
 use std::fmt::Write as _;
