@@ -36,6 +36,12 @@ impl FrameMemory {
     }
 }
 
+/// Where `memory` lies in this process's address space.
+pub fn address_range(memory: &[u8]) -> Range<usize> {
+    let start = memory.as_ptr() as usize;
+    start..start + memory.len()
+}
+
 /// `ranges` (addresses in this process) as mapped now; `None` where smaps cannot be read.
 pub fn own_frame_memory(ranges: &[Range<usize>]) -> Option<FrameMemory> {
     match std::fs::read_to_string("/proc/self/smaps") {

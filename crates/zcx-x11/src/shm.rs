@@ -14,7 +14,7 @@ use x11rb::protocol::shm::{self, SegWrapper};
 use crate::error::{describe, X11Error, XError};
 
 /// Page size used to pre-fault mappings (touching one byte per page is enough).
-pub const PAGE_BYTES: usize = 4096;
+const PAGE_BYTES: usize = 4096;
 
 /// What the X server may do with a segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,8 +105,7 @@ impl<'c, C: Connection> ShmSegment<'c, C> {
 
     /// Where the segment is mapped in this process (for [`crate::pages`]).
     pub fn address_range(&self) -> std::ops::Range<usize> {
-        let start = self.map.as_ptr() as usize;
-        start..start + self.map.len()
+        crate::pages::address_range(&self.map)
     }
 
     pub fn as_slice(&self) -> &[u8] {
@@ -166,18 +165,24 @@ pub fn create_mapped_memfd(size_bytes: usize) -> Result<(OwnedFd, MmapMut), ShmE
     // the transports synchronise with (completion/idle events) before touching pixels.
     let mut map = unsafe { MmapOptions::new().len(size_bytes).map_mut(&file) }
         .map_err(|source| ShmError::Map { size_bytes, source })?;
-    // Huge pages where the system gives them to shared memory (`shmem_enabled` advise or
-    // always; Debian's default is never, and then this changes nothing): a 4K frame spans
-    // 8,100 small pages, and a thread that wakes for each frame pays a page walk for most of
-    // them (README "What bounds the end-to-end ratio"). Asked before the first touch, when the
-    // pages are chosen; a refusal only means small pages.
+    prepare_frame_memory(&mut map);
+    Ok((file.into(), map))
+}
+
+/// Readies a fresh mapping for frames: huge pages asked for, then every page touched. The
+/// kernel decides per kind of memory (private anonymous memory follows
+/// `transparent_hugepage/enabled`, shared memory `shmem_enabled`, which Debian leaves at never;
+/// then this changes nothing): a 4K frame spans 8,100 small pages, and a thread that wakes
+/// for each frame pays a page walk for most of them (README "What bounds the end-to-end
+/// ratio"). Asked before the first touch, when the pages are chosen; a refusal only means
+/// small pages. The touch pre-faults, so no frame pays first-touch faults.
+pub fn prepare_frame_memory(map: &mut MmapMut) {
     if let Err(e) = map.advise(memmap2::Advice::HugePage) {
-        log::debug!("madvise(MADV_HUGEPAGE) on a frame segment: {e}");
+        log::debug!("madvise(MADV_HUGEPAGE) on frame memory: {e}");
     }
     for page in map.chunks_mut(PAGE_BYTES) {
         page[0] = 0;
     }
-    Ok((file.into(), map))
 }
 
 #[cfg(test)]

@@ -52,10 +52,10 @@ pub fn row_chunks(
         .collect())
 }
 
-/// The client-side frame: a private anonymous mapping, pre-faulted, with huge pages asked for
-/// as for the shared paths' segments (`zcx_x11::shm::create_mapped_memfd`). The kernel decides
-/// per kind of memory: with Debian's defaults anonymous memory gets them and shared memory
-/// does not (README "What bounds the end-to-end ratio").
+/// The client-side frame: a private anonymous mapping readied as the shared paths' segments
+/// are (`zcx_x11::shm::prepare_frame_memory`: huge pages asked for, pre-faulted). With
+/// Debian's defaults this anonymous memory gets huge pages and the shared segments do not
+/// (README "What bounds the end-to-end ratio").
 struct FrameBuffer {
     map: memmap2::MmapMut,
 }
@@ -69,11 +69,7 @@ impl FrameBuffer {
             .map_err(|e| {
                 TransportError::Unsupported(format!("cannot map a {bytes}-byte frame buffer: {e}"))
             })?;
-        if let Err(e) = map.advise(memmap2::Advice::HugePage) {
-            log::debug!("madvise(MADV_HUGEPAGE) on the put-image buffer: {e}");
-        }
-        map.chunks_mut(zcx_x11::shm::PAGE_BYTES)
-            .for_each(|page| page[0] = 0);
+        zcx_x11::shm::prepare_frame_memory(&mut map);
         Ok(FrameBuffer { map })
     }
 
@@ -183,8 +179,7 @@ impl<C: Connection> FrameTransport for PutImageTransport<'_, C> {
     }
 
     fn frame_memory(&self) -> Vec<std::ops::Range<usize>> {
-        let start = self.buffer.map.as_ptr() as usize;
-        std::iter::once(start..start + self.buffer.map.len()).collect()
+        std::iter::once(zcx_x11::pages::address_range(&self.buffer.map)).collect()
     }
 }
 
