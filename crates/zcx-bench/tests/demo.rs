@@ -158,7 +158,17 @@ fn rows_never_claim_more_x_server_cpu_than_the_server_spent() {
         serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
     let runs = report["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 3, "{report}");
-    let mut claimed_ms = 0.0;
+    // The observer's cost, measured before the rows from the same /proc, charged to each row
+    // by its seconds and sampling rounds: the charges never add up to more than the X CPU of
+    // the rows' intervals.
+    let cost = &report["observer_cost"];
+    let (Some(cost_ms_per_s), Some(cost_rounds)) = (
+        cost["server_ms_per_s"].as_f64(),
+        cost["rounds_per_s"].as_f64(),
+    ) else {
+        panic!("no observer cost in {report}");
+    };
+    let (mut claimed_ms, mut observer_ms) = (0.0, 0.0);
     for run in runs {
         let per_frame = run["per_screen_frame"]["server_cpu_ms"].as_f64();
         let frames = run["interval"]["screen_frames"].as_f64();
@@ -167,7 +177,16 @@ fn rows_never_claim_more_x_server_cpu_than_the_server_spent() {
         };
         assert!(frames > 0.0 && per_frame > 0.0, "{run}");
         claimed_ms += per_frame * frames;
+        let interval = &run["interval"];
+        observer_ms += cost_ms_per_s
+            * interval["seconds"].as_f64().expect("seconds")
+            * interval["sampling_rounds_per_s"].as_f64().expect("rounds")
+            / cost_rounds;
     }
+    assert!(
+        observer_ms <= claimed_ms,
+        "the observer is charged {observer_ms:.1} ms of rows whose X CPU was {claimed_ms:.1} ms"
+    );
     // Both readings are schedstat nanoseconds; allow for rounding in the JSON.
     assert!(
         claimed_ms <= spent_ms * 1.01 + 1.0,

@@ -248,10 +248,7 @@ fn finish_report(report: &mut Report, dir: &Path, stop: &AtomicBool) -> anyhow::
         &report.runs,
         report.memcpy_ms_per_frame,
     ));
-    let huge_pages = report.huge_page_note();
-    report.notes.extend(huge_pages);
-    let observer = report.observer_note();
-    report.notes.extend(observer);
+    report.add_context_notes();
     report::write_report(dir, report)?;
     let medians = summary::table(&report.runs);
     let path = dir.join("summary.md");

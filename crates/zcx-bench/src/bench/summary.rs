@@ -53,12 +53,8 @@ pub fn summarize(runs: &[Run]) -> Vec<CellSummary> {
                 .iter()
                 .filter(|r| r.compositor == comp && r.mode == mode)
                 .collect();
-            let ratio = |r: &Run| {
-                let base = runs
-                    .iter()
-                    .find(|b| b.mode == "put-image" && b.compositor == comp && b.rep == r.rep)?;
-                Some(end_to_end(base)? / end_to_end(r)?.max(1e-9))
-            };
+            let ratio =
+                |r: &Run| Some(end_to_end(put_image_of(runs, r)?)? / end_to_end(r)?.max(1e-9));
             CellSummary {
                 compositor: comp.to_owned(),
                 mode: mode.to_owned(),
@@ -122,12 +118,7 @@ fn floor_note(runs: &[Run], c: &CellSummary, memcpy_ms: f64) -> Option<String> {
         .collect();
     let floor = |r: &Run| Some(one_copy_floor(r, memcpy_ms)?.total());
     let over_floor = |r: &Run| Some(end_to_end(r)? / floor(r)?);
-    let put_image_over_floor = |r: &Run| {
-        let base = runs
-            .iter()
-            .find(|b| b.mode == "put-image" && b.compositor == r.compositor && b.rep == r.rep)?;
-        Some(end_to_end(base)? / floor(r)?)
-    };
+    let put_image_over_floor = |r: &Run| Some(end_to_end(put_image_of(runs, r)?)? / floor(r)?);
     let total = med(&cell, floor)?;
     Some(format!(
         "{} / {}: its floor, rendering plus one memcpy of the frame ({memcpy_ms:.2} ms), is \
@@ -140,6 +131,12 @@ fn floor_note(runs: &[Run], c: &CellSummary, memcpy_ms: f64) -> Option<String> {
         opt(med(&cell, put_image_over_floor), 1),
         c.reps
     ))
+}
+
+/// The put-image run of `r`'s compositor and repetition: the baseline of its ratios.
+fn put_image_of<'r>(runs: &'r [Run], r: &Run) -> Option<&'r Run> {
+    runs.iter()
+        .find(|b| b.mode == "put-image" && b.compositor == r.compositor && b.rep == r.rep)
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {

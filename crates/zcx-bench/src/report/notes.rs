@@ -50,8 +50,18 @@ impl Report {
                 ));
             }
         }
-        notes.extend(self.huge_page_note());
-        notes.extend(self.observer_note());
+        self.notes.extend(notes);
+        self.add_context_notes();
+    }
+
+    /// Adds the notes that say what shaped every row alike (`zcx demo` after its per-run
+    /// comparisons, `zcx bench` after its per-cell ones): the rows' frame memory page sizes
+    /// and the observer's cost.
+    pub fn add_context_notes(&mut self) {
+        let notes: Vec<String> = [self.huge_page_note(), self.observer_note()]
+            .into_iter()
+            .flatten()
+            .collect();
         self.notes.extend(notes);
     }
 
@@ -80,7 +90,7 @@ impl Report {
     /// private memory and, by default, not to shared memory), which shows in their rendering
     /// cost: each row's share on huge pages and rendering CPU per frame made (medians over its
     /// runs), the system's policy, and how to give shared memory huge pages too.
-    pub fn huge_page_note(&self) -> Option<String> {
+    fn huge_page_note(&self) -> Option<String> {
         let per_row: Vec<(&str, f64, Option<f64>)> = self
             .rows()
             .into_iter()
@@ -103,14 +113,14 @@ impl Report {
             })
             .collect();
         let huge = |share: f64| share >= 0.5;
-        if per_row.iter().all(|m| huge(m.1)) || per_row.iter().all(|m| !huge(m.1)) {
+        if per_row.iter().all(|r| huge(r.1)) || per_row.iter().all(|r| !huge(r.1)) {
             return None;
         }
-        let modes: Vec<String> = per_row
+        let rows: Vec<String> = per_row
             .iter()
-            .map(|(mode, share, render)| {
+            .map(|(row, share, render)| {
                 let render = render.map_or_else(String::new, |r| format!(", rendering {r:.2} ms"));
-                format!("{mode} {:.0}%{render}", share * 100.0)
+                format!("{row} {:.0}%{render}", share * 100.0)
             })
             .collect();
         let policy = |p: &Option<String>| p.clone().unwrap_or_else(|| "unknown".into());
@@ -119,9 +129,10 @@ impl Report {
              frame made): {}. The kernel decides per kind of memory: private memory (put-image's \
              buffer) follows transparent_hugepage/enabled ({}), shared memory (the shared paths' \
              segments) shmem_enabled ({}); rendering writes every page of a frame, and on small \
-             pages a thread that wakes once per frame pays a page walk for most of them. As root, `echo advise > /sys/kernel/mm/transparent_hugepage/shmem_enabled` gives the \
+             pages a thread that wakes once per frame pays a page walk for most of them. As \
+             root, `echo advise > /sys/kernel/mm/transparent_hugepage/shmem_enabled` gives the \
              shared segments huge pages too",
-            modes.join("; "),
+            rows.join("; "),
             policy(&self.machine.thp_enabled),
             policy(&self.machine.thp_shmem_enabled),
         ))
@@ -131,7 +142,7 @@ impl Report {
     /// pays them: they are the measurement's, not the path's), and put-image's headline over
     /// each other mode's with them taken out of both (same compositor and repetition; medians
     /// over the runs).
-    pub fn observer_note(&self) -> Option<String> {
+    fn observer_note(&self) -> Option<String> {
         let cost = self.observer_cost?;
         let charged = |r: &Run| {
             let i = r.interval.as_ref()?;

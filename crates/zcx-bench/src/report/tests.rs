@@ -331,6 +331,21 @@ fn a_run_is_charged_the_observer_by_its_rounds() {
     assert_eq!(none.charged_ms(10.0, 250.0), 0.0);
 }
 
+/// `r`'s observer note once the observer is found to cost 30 ms a second at 250 rounds.
+fn observer_note_at_30_ms(r: &mut Report) -> String {
+    r.observer_cost = Some(ObserverCost {
+        server_ms_per_s: 30.0,
+        rounds_per_s: 250.0,
+    });
+    r.notes.clear();
+    r.add_comparison_notes();
+    r.notes
+        .iter()
+        .find(|n| n.contains("observer's reads"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no observer note: {:?}", r.notes))
+}
+
 #[test]
 fn the_observers_share_is_noted_with_the_ratio_without_it() {
     let mut r = recorded_report();
@@ -341,17 +356,7 @@ fn the_observers_share_is_noted_with_the_ratio_without_it() {
     );
     // 30 ms a second at the runs' own 250 rounds, over 1 s and 30 frames seen: 1 ms per
     // frame. put-image 24 → 23 ms, shm-pixmap 4 → 3 ms: 7.7× without it (6.0× with it).
-    r.observer_cost = Some(ObserverCost {
-        server_ms_per_s: 30.0,
-        rounds_per_s: 250.0,
-    });
-    r.notes.clear();
-    r.add_comparison_notes();
-    let note = r
-        .notes
-        .iter()
-        .find(|n| n.contains("observer's reads"))
-        .unwrap_or_else(|| panic!("no observer note: {:?}", r.notes));
+    let note = observer_note_at_30_ms(&mut r);
     assert!(
         note.contains("30.0 ms per second at 250 rounds")
             && note.contains(
@@ -369,16 +374,6 @@ fn repetitions_of_a_row_share_one_note_entry() {
     again.name = "shm-pixmap / none #2".into();
     again.rep = 1;
     r.runs.push(again);
-    r.observer_cost = Some(ObserverCost {
-        server_ms_per_s: 30.0,
-        rounds_per_s: 250.0,
-    });
-    r.notes.clear();
-    r.add_comparison_notes();
-    let note = r
-        .notes
-        .iter()
-        .find(|n| n.contains("observer's reads"))
-        .unwrap_or_else(|| panic!("no observer note: {:?}", r.notes));
+    let note = observer_note_at_30_ms(&mut r);
     assert_eq!(note.matches("shm-pixmap / none").count(), 1, "{note}");
 }

@@ -41,15 +41,18 @@ pub fn measure(ctx: &Context<'_>) -> Option<ObserverCost> {
             return None;
         }
     };
+    let cost = measure_with(ctx, server, producer.window.id);
+    // Its summary is not a run of the report: stopped, then removed.
+    let summary = producer.summary_path.clone();
+    drop(producer);
+    let _ = std::fs::remove_file(summary);
+    cost.filter(|_| !ctx.stop.load(Ordering::Relaxed))
+}
+
+/// Two stretches with `window` on the screen: quiet, then observed.
+fn measure_with(ctx: &Context<'_>, server: &ProcCounters, window: u32) -> Option<ObserverCost> {
     let limit = Duration::from_secs(10);
-    if !wait_for_frames(
-        ctx.conn,
-        ctx.screen_num,
-        producer.window.id,
-        1,
-        limit,
-        ctx.stop,
-    ) {
+    if !wait_for_frames(ctx.conn, ctx.screen_num, window, 1, limit, ctx.stop) {
         log::warn!("the observer's cost to the X server is not measured: no frame was seen");
         return None;
     }
@@ -63,10 +66,7 @@ pub fn measure(ctx: &Context<'_>) -> Option<ObserverCost> {
     let (observing, obs) = per_second(server, || {
         observe(ctx.conn, ctx.screen_num, &config, ctx.stop)
     })?;
-    let summary = producer.summary_path.clone();
-    drop(producer);
-    let _ = std::fs::remove_file(summary);
-    (!ctx.stop.load(Ordering::Relaxed)).then_some(ObserverCost {
+    Some(ObserverCost {
         server_ms_per_s: (observing - quiet).max(0.0),
         rounds_per_s: obs.rounds_per_s,
     })
